@@ -1,0 +1,228 @@
+"""Checking gradients: autograd against central differences, and a learner's derivative against autograd."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+from .graph import no_grad
+from .value import Value
+
+
+class GradcheckError(AssertionError):
+    """Autograd and central differences disagree; ``.mismatches`` lists (input, index, autograd, numeric)."""
+
+    def __init__(self, message: str, mismatches: list[tuple[int, Any, float, float]]) -> None:
+        super().__init__(message)
+        self.mismatches = mismatches
+
+
+class KinkWarning(UserWarning):
+    """A gradcheck point lies within eps of a kink, where a derivative is a convention, not a limit."""
+
+
+def _scalar(out: Any) -> float:
+    """The single number held by a Value or a one-element Tensor."""
+    data = out.data
+    if isinstance(data, float):
+        return data
+    array = np.asarray(data)
+    if array.size != 1:
+        raise ValueError(f"gradcheck needs f to return a scalar, got shape {array.shape}")
+    return float(array.reshape(()))
+
+
+def _elements(node: Any) -> Iterator[Any]:
+    """The positions of a node's numbers: None for a Value, each index for a Tensor."""
+    if isinstance(node.data, float):
+        yield None
+    else:
+        yield from np.ndindex(node.data.shape)
+
+
+def _get(node: Any, index: Any) -> float:
+    return node.data if index is None else float(node.data[index])
+
+
+def _set(node: Any, index: Any, x: float) -> None:
+    if index is None:
+        node.data = x
+    else:
+        node.data[index] = x
+
+
+def _grad_at(node: Any, index: Any) -> float:
+    if index is None:
+        return node.grad
+    return 0.0 if node.grad is None else float(node.grad[index])
+
+
+def _close(a: float, b: float, atol: float, rtol: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+def _autograd(f: Callable[..., Any], inputs: Sequence[Any]) -> list[dict]:
+    """Gradients of f at inputs; the inputs' own .grad are left as they were."""
+    saved = [node.grad for node in inputs]
+    try:
+        for node in inputs:
+            node.grad = 0.0 if isinstance(node.data, float) else None
+        out = f(*inputs)
+        _scalar(out)
+        out.backward()
+        return [{i: _grad_at(node, i) for i in _elements(node)} for node in inputs]
+    finally:
+        for node, grad in zip(inputs, saved):
+            node.grad = grad
+
+
+def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3) -> bool:
+    """Compare autograd gradients of scalar ``f(*inputs)`` with central differences in float64.
+
+    Returns True when they agree. Raises ``GradcheckError`` listing every input element whose two
+    values differ. A point within ``eps`` of a kink (the two one-sided differences disagree) is not
+    a failure: it is reported with a ``KinkWarning``.
+    """
+    for i, node in enumerate(inputs):
+        if not hasattr(node, "_prev"):
+            raise TypeError(f"gradcheck input {i} must be a Value or Tensor, got {type(node).__name__}")
+    analytic = _autograd(f, inputs)
+    mismatches, kinks = [], []
+    with no_grad():
+        for k, node in enumerate(inputs):
+            for index in _elements(node):
+                x = _get(node, index)
+                values = []
+                for shifted in (x + eps, x - eps):
+                    _set(node, index, shifted)
+                    values.append(_scalar(f(*inputs)))
+                _set(node, index, x)
+                numeric = (values[0] - values[1]) / (2 * eps)
+                auto = analytic[k][index]
+                if _close(auto, numeric, atol, rtol):
+                    continue
+                centre = _scalar(f(*inputs))
+                right, left = (values[0] - centre) / eps, (centre - values[1]) / eps
+                if not _close(right, left, atol, rtol * 10):
+                    kinks.append((k, index, x, left, right))
+                else:
+                    mismatches.append((k, index, auto, numeric))
+    if kinks:
+        where = "; ".join(f"input {k}{'' if i is None else list(i)} = {x:g} (slope {l:g} left, {r:g} right)"
+                          for k, i, x, l, r in kinks)
+        warnings.warn(f"gradcheck skipped points within eps of a kink: {where}", KinkWarning, stacklevel=2)
+    if mismatches:
+        lines = [f"  input {k}{'' if i is None else list(i)}: autograd {a!r}, numeric {n!r}"
+                 for k, i, a, n in mismatches]
+        raise GradcheckError("gradcheck failed: autograd and central differences disagree at\n"
+                             + "\n".join(lines), mismatches)
+    return True
+
+
+@dataclass
+class DerivativeReport:
+    """What ``check_derivative`` found: prints readably, and ``.mismatches`` lists (x, autograd, yours)."""
+
+    xs: np.ndarray
+    expected: np.ndarray
+    got: np.ndarray
+    mismatches: list[tuple[float, float, float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the derivative agrees with autograd everywhere and no note was raised."""
+        return not self.mismatches and not self.notes
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def intervals(self) -> list[tuple[float, float, int]]:
+        """Runs of consecutive disagreeing sample points as (open lower bound, closed upper bound, count).
+
+        The lower bound is the nearest agreeing sample below the run (or the run's first point when
+        it starts the grid), so an epsilon threshold shows up as ``(0, epsilon]``.
+        """
+        order = np.argsort(self.xs, kind="stable")
+        xs, bad = self.xs[order], ~_agree(self.expected[order], self.got[order])
+        runs, start = [], None
+        for j, flag in enumerate(bad):
+            if flag and start is None:
+                start = j
+            if start is not None and (not flag or j == len(bad) - 1):
+                end = j if flag else j - 1
+                low = xs[start - 1] if start > 0 else xs[start]
+                runs.append((float(low), float(xs[end]), end - start + 1))
+                start = None
+        return runs
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"derivative agrees with autograd at all {len(self.xs)} points"
+        lines = list(self.notes)
+        for low, high, count in self.intervals():
+            inside = (self.xs > low) & (self.xs <= high) & ~_agree(self.expected, self.got)
+            exp_vals = _summary(self.expected[inside])
+            got_vals = _summary(self.got[inside])
+            lines.append(f"wrong on x in ({low:g}, {high:g}] ({count} points): autograd gives {exp_vals}, "
+                         f"yours gives {got_vals}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _agree(expected: np.ndarray, got: np.ndarray) -> np.ndarray:
+    return np.isclose(got, expected, rtol=1e-6, atol=1e-9, equal_nan=True)
+
+
+def _summary(values: np.ndarray) -> str:
+    distinct = np.unique(values)
+    if len(distinct) <= 3:
+        return " or ".join(f"{v:g}" for v in distinct)
+    return f"values from {distinct.min():g} to {distinct.max():g}"
+
+
+def check_derivative(f: Callable[[Value], Value], f_prime: Callable[[Any], Any],
+                     xs: Sequence[float]) -> DerivativeReport:
+    """Check a hand-written derivative ``f_prime`` against autograd's derivative of ``f`` at ``xs``.
+
+    ``f`` takes and returns a Value (e.g. ``lambda v: v.leaky_relu(0.1)``). ``f_prime`` is written
+    the way a learner writes it, in plain Python or numpy: it is first called on the whole array of
+    ``xs`` (as a training loop would), then point by point if that fails or returns the wrong shape.
+    The report names the intervals where the two disagree and the values on each side.
+    """
+    xs = np.asarray(xs, dtype=np.float64).ravel()
+    if xs.size == 0:
+        raise ValueError("check_derivative needs at least one point in xs")
+    expected = np.empty_like(xs)
+    for j, x in enumerate(xs):
+        v = Value(float(x))
+        f(v).backward()
+        expected[j] = v.grad
+    notes = []
+    try:
+        whole = np.asarray(f_prime(xs.copy()), dtype=np.float64)
+    except Exception as error:  # a scalar-only derivative fails on arrays: say so, then go point by point
+        notes.append(f"f_prime fails on an array of {xs.size} points ({type(error).__name__}: {error}); "
+                     "checked point by point")
+        whole = None
+    if whole is not None and whole.shape != xs.shape:
+        notes.append(f"f_prime returned {'one number' if whole.size == 1 else f'shape {whole.shape}'} "
+                     f"({whole.ravel()[0]:g}{'' if whole.size == 1 else ', ...'}) for an array of {xs.size} "
+                     "points: an element-wise derivative must return one value per input, an array of "
+                     "the same shape; checked point by point")
+        whole = None
+    if whole is None:
+        whole = np.array([float(np.asarray(f_prime(float(x)), dtype=np.float64).reshape(-1)[0]) for x in xs])
+    bad = ~_agree(expected, whole)
+    mismatches = [(float(x), float(e), float(g)) for x, e, g in zip(xs[bad], expected[bad], whole[bad])]
+    return DerivativeReport(xs, expected, whole, mismatches, notes)
