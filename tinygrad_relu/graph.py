@@ -114,7 +114,8 @@ def iter_backward(root: Any, seed: Any) -> Iterator[Any]:
     if root._op and not root._prev:
         raise RuntimeError(
             f"backward() on a node of op {root._op!r} that has no graph: it was computed under "
-            "no_grad() (or from a detached node), so there is nothing to differentiate"
+            "no_grad(), or only from inputs that need no gradient (detached, or requires_grad=False), "
+            "so there is nothing to differentiate"
         )
     # The walk allocates only acyclic bookkeeping, but on a graph of millions of nodes each cyclic-GC
     # pass it triggers scans the whole graph: pausing the collector makes a 10^6-node backward ~2x faster.
