@@ -285,6 +285,50 @@ class Value:
         x = self.data
         return _node(x if x > 0 else a.data * x, (self, a), "prelu", _backward)
 
+    @staticmethod
+    def weighted_sum(
+        weights: Sequence[Union["Value", Number]],
+        inputs: Sequence[Union["Value", Number]],
+        bias: Union["Value", Number, None] = None,
+    ) -> "Value":
+        """``bias + sum_i weights[i] * inputs[i]`` as ONE node: a neuron's pre-activation.
+
+        The same number and gradients as the chain of ``*`` and ``+`` nodes, but one node with all
+        the weights, inputs and the bias as parents (so a drawing shows one node per neuron) and one
+        closure whose loop runs the whole backward -- about 2n fewer nodes for n inputs.
+        """
+        ws = weights if type(weights) is tuple else tuple(weights)
+        xs = inputs if type(inputs) is tuple else tuple(inputs)
+        if len(ws) != len(xs):
+            raise ValueError(f"weighted_sum got {len(ws)} weights for {len(xs)} inputs")
+        try:
+            total = sum([w.data * x.data for w, x in zip(ws, xs)])
+        except AttributeError:  # plain numbers among them: make them leaves, as `w * 2.0` would
+            total = None
+        if type(total) is not float:  # also catches objects with a .data that is not a float
+            ws = tuple(w if type(w) is Value else Value(_real(w, f"weighted_sum weight {i}"))
+                       for i, w in enumerate(ws))
+            xs = tuple(x if type(x) is Value else Value(_real(x, f"weighted_sum input {i}"))
+                       for i, x in enumerate(xs))
+            total = sum([w.data * x.data for w, x in zip(ws, xs)], 0.0)
+        if bias is None:
+            prev = ws + xs
+        else:
+            if type(bias) is not Value:
+                bias = Value(_real(bias, "weighted_sum bias"))
+            total += bias.data
+            prev = (*ws, *xs, bias)
+
+        def _backward(out: Value) -> None:
+            g = out.grad
+            for w, x in zip(ws, xs):
+                w.grad += x.data * g
+                x.grad += w.data * g
+            if bias is not None:
+                bias.grad += g
+
+        return _node(total, prev, "wsum", _backward)
+
     # ---------------------------------------------------------------- graph
     def backward(self) -> None:
         """Fill ``.grad`` of every node this one depends on, seeding d(self)/d(self) = 1.

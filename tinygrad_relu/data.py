@@ -1,0 +1,84 @@
+"""Toy two-dimensional datasets: numpy only, the same points for the same seed.
+
+Each function returns ``(X, y)``: ``X`` a float64 array of shape (n, 2), ``y`` an int64 array of
+class labels 0, 1, ... of shape (n,).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+
+__all__ = ["make_circles", "make_moons", "make_spirals", "xor"]
+
+
+def _count(n: object, name: str, least: int) -> int:
+    if not isinstance(n, Integral) or isinstance(n, bool) or n < least:
+        raise ValueError(f"{name} must be an int >= {least}, got {n!r}")
+    return int(n)
+
+
+def _noise(noise: object) -> float:
+    if not isinstance(noise, Real) or isinstance(noise, bool) or not noise >= 0:
+        raise ValueError(f"noise must be a number >= 0 (the std of Gaussian jitter), got {noise!r}")
+    return float(noise)
+
+
+def _finish(parts: list[np.ndarray], noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Stack the classes' points (part k has label k), add jitter and shuffle."""
+    X = np.concatenate(parts)
+    y = np.concatenate([np.full(len(p), k, dtype=np.int64) for k, p in enumerate(parts)])
+    X = X + rng.normal(0.0, noise, X.shape) if noise else X
+    order = rng.permutation(len(X))
+    return X[order], y[order]
+
+
+def _split(n: int, k: int) -> list[int]:
+    """n points shared by k classes as evenly as possible (the first classes get the extra ones)."""
+    return [n // k + (i < n % k) for i in range(k)]
+
+
+def xor() -> tuple[np.ndarray, np.ndarray]:
+    """The four XOR points: label 1 where exactly one coordinate is 1."""
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return X, np.array([0, 1, 1, 0], dtype=np.int64)
+
+
+def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles: label 0 the upper arc, label 1 the lower one shifted right."""
+    n, noise = _count(n, "n", 2), _noise(noise)
+    rng = np.random.default_rng(seed)
+    n0, n1 = _split(n, 2)
+    t0, t1 = np.linspace(0.0, np.pi, n0), np.linspace(0.0, np.pi, n1)
+    upper = np.stack([np.cos(t0), np.sin(t0)], axis=1)
+    lower = np.stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)], axis=1)
+    return _finish([upper, lower], noise, rng)
+
+
+def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5,
+                 seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles: label 0 radius 1, label 1 radius ``factor`` (0 <= factor < 1)."""
+    n, noise = _count(n, "n", 2), _noise(noise)
+    if not isinstance(factor, Real) or isinstance(factor, bool) or not 0.0 <= factor < 1.0:
+        raise ValueError(f"factor must be a number in [0, 1) (inner radius / outer), got {factor!r}")
+    rng = np.random.default_rng(seed)
+    parts = []
+    for radius, m in zip((1.0, float(factor)), _split(n, 2)):
+        t = np.linspace(0.0, 2.0 * np.pi, m, endpoint=False)
+        parts.append(radius * np.stack([np.cos(t), np.sin(t)], axis=1))
+    return _finish(parts, noise, rng)
+
+
+def make_spirals(n: int = 150, classes: int = 3, noise: float = 0.1,
+                 seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``classes`` interleaved spiral arms around the origin, each turning once as the radius goes 0.1 -> 1."""
+    classes = _count(classes, "classes", 2)
+    n, noise = _count(n, "n", classes), _noise(noise)
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k, m in enumerate(_split(n, classes)):
+        r = np.linspace(0.1, 1.0, m)
+        t = 2.0 * np.pi * (k / classes + r)
+        parts.append(np.stack([r * np.cos(t), r * np.sin(t)], axis=1))
+    return _finish(parts, noise, rng)
