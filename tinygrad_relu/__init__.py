@@ -3,15 +3,19 @@
 from .graph import is_grad_enabled, no_grad
 from .gradcheck import DerivativeReport, GradcheckError, KinkWarning, check_derivative, gradcheck
 from .value import Value
+from .viz import backward_frames, draw_graph, write_frames
 
 __all__ = [
     "DerivativeReport",
     "GradcheckError",
     "KinkWarning",
     "Value",
+    "backward_frames",
     "check_derivative",
+    "draw_graph",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
+    "write_frames",
 ]
 __version__ = "0.1.0"

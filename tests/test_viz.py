@@ -1,0 +1,265 @@
+"""Drawings of the forward and backward pass, rendered with the real graphviz `dot`."""
+
+import random
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import graphviz
+import pytest
+from optable import OPS
+
+from tinygrad_relu import Value, backward_frames, draw_graph, write_frames
+from tinygrad_relu.graph import backward_order, topological_order
+from tinygrad_relu.viz import GraphvizNotFoundError, save_graph
+from tinygrad_relu.viz_flow import trace_backward
+
+SVG = "{http://www.w3.org/2000/svg}"
+ALPHA_COLOUR, ZERO_COLOUR = "#e07b00", "#a0a0a0"
+
+
+def leaky_neuron():
+    """y = leaky_relu(w1*x1 + w2*x2 + b, 0.1) with a negative pre-activation n = -4.5."""
+    w1, x1, w2, x2, b = (Value(v, name) for v, name in
+                         [(-3.0, "w1"), (2.0, "x1"), (1.0, "w2"), (0.5, "x2"), (1.0, "b")])
+    n = w1 * x1 + w2 * x2 + b
+    n.label = "n"
+    y = n.leaky_relu(0.1)
+    y.label = "y"
+    return y, n, (w1, x1, w2, x2, b)
+
+
+def busy_graph():
+    """Every kind of edge: a reused input (a * a), a dead relu, the alpha path, a prelu slope, a custom op."""
+    a, c, s = Value(-1.5, "a"), Value(2.0, "c"), Value(0.25, "s")
+    cube = Value.custom_op(c.data ** 3, (c,), lambda g: 3 * c.data ** 2 * g, op="cube")
+    z = a * a + a.relu() * c + (a * c).leaky_relu(0.2) + a.prelu(s) + cube / 4
+    z.label = "z"
+    return z
+
+
+def parse_svg(svg: str):
+    """{node name: [texts]}, and [(tail, head, [texts], stroke colour)] for each edge."""
+    nodes, edges = {}, []
+    for group in ET.fromstring(svg).iter(SVG + "g"):
+        title = group.findtext(SVG + "title")
+        texts = [t.text for t in group.iter(SVG + "text")]
+        if group.get("class") == "node":
+            nodes[title] = texts
+        elif group.get("class") == "edge":
+            tail, head = title.split("->")
+            edges.append((tail, head, texts, group.find(SVG + "path").get("stroke")))
+    return nodes, edges
+
+
+def names_by_label(nodes):
+    """Node names by the label text in their box (the first text that is not '#k')."""
+    return {next(t for t in texts if not t.startswith("#")): name for name, texts in nodes.items() if texts}
+
+
+def state(root):
+    return [(id(v), v.data, v.grad) for v in topological_order(root)]
+
+
+# ---------------------------------------------------------------- the backward picture
+
+
+def test_leaky_neuron_backward_svg_shows_labels_order_and_alpha():
+    y, n, leaves = leaky_neuron()
+    nodes, edges = parse_svg(draw_graph(y, mode="backward").pipe(format="svg", encoding="utf-8"))
+    all_text = [t for texts in nodes.values() for t in texts]
+    for label in ["y", "n", "w1", "x1", "w2", "x2", "b"]:
+        assert label in all_text
+    closures = len(backward_order(y))
+    assert closures == 5
+    assert [f"#{k}" for k in range(1, closures + 1)] == sorted(t for t in all_text if t.startswith("#") and t[1:].isdigit())
+    by_label = names_by_label(nodes)
+    assert nodes[by_label["y"]][:2] == ["#1", "y"]  # the root's closure runs first
+    # The edge from y's leaky_relu into n carries the local derivative alpha = 0.1, coloured as the alpha path.
+    (edge,) = [e for e in edges if e[0] == by_label["y"] + "_op" and e[1] == by_label["n"]]
+    assert edge[2] == ["∂y/∂n = 0.1", "carries 1 × 0.1 = 0.1"]
+    assert edge[3] == ALPHA_COLOUR
+    # w1 gets x1 * 0.1: the local derivative of * and the carried gradient both show.
+    (edge,) = [e for e in edges if e[1] == by_label["w1"]]
+    assert edge[2][0].endswith("/∂w1 = 2") and edge[2][1] == "carries 0.1 × 2 = 0.2"
+    # The legend explains the colours.
+    assert any("alpha" in t for t in nodes["legend"])
+
+
+def test_forward_and_backward_are_the_same_graph_read_in_reverse():
+    y, _, _ = leaky_neuron()
+    fwd_nodes, fwd_edges = parse_svg(draw_graph(y).pipe(format="svg", encoding="utf-8"))
+    bwd_nodes, bwd_edges = parse_svg(draw_graph(y, mode="backward").pipe(format="svg", encoding="utf-8"))
+    forward = {(tail, head) for tail, head, _, _ in fwd_edges}
+    backward = {(tail, head) for tail, head, _, _ in bwd_edges if tail != "seed"}
+    assert backward == {(head, tail) for tail, head in forward}
+    # Only the backward picture has order numbers, derivative labels, a seed and a legend.
+    fwd_text = [t for texts in fwd_nodes.values() for t in texts] + [t for e in fwd_edges for t in e[2]]
+    assert not any(t.startswith("#") or "∂" in t for t in fwd_text)
+    assert "legend" not in fwd_nodes and "seed" not in fwd_nodes
+    assert "legend" in bwd_nodes and "seed" in bwd_nodes
+    # Forward shows the current grads (none computed yet); backward shows the pass's gradients.
+    assert "grad 0" in fwd_nodes[names_by_label(fwd_nodes)["w1"]]
+    assert "grad 0.2" in bwd_nodes[names_by_label(bwd_nodes)["w1"]]
+
+
+def test_dead_relu_edge_is_zero_and_reused_input_is_summed():
+    z = busy_graph()
+    _, edges = parse_svg(draw_graph(z, mode="backward").pipe(format="svg", encoding="utf-8"))
+    relu_edges = [e for e in edges if any("∂" in t for t in e[2]) and e[2][0].endswith("= 0")]
+    assert relu_edges and all(e[3] == ZERO_COLOUR for e in relu_edges)
+    (square,) = [e for e in edges if "(input used 2×, summed)" in e[2]]
+    assert square[2][0].endswith("/∂a = -3")  # d(a*a)/da = 2a at a = -1.5
+
+
+def test_local_derivatives_match_backward_for_every_op_in_the_table():
+    rng = random.Random(5)
+    for name, fn, arity, (lo, hi) in OPS:
+        inputs = [Value(rng.uniform(lo, hi)) for _ in range(arity)]
+        out = fn(*inputs)
+        nodes = topological_order(out)
+        (step,) = trace_backward(out, nodes, 1.0, every_step=False)
+        out.backward()
+        for v in nodes:
+            assert step.grads[id(v)] == pytest.approx(v.grad, rel=1e-12, abs=1e-12), name
+        for flow in step.flows[id(out)]:  # the root's upstream is 1, so what it carries is its local derivative
+            assert flow.carried == pytest.approx(flow.local, rel=1e-12), name
+
+
+# ---------------------------------------------------------------- frames
+
+
+def test_frames_one_per_closure_and_the_last_matches_backward():
+    z = busy_graph()
+    order = backward_order(z)
+    frames = backward_frames(z)
+    assert len(frames) == len(order)
+    for k, (frame, node) in enumerate(zip(frames, order), 1):
+        highlighted = [line for line in frame.source.splitlines() if "#ffe27a" in line]
+        assert len(highlighted) == 1 and f"#{k} " in highlighted[0], k
+        assert f"step {k} of {len(order)}" in frame.source
+    z.backward()
+    last = parse_svg(frames[-1].pipe(format="svg", encoding="utf-8"))[0]
+    by_label = names_by_label(last)
+    for v in topological_order(z):
+        if v.label:
+            assert f"grad {v.grad:.4g}" in last[by_label[v.label]], v.label
+
+
+def test_write_frames_numbered_svgs_and_pngs(tmp_path):
+    y, _, _ = leaky_neuron()
+    frames = backward_frames(y)
+    svgs = write_frames(frames, tmp_path / "svg")
+    assert [p.name for p in svgs] == [f"frame_{k:03d}.svg" for k in range(1, 6)]
+    assert "step 5 of 5" in svgs[-1].read_text(encoding="utf-8")
+    (png,) = write_frames(frames[:1], tmp_path / "png", format="png")
+    assert png.read_bytes().startswith(b"\x89PNG")
+    dot = save_graph(frames[0], tmp_path / "one.dot")
+    assert dot.read_text(encoding="utf-8") == frames[0].source
+    with pytest.raises(ValueError, match="suffix"):
+        save_graph(frames[0], tmp_path / "no_suffix")
+
+
+def test_leaf_root():
+    x = Value(3.0, "x")
+    assert backward_frames(x) == []
+    assert "grad 1" in draw_graph(x, mode="backward").source
+
+
+# ---------------------------------------------------------------- drawing changes nothing
+
+
+def test_drawing_leaves_data_and_grad_unchanged():
+    z = busy_graph()
+    z.backward()
+    z.backward()  # leaves now hold accumulated gradients, intermediates their last pass's
+    for i, v in enumerate(topological_order(z)):
+        if not v._prev:
+            v.grad += 0.5 * i - 1.0  # and some arbitrary leaf grads on top
+    before = state(z)
+    draw_graph(z)
+    draw_graph(z, mode="backward")
+    frames = backward_frames(z)
+    frames[2].source  # noqa: B018 -- building the text must not touch the graph either
+    assert state(z) == before
+    # Drawn or not, the next backward adds the same amounts.
+    fresh = busy_graph()
+    fresh.backward()
+    leaves = [v for v in topological_order(z) if not v._prev]
+    old = [v.grad for v in leaves]
+    z.backward()
+    added = [v.grad - g for v, g in zip(leaves, old)]
+    expected = [v.grad for v in topological_order(fresh) if not v._prev]
+    assert added == pytest.approx(expected, rel=1e-12)
+
+
+def test_refuses_a_huge_graph_quickly_and_without_recursion():
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(50_000):
+        y = y * 1.0001
+    with pytest.raises(ValueError, match=r"100001 nodes, more than max_nodes=500: pass max_nodes=100001"):
+        draw_graph(y)
+    with pytest.raises(ValueError, match="max_nodes"):
+        backward_frames(y, max_nodes=10)
+
+
+def test_a_deep_chain_within_the_cap_is_drawn_without_recursion():
+    y = Value(0.5, "x")
+    for _ in range(1000):
+        y = y.leaky_relu(0.5) - 1.0
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)  # any recursion over the 3001 nodes would fail at once
+    try:
+        source = draw_graph(y, mode="backward", max_nodes=10_000).source
+    finally:
+        sys.setrecursionlimit(limit)
+    assert "#2000 " in source
+
+
+def test_bad_arguments():
+    y, _, _ = leaky_neuron()
+    with pytest.raises(ValueError, match="mode"):
+        draw_graph(y, mode="sideways")
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_graph(y, rankdir="up")
+
+
+def test_top_to_bottom_layout_renders():
+    y, _, _ = leaky_neuron()
+    svg = draw_graph(y, mode="backward", rankdir="TB").pipe(format="svg", encoding="utf-8")
+    assert "∂y/∂n = 0.1" in svg
+
+
+# ---------------------------------------------------------------- without graphviz's dot
+
+
+def test_without_dot_building_works_and_rendering_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no dot anywhere
+    y, _, _ = leaky_neuron()
+    drawing = draw_graph(y, mode="backward")
+    assert "∂y/∂n = 0.1" in drawing.source
+    assert save_graph(drawing, tmp_path / "ok.dot").exists()
+    for render in (lambda: drawing.pipe(format="svg"), lambda: drawing.render(tmp_path / "out", format="png"),
+                   drawing._repr_mimebundle_, lambda: save_graph(drawing, tmp_path / "out.png"),
+                   lambda: write_frames(backward_frames(y), tmp_path / "frames")):
+        with pytest.raises(GraphvizNotFoundError) as caught:
+            render()
+        message = str(caught.value)
+        assert "apt-get install graphviz" in message and "brew" in message and "conda" in message
+        assert isinstance(caught.value, graphviz.ExecutableNotFound)  # still caught by graphviz's own type
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_import_needs_no_dot(tmp_path):
+    code = "import tinygrad_relu as t; print(len(t.draw_graph(t.Value(1.0).exp(), mode='backward').source) > 0)"
+    result = subprocess.run([sys.executable, "-c", code], env={"PATH": str(tmp_path)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def test_numbers_inf_and_nan_are_drawn():
+    y = Value(1000.0, "big").exp() * Value(0.0, "zero").log()
+    source = draw_graph(y, mode="backward").source
+    assert "data inf" in source and "data -inf" in source

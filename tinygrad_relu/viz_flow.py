@@ -1,0 +1,205 @@
+"""What the drawings show, worked out without touching the graph: one backward pass run on the side,
+each closure's local derivatives, and short text for numbers and arrays.
+
+Everything here saves every ``.grad`` it may change and puts it back exactly (same object, same
+contents), so drawing a graph never changes it.
+"""
+
+from __future__ import annotations
+
+from contextlib import closing
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .graph import iter_backward, topological_order
+
+# Edge kinds, by what flowed along the edge in the backward pass.
+FULL, ALPHA, ZERO = "full", "alpha", "zero"
+
+
+def nodes_within(root: Any, max_nodes: int) -> list:
+    """Every node of ``root``'s graph, leaves first, or a ValueError if there are more than ``max_nodes``."""
+    nodes = topological_order(root)
+    if len(nodes) > max_nodes:
+        raise ValueError(
+            f"this graph has {len(nodes)} nodes, more than max_nodes={max_nodes}: pass max_nodes={len(nodes)} "
+            "(or more) to draw it anyway -- graphviz gets slow and the picture hard to read past a few "
+            "hundred nodes, so a smaller example usually shows more"
+        )
+    return nodes
+
+
+def _copy(grad: Any) -> Any:
+    """A copy of a gradient that later in-place additions cannot reach."""
+    return grad.copy() if isinstance(grad, np.ndarray) else grad
+
+
+def _save(nodes: Any) -> list[tuple[Any, Any, Any]]:
+    """Each node with its gradient object and a copy of that gradient's contents."""
+    return [(node, node.grad, _copy(node.grad)) for node in nodes]
+
+
+def _restore(saved: list[tuple[Any, Any, Any]]) -> None:
+    """Put back the very gradient objects, with their contents, that ``_save`` saw."""
+    for node, grad, contents in saved:
+        if isinstance(grad, np.ndarray):
+            grad[...] = contents
+        node.grad = grad
+
+
+def distinct_parents(out: Any) -> list:
+    """``out``'s parents in order, each once (by identity: a Tensor's == is elementwise)."""
+    return list({id(node): node for node in out._prev}.values())
+
+
+def uses(out: Any, parent: Any) -> int:
+    """How many of ``out``'s inputs are ``parent`` (2 for a * a)."""
+    return sum(p is parent for p in out._prev)
+
+
+def _unit_seed(node: Any) -> Any:
+    """1 in the shape of the node: the seed that makes a closure hand out its local derivatives."""
+    if isinstance(node.data, np.ndarray):
+        return np.ones_like(node.data, dtype=np.float64)
+    return 1.0
+
+
+def default_seed(root: Any) -> Any:
+    """What ``backward()`` seeds the root with: 1 for a scalar; a non-scalar Tensor needs it given."""
+    data = root.data
+    if not isinstance(data, np.ndarray):
+        return 1.0
+    if data.size != 1:
+        raise ValueError(
+            f"the root is a Tensor of shape {data.shape}, not a scalar: pass seed= (an array of that shape, "
+            "the gradient backward() would be given), or draw a scalar such as out.sum()"
+        )
+    return np.ones_like(data, dtype=np.float64)
+
+
+@dataclass
+class Flow:
+    """One edge of the backward pass: from ``out``'s closure into ``parent``."""
+
+    parent: Any
+    uses: int  # how many of out's inputs are this parent (2 for a * a)
+    local: Any  # d(out)/d(parent): the closure's output for an upstream gradient of 1
+    carried: Any  # what the closure added into parent.grad in the pass
+    kind: str  # FULL, ALPHA or ZERO
+    alpha_share: float  # fraction of entries that went through the slope (0 or 1 for a scalar)
+
+
+def _alpha_share(out: Any, parent: Any) -> float:
+    """Fraction of the input's entries on the slope side of a leaky_relu/prelu (input <= 0), else 0."""
+    op = out._op
+    if not (op.startswith("leaky_relu") or op.startswith("prelu")) or parent is not out._prev[0]:
+        return 0.0
+    return float(np.mean(np.asarray(parent.data) <= 0))
+
+
+def _run_alone(out: Any, parents: list, upstream: Any) -> list:
+    """Run ``out``'s closure by itself with ``upstream`` as its gradient; what it adds into each parent."""
+    for parent in parents:
+        parent.grad = parent._GRAD_RESET
+    out.grad = upstream
+    out._backward(out)
+    return [_copy(parent.grad) for parent in parents]
+
+
+def local_flows(out: Any) -> list[Flow]:
+    """Each distinct parent of ``out`` with its local derivative and the gradient ``out.grad`` carried to it.
+
+    The closure is run alone twice (upstream 1, then upstream ``out.grad``) with the parents' gradients
+    zeroed; a parent used twice (a * a) collects both contributions, as in the real pass. Every
+    gradient touched is restored afterwards.
+    """
+    parents = distinct_parents(out)
+    upstream = _copy(out.grad)
+    saved = _save(parents + [out])
+    try:
+        local = _run_alone(out, parents, _unit_seed(out))
+        carried = _run_alone(out, parents, upstream)
+    finally:
+        _restore(saved)
+    flows = []
+    for parent, d, g in zip(parents, local, carried):
+        share = _alpha_share(out, parent)
+        kind = ZERO if is_zero(g) else ALPHA if share > 0 else FULL
+        flows.append(Flow(parent, uses(out, parent), d, g, kind, share))
+    return flows
+
+
+def is_zero(grad: Any) -> bool:
+    """True if nothing flowed: the gradient is missing or every entry is exactly 0."""
+    return grad is None or not np.any(grad)
+
+
+@dataclass
+class Step:
+    """The graph after some backward closures ran: what a frame shows."""
+
+    numbers: dict = field(default_factory=dict)  # id(node) -> when its closure ran (1 = first)
+    flows: dict = field(default_factory=dict)  # id(node) -> [Flow] for the closures that ran
+    grads: dict = field(default_factory=dict)  # id(node) -> its gradient at this point
+    current: Any = None  # the node whose closure just ran
+
+
+def trace_backward(root: Any, nodes: list, seed: Any, every_step: bool) -> list[Step]:
+    """Run one backward pass from ``root`` on the side; the Steps after each closure (or only the last).
+
+    The gradients shown are those of this pass alone (leaves start from zero), and every ``.grad`` of
+    the graph is put back as it was before, so the drawing changes nothing.
+    """
+    saved = _save(nodes)
+    inner = sum(1 for node in nodes if node._prev)
+    steps: list[Step] = []
+    numbers: dict = {}
+    flows: dict = {}
+    try:
+        # closing(): the walker's own clean-up (adding old leaf gradients back) must run before ours.
+        with closing(iter_backward(root, seed)) as walk:
+            for node in walk:
+                numbers[id(node)] = len(numbers) + 1
+                flows[id(node)] = local_flows(node)
+                if every_step or len(numbers) == inner:
+                    grads = {id(n): _copy(n.grad) for n in nodes}
+                    steps.append(Step(dict(numbers), dict(flows), grads, node))
+    finally:
+        _restore(saved)
+    if not steps:  # a leaf: no closure ran, its gradient is just the seed
+        steps.append(Step(grads={id(root): _copy(seed)}))
+    return steps
+
+
+# ---------------------------------------------------------------- text
+
+
+def number(x: float) -> str:
+    """A number in at most 4 significant digits (0 for -0)."""
+    x = float(x)
+    return "0" if x == 0 else f"{x:.4g}"
+
+
+def describe(x: Any, is_grad: bool) -> str:
+    """A number as itself; an array as a short summary, never all its entries."""
+    if x is None:
+        return "none"
+    if not isinstance(x, np.ndarray):
+        return number(x)
+    if x.size == 1:
+        return number(x.reshape(-1)[0])
+    if x.size == 0:
+        return "empty"
+    if is_grad:
+        return f"norm {number(np.linalg.norm(x))}, {np.mean(x == 0):.0%} zero"
+    return f"mean {number(x.mean())}, range [{number(x.min())}, {number(x.max())}]"
+
+
+def shape_of(node: Any) -> str:
+    """'shape (2, 3)' for a Tensor holding more than one number, else ''."""
+    data = node.data
+    if isinstance(data, np.ndarray) and data.size != 1:
+        return f"shape {data.shape}"
+    return ""
