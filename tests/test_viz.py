@@ -263,3 +263,34 @@ def test_numbers_inf_and_nan_are_drawn():
     y = Value(1000.0, "big").exp() * Value(0.0, "zero").log()
     source = draw_graph(y, mode="backward").source
     assert "data inf" in source and "data -inf" in source
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_cli_writes_the_backward_drawing_and_frames(tmp_path, capsys):
+    from tinygrad_relu.cli import main
+
+    svg, frames = tmp_path / "loss.svg", tmp_path / "frames"
+    assert main(["--epochs", "2", "--hidden", "2", "--graph", str(svg), "--frames", str(frames)]) == 0
+    nodes, edges = parse_svg(svg.read_text(encoding="utf-8"))
+    by_label = names_by_label(nodes)
+    assert nodes[by_label["loss"]][:2] == ["#1", "loss"]
+    for name in ["w1.1.1", "w1.2.2", "b1.1", "w2.1.2", "b2.1"]:  # every parameter is named
+        assert name in by_label
+    assert any(t.startswith("∂loss/∂") for e in edges for t in e[2])
+    written = sorted(p.name for p in frames.iterdir())
+    assert written[0] == "frame_001.svg" and len(written) > 5
+    assert f"step {len(written)} of {len(written)}" in (frames / written[-1]).read_text(encoding="utf-8")
+    out = capsys.readouterr().out
+    assert "backward pass of the loss on sample 0" in out and f"{len(written)} frames" in out
+
+
+def test_cli_dot_output_needs_no_dot_and_png_says_how_to_install(tmp_path, monkeypatch, capsys):
+    from tinygrad_relu.cli import main
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert main(["--epochs", "1", "--hidden", "2", "--graph", str(tmp_path / "g.dot")]) == 0
+    assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph backward")
+    assert main(["--epochs", "1", "--hidden", "2", "--graph", str(tmp_path / "g.png")]) == 1
+    assert "apt-get install graphviz" in capsys.readouterr().err

@@ -18,6 +18,7 @@ import numpy as np
 from . import data, losses, optim
 from .nn import ACTIVATIONS, MLP
 from .value import Value
+from .viz import GraphvizNotFoundError, backward_frames, draw_graph, save_graph, write_frames
 
 DATASETS = {"xor": data.xor, "moons": data.make_moons, "circles": data.make_circles,
             "spirals": data.make_spirals}
@@ -127,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="bce: sigmoid output with binary cross-entropy; mse: regression on 0/1 targets; "
                              "hinge: max-margin on -1/+1 labels; ce: softmax cross-entropy (needed for spirals)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the data (default 0)")
+    parser.add_argument("--graph", metavar="FILE", default=None,
+                        help="after training, draw the backward pass of sample 0's loss to FILE "
+                             "(.svg, .png or .dot; needs the graphviz program 'dot' except for .dot)")
+    parser.add_argument("--frames", metavar="DIR", default=None,
+                        help="after training, write the same backward pass one closure at a time, "
+                             "as DIR/frame_001.svg, frame_002.svg, ...")
     return parser
 
 
@@ -187,9 +194,9 @@ class _Printer:
             self.line(text)
 
 
-def train(args: argparse.Namespace, stream: TextIO = sys.stdout) -> TrainResult:
+def train(args: argparse.Namespace, stream: Optional[TextIO] = None) -> TrainResult:
     """Build the data and the model from ``args``, train full-batch, print progress and the results."""
-    out = _Printer(stream)
+    out = _Printer(sys.stdout if stream is None else stream)  # looked up now: sys.stdout may be swapped
     head = HEADS[args.loss]
     if args.dataset == "xor":
         X, y = data.xor()
@@ -237,5 +244,31 @@ def _table(out: _Printer, X: np.ndarray, y: np.ndarray, shown: list, head: Head,
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Parse the options, train, print; returns the exit code (argparse exits with 2 on bad input)."""
-    train(parse_args(argv))
+    args = parse_args(argv)
+    result = train(args)
+    if args.graph or args.frames:
+        return _draw_sample(result, args.graph, args.frames)
+    return 0
+
+
+def _draw_sample(result: TrainResult, graph: Optional[str], frames: Optional[str]) -> int:
+    """Draw the backward pass of sample 0's loss (--graph) and its frames (--frames); 1 if dot is missing."""
+    for l, layer in enumerate(result.model.layers, 1):  # names in the picture: w<layer>.<neuron>.<input>
+        for j, neuron in enumerate(layer.neurons, 1):
+            neuron.b.label = f"b{l}.{j}"
+            for i, w in enumerate(neuron.w, 1):
+                w.label = f"w{l}.{j}.{i}"
+    loss = result.sample_loss(0)
+    loss.label = "loss"
+    where = "sample 0 (x = " + ", ".join(f"{v:.3g}" for v in result.X[0]) + ")"
+    try:
+        if graph:  # the user asked for this picture: a large network is drawn, not refused
+            save_graph(draw_graph(loss, mode="backward", max_nodes=100_000), graph)
+            print(f"backward pass of the loss on {where}: {graph}")
+        if frames:
+            paths = write_frames(backward_frames(loss, max_nodes=100_000), frames)
+            print(f"{len(paths)} frames, one per backward closure: {frames}/frame_*.svg")
+    except GraphvizNotFoundError as error:
+        print(f"tinygrad-relu: {error}", file=sys.stderr)
+        return 1
     return 0
