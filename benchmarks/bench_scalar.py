@@ -1,20 +1,26 @@
-"""Scalar-engine benchmark: a 10^6-node chain's backward time, and bytes per node next to micrograd.
+"""Scalar-engine benchmark: a 10^6-node chain, bytes per node, and micrograd's moons training step.
 
-Run: pip install -e ".[benchmarks]" && python benchmarks/bench_scalar.py
+Run: pip install -e ".[benchmarks]" && python benchmarks/bench_scalar.py [--steps N]
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
+import statistics
 import time
 import tracemalloc
+from typing import Callable
 
 from tinygrad_relu import Value
+from tinygrad_relu.data import make_moons
+from tinygrad_relu.nn import MLP
 
 try:
     from micrograd.engine import Value as MicroValue
+    from micrograd.nn import MLP as MicroMLP
 except ImportError:  # the benchmarks extra installs it; without it the micrograd column is skipped
-    MicroValue = None
+    MicroValue = MicroMLP = None
 
 
 def chain_backward_seconds(n: int = 1_000_000) -> tuple[float, float]:
@@ -31,31 +37,92 @@ def chain_backward_seconds(n: int = 1_000_000) -> tuple[float, float]:
     return built - start, done - built
 
 
-def bytes_per_node(value_class: type, n: int = 100_000) -> float:
-    """Memory held by an add chain of n nodes, divided by n (tracemalloc, after the build)."""
+def bytes_per_node(value_class: type, shared_leaf: bool, n: int = 100_000) -> float:
+    """Memory held by an add chain of n nodes, divided by n (tracemalloc, after the build).
+
+    ``shared_leaf``: ``y + one`` reuses one leaf, so each add costs one node; otherwise ``y + 1.0``
+    also makes a new leaf for the constant on every add, and that leaf is counted too.
+    """
     gc.collect()
     one = value_class(1.0)
     tracemalloc.start()
     y = value_class(0.0)
-    for _ in range(n):
-        y = y + one
+    if shared_leaf:
+        for _ in range(n):
+            y = y + one
+    else:
+        for _ in range(n):
+            y = y + 1.0
     held, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del y
     return held / n
 
 
+def moons_step(value_class: type, model, X, y) -> Callable[[int], float]:
+    """One step of micrograd's moons demo, written as its notebook writes it; returns step(k) -> loss."""
+
+    def loss():
+        inputs = [list(map(value_class, xrow)) for xrow in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        alpha = 1e-4
+        reg_loss = alpha * sum((p * p for p in model.parameters()))
+        return data_loss + reg_loss
+
+    def step(k: int) -> float:
+        total_loss = loss()
+        model.zero_grad()
+        total_loss.backward()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in model.parameters():
+            p.data -= learning_rate * p.grad
+        return total_loss.data
+
+    return step
+
+
+def ms_per_step(step: Callable[[int], float], steps: int) -> float:
+    """Median wall time of ``steps`` training steps, after one warm-up step."""
+    step(0)
+    times = []
+    for k in range(1, steps + 1):
+        start = time.perf_counter()
+        step(k)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
 def main() -> None:
-    """Print the chain timing and the memory table."""
+    """Print the chain timing, the memory table and the moons-step comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10, help="timed moons steps per engine (default 10)")
+    steps = parser.parse_args().steps
+
     forward, backward = chain_backward_seconds()
     print(f"10^6-node add chain: forward {forward:.2f} s, backward {backward:.2f} s (target < 3 s)")
-    ours = bytes_per_node(Value)
-    print(f"bytes per node (add chain): tinygrad_relu {ours:.0f} (target <= 400)")
+
+    engines = [("tinygrad_relu", Value)] + ([] if MicroValue is None else [("micrograd 0.1.0", MicroValue)])
+    print("\nbytes per add node (tracemalloc, 10^5-add chain; target <= 400 for tinygrad_relu):")
+    print(f"{'':16} {'y + one (shared leaf)':>22} {'y + 1.0 (new leaf per add)':>27}")
+    for name, cls in engines:
+        print(f"{name:16} {bytes_per_node(cls, True):>22.0f} {bytes_per_node(cls, False):>27.0f}")
     if MicroValue is None:
-        print("micrograd not installed (pip install micrograd==0.1.0): its column is skipped")
-    else:
-        theirs = bytes_per_node(MicroValue)
-        print(f"bytes per node (add chain): micrograd 0.1.0 {theirs:.0f} -- {theirs / ours:.1f}x ours")
+        print("micrograd not installed (pip install micrograd==0.1.0): its rows are skipped")
+        return
+
+    # micrograd's demo: MLP(2, [16, 16, 1]) on 100 moons points (noise 0.1), labels -1/+1, hinge
+    # loss averaged plus 1e-4 * sum(p*p), full-batch SGD with a decaying learning rate.
+    X, y = make_moons(100, noise=0.1, seed=1)
+    y = y * 2 - 1
+    ours = ms_per_step(moons_step(Value, MLP(2, [16, 16, 1], seed=1337), X, y), steps)
+    print(f"\nmicrograd's moons demo step (MLP(2, [16, 16, 1]), 100 points, hinge + L2, SGD), "
+          f"median of {steps} steps:")
+    print(f"  tinygrad_relu    {ours:8.1f} ms/step")
+    theirs = ms_per_step(moons_step(MicroValue, MicroMLP(2, [16, 16, 1]), X, y), steps)
+    print(f"  micrograd 0.1.0  {theirs:8.1f} ms/step")
+    print(f"  tinygrad_relu is {theirs / ours:.1f}x faster (target >= 10x)")
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ DATASETS = {"xor": data.xor, "moons": data.make_moons, "circles": data.make_circ
 # Per-dataset defaults for the options left unset: small enough to train in seconds.
 DEFAULTS = {
     "xor": {"hidden": [8], "epochs": 150, "lr": 0.05, "optimizer": "adam", "loss": "bce"},
-    "moons": {"hidden": [16, 16], "epochs": 100, "lr": 0.05, "optimizer": "adam", "loss": "bce"},
-    "circles": {"hidden": [16, 16], "epochs": 100, "lr": 0.05, "optimizer": "adam", "loss": "bce"},
-    "spirals": {"hidden": [16, 16], "epochs": 300, "lr": 0.03, "optimizer": "adam", "loss": "ce"},
+    "moons": {"hidden": [16, 16], "epochs": 60, "lr": 0.05, "optimizer": "adam", "loss": "bce"},
+    "circles": {"hidden": [16, 16], "epochs": 60, "lr": 0.05, "optimizer": "adam", "loss": "bce"},
+    "spirals": {"hidden": [16, 16], "epochs": 100, "lr": 0.05, "optimizer": "adam", "loss": "ce"},
 }
 
 

@@ -70,7 +70,7 @@ def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5,
     return _finish(parts, noise, rng)
 
 
-def make_spirals(n: int = 150, classes: int = 3, noise: float = 0.1,
+def make_spirals(n: int = 150, classes: int = 3, noise: float = 0.05,
                  seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """``classes`` interleaved spiral arms around the origin, each turning once as the radius goes 0.1 -> 1."""
     classes = _count(classes, "classes", 2)

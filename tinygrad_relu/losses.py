@@ -82,12 +82,25 @@ def hinge_loss(scores: Union[Scalar, Sequence[Scalar]], target: Sequence) -> Val
     return _mean([(1.0 - y * s).relu() for s, y in zip(ss, ys)])
 
 
-def cross_entropy(logits: Sequence[Sequence[Scalar]], target: Sequence[int]) -> Value:
-    """Softmax cross-entropy: mean of logsumexp(row) - row[label], one row of class logits per sample.
+def _ce_term(row: list, label: int) -> Value:
+    """One sample's logsumexp(row) - row[label] as one node; its gradient is softmax(row) - onehot(label).
 
-    The row's largest logit is subtracted first (as a constant: logsumexp does not change, and
-    neither do the gradients), so no exp overflows.
+    The largest logit is subtracted before exponentiating, so no exp overflows.
     """
+    zs = [z.data for z in row]
+    shift = max(zs)
+    exps = [math.exp(z - shift) for z in zs]
+    total = sum(exps)
+    probs = [e / total for e in exps]
+
+    def backward(g: float) -> list:
+        return [(p - (i == label)) * g for i, p in enumerate(probs)]
+
+    return Value.custom_op(math.log(total) + shift - zs[label], row, backward, op="cross_entropy")
+
+
+def cross_entropy(logits: Sequence[Sequence[Scalar]], target: Sequence[int]) -> Value:
+    """Softmax cross-entropy: mean of logsumexp(row) - row[label], one row of class logits per sample."""
     rows = [_as_list(row) for row in logits]
     labels = list(target)
     if len(rows) != len(labels):
@@ -101,7 +114,5 @@ def cross_entropy(logits: Sequence[Sequence[Scalar]], target: Sequence[int]) -> 
             raise ValueError(f"cross_entropy: label {label!r} of sample {i} is not a class index "
                              f"in 0..{len(row) - 1}")
         row = [z if isinstance(z, Value) else Value(_number(z, "cross_entropy logit")) for z in row]
-        shift = max(z.data for z in row)
-        total = sum([(z - shift).exp() for z in row[1:]], (row[0] - shift).exp())
-        terms.append(total.log() + shift - row[int(label)])
+        terms.append(_ce_term(row, int(label)))
     return _mean(terms)

@@ -141,8 +141,8 @@ class Layer(Module):
         if len(x) != self.nin:
             raise ValueError(f"layer of {len(self.neurons)} neurons expects {self.nin} inputs, got {len(x)}")
         # Floats become leaves once here, so all neurons share them (one input node each, not nout).
-        x = [xi if type(xi) is Value else Value(xi) for xi in x]
-        out = [n(x) for n in self.neurons]
+        x = tuple([xi if type(xi) is Value else Value(xi) for xi in x])
+        out = [n.forward(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def parameters(self) -> list:

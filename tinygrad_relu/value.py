@@ -301,8 +301,10 @@ class Value:
         xs = inputs if type(inputs) is tuple else tuple(inputs)
         if len(ws) != len(xs):
             raise ValueError(f"weighted_sum got {len(ws)} weights for {len(xs)} inputs")
+        total = 0.0
         try:
-            total = sum([w.data * x.data for w, x in zip(ws, xs)])
+            for w, x in zip(ws, xs):
+                total += w.data * x.data
         except AttributeError:  # plain numbers among them: make them leaves, as `w * 2.0` would
             total = None
         if type(total) is not float:  # also catches objects with a .data that is not a float
