@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -245,10 +246,20 @@ def _table(out: _Printer, X: np.ndarray, y: np.ndarray, shown: list, head: Head,
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Parse the options, train, print; returns the exit code (argparse exits with 2 on bad input)."""
     args = parse_args(argv)
-    result = train(args)
-    if args.graph or args.frames:
-        return _draw_sample(result, args.graph, args.frames)
+    try:
+        result = train(args)
+        if args.graph or args.frames:
+            return _draw_sample(result, args.graph, args.frames)
+    except BrokenPipeError:
+        return _reader_gone()
     return 0
+
+
+def _reader_gone() -> int:
+    """The reader of stdout stopped early (``| head``): stop quietly, as other command-line tools do."""
+    # Python flushes stdout again at exit, which would raise once more: point it at devnull.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1
 
 
 def _draw_sample(result: TrainResult, graph: Optional[str], frames: Optional[str]) -> int:
