@@ -16,7 +16,7 @@ import numpy as np
 from .module import Module
 from .value import Value
 
-__all__ = ["ACTIVATIONS", "Layer", "MLP", "Module", "Neuron"]
+__all__ = ["ACTIVATIONS", "Layer", "MLP", "Module", "Neuron", "init_bound"]
 
 Seed = Union[int, np.random.Generator, None]
 Input = Sequence[Union[Value, float]]
