@@ -62,22 +62,23 @@ def _count_consumers(root: Any) -> tuple[dict, dict]:
                 else:
                     consumers[parent] = 1
                     push(parent)
-            elif parent not in leaves:
+            else:  # nothing changes a grad during this walk, so storing a leaf twice stores the same
                 leaves[parent] = parent.grad
     return consumers, leaves
 
 
-def _reverse_order(root: Any, consumers: dict) -> Iterator[Any]:
+def _kahn_order(root: Any, consumers: dict) -> list:
     """Inner nodes from ``root`` down, each only after every node that consumes it (Kahn's algorithm).
 
     This is the order in which backward closures must run: a node's gradient is complete once
-    all its consumers have added into it.
+    all its consumers have added into it. ``consumers`` is used up.
     """
+    order: list = []
     ready = [root]
-    pop, push = ready.pop, ready.append
+    pop, push, add = ready.pop, ready.append, order.append
     while ready:
         node = pop()
-        yield node
+        add(node)
         for parent in node._prev:
             if parent._prev:
                 left = consumers[parent] - 1
@@ -85,13 +86,14 @@ def _reverse_order(root: Any, consumers: dict) -> Iterator[Any]:
                     consumers[parent] = left
                 else:
                     push(parent)
+    return order
 
 
 def backward_order(root: Any) -> list:
     """The nodes whose backward function runs, in the order ``backward()`` runs them."""
     if not root._prev:
         return []
-    return list(_reverse_order(root, _count_consumers(root)[0]))
+    return _kahn_order(root, _count_consumers(root)[0])
 
 
 def topological_order(root: Any) -> list:
@@ -99,7 +101,7 @@ def topological_order(root: Any) -> list:
     if not root._prev:
         return [root]
     consumers, leaves = _count_consumers(root)
-    order = list(_reverse_order(root, consumers))
+    order = _kahn_order(root, consumers)
     order.reverse()
     return list(leaves) + order
 
@@ -107,9 +109,11 @@ def topological_order(root: Any) -> list:
 def iter_backward(root: Any, seed: Any) -> Iterator[Any]:
     """Run reverse-mode autodiff from ``root`` seeded with ``seed``, yielding each node after its backward ran.
 
-    Intermediate nodes (those with parents) have their gradient reset first, so repeated runs give
-    exactly the sum of the individual runs at the leaves -- leaves accumulate, like PyTorch.
-    Drawings step through this generator to show the backward pass one closure at a time.
+    Intermediate nodes (those with parents) restart from zero, so repeated runs give exactly the
+    sum of the individual runs at the leaves -- leaves accumulate, like PyTorch. Leaves collect this
+    pass's gradient from zero and get their old one added back at the end, so two passes give exactly
+    twice one pass (old + new, not old + each contribution in turn). Drawings step through this
+    generator to show the backward pass one closure at a time.
     """
     if root._op and not root._prev:
         raise RuntimeError(
@@ -117,36 +121,28 @@ def iter_backward(root: Any, seed: Any) -> Iterator[Any]:
             "no_grad(), or only from inputs that need no gradient (detached, or requires_grad=False), "
             "so there is nothing to differentiate"
         )
+    if not root._prev:  # backward() on a leaf: d(leaf)/d(leaf) = seed, nothing else to run
+        root._add_grad(seed)
+        return
     # The walk allocates only acyclic bookkeeping, but on a graph of millions of nodes each cyclic-GC
     # pass it triggers scans the whole graph: pausing the collector makes a 10^6-node backward ~2x faster.
     collecting = gc.isenabled()
     gc.disable()
-    try:
-        yield from _walk(root, seed)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _walk(root: Any, seed: Any) -> Iterator[Any]:
-    if not root._prev:  # backward() on a leaf: d(leaf)/d(leaf) = seed, nothing else to run
-        root._add_grad(seed)
-        return
     consumers, leaves = _count_consumers(root)
-    # Leaves collect this pass's gradient from zero and get their old one added back at the end, so
-    # two passes give exactly twice one pass (old + new, not old + each contribution in turn).
     for node in leaves:
         node.grad = node._GRAD_RESET
     for node in consumers:
         node.grad = node._GRAD_RESET
     root._add_grad(seed)
     try:
-        for node in _reverse_order(root, consumers):
+        for node in _kahn_order(root, consumers):
             node._backward(node)
             yield node
     finally:
         for node, previous in leaves.items():
             node._add_grad(previous)
+        if collecting:
+            gc.enable()
 
 
 def backward(root: Any, seed: Any) -> None:
