@@ -2,6 +2,7 @@
 
 from .graph import is_grad_enabled, no_grad
 from .gradcheck import DerivativeReport, GradcheckError, KinkWarning, check_derivative, gradcheck
+from .tensor import Tensor
 from .value import Value
 from .viz import backward_frames, draw_graph, write_frames
 
@@ -9,6 +10,7 @@ __all__ = [
     "DerivativeReport",
     "GradcheckError",
     "KinkWarning",
+    "Tensor",
     "Value",
     "backward_frames",
     "check_derivative",

@@ -70,18 +70,22 @@ def _close(a: float, b: float, atol: float, rtol: float) -> bool:
 
 
 def _autograd(f: Callable[..., Any], inputs: Sequence[Any]) -> list[dict]:
-    """Gradients of f at inputs; the inputs' own .grad are left as they were."""
-    saved = [node.grad for node in inputs]
+    """Gradients of f at inputs; the inputs' own .grad (and a Tensor's requires_grad) are left as they were."""
+    saved = [(node.grad, getattr(node, "requires_grad", None)) for node in inputs]
     try:
         for node in inputs:
             node.grad = 0.0 if isinstance(node.data, float) else None
+            if hasattr(node, "requires_grad"):
+                node.requires_grad = True  # a Tensor input is what gradcheck differentiates by
         out = f(*inputs)
         _scalar(out)
         out.backward()
         return [{i: _grad_at(node, i) for i in _elements(node)} for node in inputs]
     finally:
-        for node, grad in zip(inputs, saved):
+        for node, (grad, wanted) in zip(inputs, saved):
             node.grad = grad
+            if wanted is not None:
+                node.requires_grad = wanted
 
 
 def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,

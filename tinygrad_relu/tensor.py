@@ -1,0 +1,472 @@
+"""Tensor: a float64 numpy array that is a node of the graph, on the same walker as Value.
+
+Every op has Value's shape: compute the forward array, define ``_backward(out)`` that adds
+``out.grad`` times the local derivative into each parent, return the new node. Binary ops
+broadcast like numpy, so their backward sums the gradient back to each parent's shape
+(``unbroadcast``). Gradients are float64 arrays of exactly the shape of ``.data``; a gradient
+starts as None, as in PyTorch. Reductions, softmax and shape ops are in ``tensor_reduce.py``.
+
+Numbers follow IEEE like Value and PyTorch: the ops with poles or domain limits (/, **, exp, log,
+logsumexp, log_softmax) give inf or nan silently (exp(1000) = inf, log(0) = -inf, log(-1) = nan).
++, -, * and @ are left unwrapped for speed: numpy may warn when they overflow past 1.8e308 or meet
+inf - inf, with the same IEEE result.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from numbers import Real
+from typing import Any, Callable, Iterable, Sequence, Union
+
+import numpy as np
+
+from . import graph
+from .tensor_core import acc, broadcast_error, check_shape_from, float_array, matmul_error, node, quiet, unbroadcast
+from .tensor_reduce import ReduceOps
+
+ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
+_f64 = np.float64
+
+
+def _operand(x: Any) -> "Tensor | None":
+    """The other side of a binary op as a Tensor (a constant unless it is one), or None when it is
+    not numeric, so that the op returns NotImplemented and Python names both types."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (Real, np.ndarray, list, tuple)):
+        return Tensor(x)
+    return None
+
+
+def _lifted(method: Callable) -> Callable:
+    """Wrap a binary op so that ``other`` arrives as a Tensor; for a non-numeric one the op returns
+    NotImplemented, so Python tries the reflected op and then names both types."""
+
+    @wraps(method)
+    def op(self: "Tensor", other: Any) -> Any:
+        b = other if type(other) is Tensor else _operand(other)
+        return NotImplemented if b is None else method(self, b)
+
+    return op
+
+
+def _binary(f: Callable, a: "Tensor", b: "Tensor", op: str) -> np.ndarray:
+    """``f(a.data, b.data)``, with an error naming the op and both shapes when they do not broadcast."""
+    try:
+        return f(a.data, b.data)
+    except ValueError:
+        raise broadcast_error(op, a.data, b.data) from None
+
+
+def _real(x: Any, what: str) -> float:
+    if isinstance(x, Real) and not isinstance(x, bool):
+        return float(x)
+    raise TypeError(f"{what} must be a real number, got {type(x).__name__} {x!r}")
+
+
+def _slope(positive: np.ndarray, alpha: Any) -> np.ndarray:
+    """1.0 where ``positive`` else ``alpha`` (a number or an array broadcast against it), exactly.
+
+    Arithmetic on 0/1 floats: np.where is ~6x slower on a random mask (it branches per element).
+    """
+    on = positive.astype(_f64)
+    off = 1.0 - on
+    off *= alpha  # exactly alpha or 0, so the sum below is exactly 1 or alpha
+    off += on
+    return off
+
+
+class Tensor(ReduceOps):
+    """A float64 array that records the operations applied to it so ``backward()`` can differentiate them.
+
+    ``Tensor(data, requires_grad=False, label="")`` copies ``data``. ``requires_grad=True`` marks a
+    leaf whose gradient is wanted (a parameter); an op records its graph only when one of its
+    inputs requires a gradient and grad mode is on, as in PyTorch.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_backward")
+    _GRAD_RESET = None
+    __array_ufunc__ = None  # numpy defers to our reflected ops, so ndarray + Tensor builds a node
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "") -> None:
+        self.data = float_array(data.data if isinstance(data, Tensor) else data, "Tensor data")
+        self.grad: np.ndarray | None = None
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self._op = ""
+        self._prev: tuple = ()
+        self._backward = None
+
+    # ---------------------------------------------------------------- arithmetic
+    @_lifted
+    def __add__(self, b: "Tensor") -> "Tensor":
+        a = self
+
+        def _backward(out: Tensor) -> None:
+            if a.requires_grad:
+                acc(a, out.grad, True)
+            if b.requires_grad:
+                acc(b, out.grad, True)
+
+        return node(_binary(np.add, a, b, "+"), (a, b), "+", _backward)
+
+    @_lifted
+    def __sub__(self, b: "Tensor") -> "Tensor":
+        a = self
+
+        def _backward(out: Tensor) -> None:
+            if a.requires_grad:
+                acc(a, out.grad, True)
+            if b.requires_grad:
+                acc(b, -out.grad)
+
+        return node(_binary(np.subtract, a, b, "-"), (a, b), "-", _backward)
+
+    @_lifted
+    def __mul__(self, b: "Tensor") -> "Tensor":
+        a = self
+
+        def _backward(out: Tensor) -> None:
+            if a.requires_grad:
+                acc(a, out.grad * b.data)
+            if b.requires_grad:
+                acc(b, out.grad * a.data)
+
+        return node(_binary(np.multiply, a, b, "*"), (a, b), "*", _backward)
+
+    @_lifted
+    def __truediv__(self, b: "Tensor") -> "Tensor":
+        a = self
+        with quiet():
+            data = _binary(np.divide, a, b, "/")
+
+        def _backward(out: Tensor) -> None:
+            with quiet():
+                if a.requires_grad:
+                    acc(a, out.grad / b.data)  # d(a/b)/da = 1/b
+                if b.requires_grad:
+                    acc(b, -out.grad * out.data / b.data)  # d(a/b)/db = -a/b^2 = -(a/b)/b
+
+        return node(data, (a, b), "/", _backward)
+
+    def __pow__(self, other: ArrayLike) -> "Tensor":
+        if isinstance(other, Real):
+            return self._pow_number(float(other), f"**{other:g}")
+        return self._pow_tensor(other)
+
+    @_lifted
+    def _pow_tensor(self, b: "Tensor") -> "Tensor":
+        """self ** b for an exponent that is a Tensor (or array-like)."""
+        a = self
+        with quiet():
+            data = _binary(np.power, a, b, "**")
+
+        def _backward(out: Tensor) -> None:
+            g = out.grad
+            with quiet():
+                if a.requires_grad:
+                    acc(a, g * b.data * np.power(a.data, b.data - 1.0))
+                if b.requires_grad:  # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's limit)
+                    limit = (a.data == 0) & (b.data >= 0)
+                    acc(b, np.where(limit, 0.0, g * out.data * np.log(a.data)))
+
+        return node(data, (a, b), "**", _backward)
+
+    def _pow_number(self, k: float, op: str) -> "Tensor":
+        """self ** k for a constant exponent (a square is a product: cheaper than np.power)."""
+        a = self
+        with quiet():
+            data = a.data * a.data if k == 2.0 else np.power(a.data, k)
+
+        def _backward(out: Tensor) -> None:
+            with quiet():
+                acc(a, out.grad * (2.0 * a.data if k == 2.0 else k * np.power(a.data, k - 1.0)))
+
+        return node(data, (a,), op, _backward)
+
+    def __neg__(self) -> "Tensor":
+        a = self
+
+        def _backward(out: Tensor) -> None:
+            acc(a, -out.grad)
+
+        return node(-a.data, (a,), "neg", _backward)
+
+    @_lifted
+    def __matmul__(self, b: "Tensor") -> "Tensor":
+        a = self
+        try:
+            data = np.matmul(a.data, b.data)
+        except ValueError:
+            raise matmul_error(a.data.shape, b.data.shape) from None
+
+        if a.data.ndim == 2 and b.data.ndim == 2:
+            def _backward(out: Tensor) -> None:
+                if a.requires_grad:
+                    acc(a, out.grad @ b.data.T)
+                if b.requires_grad:
+                    acc(b, a.data.T @ out.grad)
+        else:
+            def _backward(out: Tensor) -> None:
+                _matmul_backward(a, b, np.asarray(out.grad))
+
+        return node(data, (a, b), "@", _backward)
+
+    def __radd__(self, other: ArrayLike) -> "Tensor":
+        return self + other
+
+    def __rmul__(self, other: ArrayLike) -> "Tensor":
+        return self * other
+
+    def __rsub__(self, other: ArrayLike) -> "Tensor":
+        b = _operand(other)
+        return NotImplemented if b is None else b - self
+
+    def __rtruediv__(self, other: ArrayLike) -> "Tensor":
+        b = _operand(other)
+        return NotImplemented if b is None else b / self
+
+    def __rpow__(self, other: ArrayLike) -> "Tensor":
+        b = _operand(other)
+        return NotImplemented if b is None else b ** self
+
+    def __rmatmul__(self, other: ArrayLike) -> "Tensor":
+        b = _operand(other)
+        return NotImplemented if b is None else b @ self
+
+    # ---------------------------------------------------------------- element-wise functions
+    def exp(self) -> "Tensor":
+        """e ** x (inf on overflow)."""
+        a = self
+        with quiet():
+            data = np.exp(a.data)
+
+        def _backward(out: Tensor) -> None:
+            with quiet():
+                acc(a, out.grad * out.data)
+
+        return node(data, (a,), "exp", _backward)
+
+    def log(self) -> "Tensor":
+        """Natural log: -inf at 0, nan below 0."""
+        a = self
+        with quiet():
+            data = np.log(a.data)
+
+        def _backward(out: Tensor) -> None:
+            with quiet():
+                acc(a, out.grad / a.data)
+
+        return node(data, (a,), "log", _backward)
+
+    def tanh(self) -> "Tensor":
+        """Hyperbolic tangent."""
+        a = self
+
+        def _backward(out: Tensor) -> None:
+            acc(a, out.grad * (1.0 - out.data * out.data))
+
+        return node(np.tanh(a.data), (a,), "tanh", _backward)
+
+    def sigmoid(self) -> "Tensor":
+        """Logistic function 1 / (1 + e^-x), stable for large |x| (e^-|x| never overflows)."""
+        a = self
+        e = np.exp(-np.abs(a.data))
+        data = _slope(a.data >= 0, e) / (1.0 + e)  # 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below
+
+        def _backward(out: Tensor) -> None:
+            s = out.data
+            acc(a, out.grad * s * (1.0 - s))
+
+        return node(data, (a,), "sigmoid", _backward)
+
+    def relu(self) -> "Tensor":
+        """max(0, x); the gradient is 1 for x > 0 and 0 otherwise (0 at exactly 0, like PyTorch)."""
+        a = self
+        on = (a.data > 0).astype(_f64)  # the mask comes from the input, not the output
+
+        def _backward(out: Tensor) -> None:
+            acc(a, out.grad * on)
+
+        return node(np.maximum(a.data, 0.0), (a,), "relu", _backward)
+
+    def leaky_relu(self, alpha: float = 0.01) -> "Tensor":
+        """x if x > 0 else alpha * x; gradient 1 if x > 0 else alpha (alpha at exactly 0).
+
+        ``alpha`` is PyTorch's ``negative_slope``. Any real alpha works, including alpha > 1 and
+        alpha < 0: the function is piecewise, not ``max(x, alpha * x)``.
+        """
+        alpha = _real(alpha, "leaky_relu alpha")
+        a = self
+        slope = _slope(a.data > 0, alpha)
+
+        def _backward(out: Tensor) -> None:
+            acc(a, out.grad * slope)
+
+        return node(a.data * slope, (a,), f"leaky_relu({alpha:g})", _backward)
+
+    def prelu(self, weight: Union["Tensor", float]) -> "Tensor":
+        """Leaky ReLU whose slope is a node: ``weight`` of shape (), (1,) or (channels,) on dim 1, as
+        PyTorch. d/dx = 1 or the slope; d/dslope = x where x <= 0, summed over all but the channel."""
+        w = weight if isinstance(weight, Tensor) else Tensor(_real(weight, "prelu slope"))
+        a = self
+        ws = w.data.shape
+        if len(ws) > 1 or (ws and ws[0] != 1 and (a.data.ndim < 2 or a.data.shape[1] != ws[0])):
+            raise ValueError(f"prelu: the slope has shape {ws}, but it must have shape (), (1,) or (channels,) "
+                             f"where channels is dim 1 of the input, of shape {a.data.shape}")
+        per_channel = w.data.reshape((-1,) + (1,) * (a.data.ndim - 2)) if ws and ws[0] != 1 else w.data.reshape(())
+        positive = a.data > 0
+        slope = _slope(positive, per_channel)
+
+        def _backward(out: Tensor) -> None:
+            g = out.grad
+            if a.requires_grad:
+                acc(a, g * slope)
+            if w.requires_grad:
+                dw = unbroadcast(g * np.minimum(a.data, 0.0), per_channel.shape)
+                acc(w, dw.reshape(ws))
+
+        return node(a.data * slope, (a, w), "prelu", _backward)
+
+    # ---------------------------------------------------------------- array facts
+    @property
+    def shape(self) -> tuple:
+        """The shape of ``.data``."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions of ``.data``."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements of ``.data``."""
+        return self.data.size
+
+    def __len__(self) -> int:
+        if not self.data.ndim:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self.data)
+
+    def item(self) -> float:
+        """The number held by a one-element Tensor."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a one-element Tensor, got shape {self.data.shape}")
+        return float(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data array itself (shared, as ``torch.Tensor.numpy()`` shares memory)."""
+        return self.data
+
+    # ---------------------------------------------------------------- graph
+    def backward(self, gradient: ArrayLike | None = None) -> None:
+        """Fill ``.grad`` of every leaf this Tensor depends on that requires a gradient.
+
+        A one-element Tensor is seeded with 1; any other needs ``gradient`` of its own shape
+        (d(loss)/d(self), as in PyTorch). Leaves accumulate across calls until ``zero_grad()``;
+        intermediate nodes restart from None each time.
+        """
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward() without a gradient needs a one-element Tensor, but this one has "
+                                   f"shape {self.data.shape}: reduce it first (e.g. .sum()) or pass gradient= "
+                                   "an array of that shape")
+            seed = np.ones(self.data.shape)
+        else:
+            seed = float_array(gradient.data if isinstance(gradient, Tensor) else gradient, "backward gradient")
+            if seed.shape != self.data.shape:
+                raise ValueError(f"backward gradient has shape {seed.shape} but the Tensor has shape "
+                                 f"{self.data.shape}; they must match")
+        if not self._op and not self.requires_grad:
+            raise RuntimeError("backward() on a leaf Tensor that does not require grad: create it with "
+                               "Tensor(..., requires_grad=True) to get its gradient")
+        graph.backward(self, seed)
+
+    def zero_grad(self) -> None:
+        """Forget this Tensor's gradient (None, as PyTorch's ``set_to_none``)."""
+        self.grad = None
+
+    def detach(self) -> "Tensor":
+        """A new leaf that shares this Tensor's data (as in PyTorch) and needs no gradient."""
+        out = object.__new__(Tensor)
+        out.data, out.grad, out.requires_grad, out.label = self.data, None, False, self.label
+        out._op, out._prev, out._backward = "", (), None
+        return out
+
+    @classmethod
+    def custom_op(
+        cls,
+        data: ArrayLike,
+        parents: Sequence[ArrayLike],
+        backward: Callable[[np.ndarray], Union[ArrayLike, Iterable[Union[ArrayLike, None]], None]],
+        op: str = "custom",
+    ) -> "Tensor":
+        """Make a new op's output node from its forward array and a backward closure.
+
+        ``backward(g)`` receives the gradient of the output (an array of its shape) and returns one
+        gradient per parent, in order: a tuple, or one array when there is one parent; None means
+        no gradient for that parent. A gradient may have a shape broadcast from its parent's (the
+        output's, typically): the engine sums it back. Same contract as ``Value.custom_op`` and
+        ``torch.autograd.Function.backward``. Example, a hand-written leaky ReLU::
+
+            def my_leaky(x, alpha=0.1):
+                slope = np.where(x.data > 0, 1.0, alpha)
+                return Tensor.custom_op(x.data * slope, (x,), lambda g: g * slope, op="my_leaky")
+        """
+        nodes = tuple(p if isinstance(p, Tensor) else Tensor(float_array(p, f"custom_op parent {i}"))
+                      for i, p in enumerate(parents))
+        if not nodes:
+            raise ValueError(f"custom_op {op!r} needs at least one parent")
+
+        def _backward(out: Tensor) -> None:
+            grads = backward(out.grad)
+            if len(nodes) == 1 and not isinstance(grads, (tuple, list)):
+                grads = (grads,)
+            grads = tuple(grads)
+            if len(grads) != len(nodes):
+                raise ValueError(f"backward of op {op!r} returned {len(grads)} gradients for {len(nodes)} parents")
+            for i, (parent, g) in enumerate(zip(nodes, grads)):
+                if g is None or not parent.requires_grad:
+                    continue
+                what = f"gradient {i} returned by backward of op {op!r}"
+                g = float_array(g, what)
+                check_shape_from(g, parent.data.shape, what)
+                acc(parent, g, True)  # the caller may keep a reference to the array it returned
+
+        return node(float_array(data, f"forward value of op {op!r}"), nodes, op, _backward)
+
+    def _add_grad(self, g: np.ndarray | None) -> None:
+        if g is None:
+            return
+        if self.grad is None:
+            self.grad = g
+        else:  # a new array, never in place: the old one may be the user's
+            total = self.grad + g
+            self.grad = total if type(total) is np.ndarray else np.asarray(total)
+
+    # ---------------------------------------------------------------- display
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
+        extra = "".join([f", label={self.label!r}" if self.label else "",
+                         ", requires_grad=True" if self.requires_grad and not self._op else "",
+                         f", op={self._op!r}" if self._op else ""])
+        return f"Tensor({body}{extra})"
+
+
+def _matmul_backward(a: Tensor, b: Tensor, g: np.ndarray) -> None:
+    """Gradients of ``a @ b`` when an operand is 1-D or batched: promote 1-D operands to matrices
+    (as matmul does), multiply by the transposes, and sum the broadcast batch axes back."""
+    left = a.data if a.data.ndim > 1 else a.data[None, :]
+    right = b.data if b.data.ndim > 1 else b.data[:, None]
+    if b.data.ndim == 1:
+        g = g[..., None]
+    if a.data.ndim == 1:
+        g = g[..., None, :]
+    if a.requires_grad:
+        acc(a, unbroadcast(g @ np.swapaxes(right, -1, -2), left.shape).reshape(a.data.shape))
+    if b.requires_grad:
+        acc(b, unbroadcast(np.swapaxes(left, -1, -2) @ g, right.shape).reshape(b.data.shape))
