@@ -6,10 +6,11 @@ import sys
 import xml.etree.ElementTree as ET
 
 import graphviz
+import numpy as np
 import pytest
-from optable import OPS
+from optable import OPS, TENSOR_SHAPES, TENSOR_SHAPES_OF
 
-from tinygrad_relu import Value, backward_frames, draw_graph, write_frames
+from tinygrad_relu import Tensor, Value, backward_frames, draw_graph, write_frames
 from tinygrad_relu.graph import backward_order, topological_order
 from tinygrad_relu.viz import GraphvizNotFoundError, save_graph
 from tinygrad_relu.viz_flow import trace_backward
@@ -124,6 +125,91 @@ def test_local_derivatives_match_backward_for_every_op_in_the_table():
             assert step.grads[id(v)] == pytest.approx(v.grad, rel=1e-12, abs=1e-12), name
         for flow in step.flows[id(out)]:  # the root's upstream is 1, so what it carries is its local derivative
             assert flow.carried == pytest.approx(flow.local, rel=1e-12), name
+
+
+def test_tensor_pass_on_the_side_matches_backward_for_every_op_in_the_table():
+    rng = np.random.default_rng(5)
+    for name, fn, arity, (lo, hi) in OPS:
+        shapes = TENSOR_SHAPES_OF.get(name, TENSOR_SHAPES)[1]  # a broadcasting pair
+        inputs = [Tensor(rng.uniform(lo, hi, size=shape), requires_grad=True) for shape in shapes[:arity]]
+        out = fn(*inputs)
+        seed = rng.normal(size=out.data.shape)
+        nodes = topological_order(out)
+        (step,) = trace_backward(out, nodes, seed, every_step=False)
+        out.backward(seed)
+        for t in inputs:
+            np.testing.assert_allclose(step.grads[id(t)], t.grad, rtol=1e-12, atol=1e-12, err_msg=name)
+        for flow in step.flows[id(out)]:  # elementwise ops: the ones-upstream run gives the derivative
+            if flow.parent.requires_grad and flow.parent.data.shape == out.data.shape:
+                np.testing.assert_allclose(flow.local * seed, flow.carried, rtol=1e-12, err_msg=name)
+
+
+# ---------------------------------------------------------------- Tensors
+
+
+def tensor_layer():
+    """loss = mean(leaky_relu(X @ W + b, 0.1) ** 2) with X a constant batch, and the pre-activation."""
+    rng = np.random.default_rng(0)
+    X = Tensor(rng.normal(size=(6, 3)), label="X")
+    W = Tensor(rng.normal(size=(3, 4)), requires_grad=True, label="W")
+    b = Tensor(np.zeros(4), requires_grad=True, label="b")
+    z = X @ W + b
+    z.label = "z"
+    h = z.leaky_relu(0.1)
+    h.label = "h"
+    loss = (h * h).mean()
+    loss.label = "loss"
+    return loss, z, W, b
+
+
+def test_tensor_nodes_show_shape_and_summaries_not_arrays():
+    loss, z, W, b = tensor_layer()
+    nodes, edges = parse_svg(draw_graph(loss, mode="backward").pipe(format="svg", encoding="utf-8"))
+    by_label = names_by_label(nodes)
+    assert "shape (3, 4)" in nodes[by_label["W"]] and "shape (6, 4)" in nodes[by_label["z"]]
+    loss.backward()
+    norm, zeros = np.linalg.norm(W.grad), np.mean(W.grad == 0)
+    assert f"grad norm {norm:.4g}, {zeros:.0%} zero" in nodes[by_label["W"]]
+    assert not any(str(round(float(W.data[0, 0]), 4)) in t for t in nodes[by_label["W"]])  # no entries listed
+    # The leaky_relu edge into z: what fraction of z went through the slope, in the alpha colour.
+    (edge,) = [e for e in edges if e[0] == by_label["h"] + "_op" and e[1] == by_label["z"]]
+    assert edge[2][0] == f"{np.mean(z.data <= 0):.0%} of entries on the alpha path" and edge[3] == ALPHA_COLOUR
+    assert edge[2][1].startswith("carries norm ")
+    # The constant batch X asked for no gradient: its edge says so, and the legend explains it.
+    (edge,) = [e for e in edges if e[1] == by_label["X"]]
+    assert edge[2] == ["no gradient asked for"]
+    assert any("requires_grad=False" in t for t in nodes["legend"])
+    # One-element Tensors get plain numbers and derivatives.
+    assert nodes[by_label["loss"]][:2] == ["#1", "loss"] and "grad 1" in nodes[by_label["loss"]]
+
+
+def test_tensor_drawing_changes_no_grad_and_frames_end_at_backward():
+    loss, z, W, b = tensor_layer()
+    W.grad = np.full((3, 4), 2.0)  # an old gradient the pass on the side must not touch
+    old = W.grad
+    loss.backward()  # W.grad is now a new array: old + this pass
+    nodes = topological_order(loss)
+    before = [(t, t.grad, None if t.grad is None else t.grad.copy(), t.data.copy()) for t in nodes]
+    frames = backward_frames(loss)
+    draw_graph(loss, mode="backward")
+    draw_graph(loss)
+    for t, grad, contents, data in before:
+        assert t.grad is grad
+        if grad is not None:
+            np.testing.assert_array_equal(t.grad, contents)
+        np.testing.assert_array_equal(t.data, data)
+    assert len(frames) == len(backward_order(loss))
+    steps = trace_backward(loss, nodes, np.ones(()), every_step=True)
+    np.testing.assert_allclose(steps[-1].grads[id(W)], W.grad - old, rtol=1e-12)
+    np.testing.assert_allclose(steps[-1].grads[id(b)], b.grad, rtol=1e-12)
+
+
+def test_a_non_scalar_tensor_root_needs_a_seed():
+    _, z, _, _ = tensor_layer()
+    assert "shape (6, 4)" in draw_graph(z).source  # forward needs none
+    with pytest.raises(ValueError, match=r"shape \(6, 4\).*seed="):
+        draw_graph(z, mode="backward")
+    assert "#1 | z" in draw_graph(z, mode="backward", seed=np.ones((6, 4))).source
 
 
 # ---------------------------------------------------------------- frames

@@ -18,7 +18,7 @@ from typing import Any, Iterator, Sequence
 import graphviz
 import numpy as np
 
-from .viz_flow import (ALPHA, FULL, ZERO, Flow, Step, default_seed, describe, distinct_parents, is_zero,
+from .viz_flow import (ALPHA, FULL, OFF, ZERO, Flow, Step, default_seed, describe, distinct_parents, is_zero,
                        nodes_within, number, shape_of, trace_backward, uses)
 
 _INSTALL_HINT = (
@@ -66,16 +66,18 @@ _EDGE = {
     FULL: {"color": "#1f5fa8", "fontcolor": "#1f5fa8", "penwidth": "1.6"},
     ALPHA: {"color": "#e07b00", "fontcolor": "#a85a00", "penwidth": "2.4"},
     ZERO: {"color": "#a0a0a0", "fontcolor": "#808080", "style": "dashed"},
+    OFF: {"color": "#c8c8c8", "fontcolor": "#a0a0a0", "style": "dotted"},
 }
 _WAITING_EDGE = {"color": "#d0d0d0", "style": "dotted", "arrowhead": "none"}
 _OP_NODE = {"shape": "ellipse", "style": "filled", "fillcolor": "#eeeeee", "color": "#bbbbbb",
             "fontsize": "9", "height": "0.3", "margin": "0.04"}
 _CURRENT_NODE = {"style": "filled", "fillcolor": "#ffe27a", "penwidth": "2.2"}
 _WAITING_NODE = {"color": "#c8c8c8", "fontcolor": "#9a9a9a"}
-_LEGEND_ROWS = (
-    (_EDGE[FULL]["color"], "solid", "gradient passed on"),
-    (_EDGE[ALPHA]["color"], "solid", "through the slope alpha (leaky_relu/prelu input <= 0)"),
-    (_EDGE[ZERO]["color"], "dashed", "zero: nothing flowed, a dead path"),
+_LEGEND_ROWS = (  # (kind, line drawn in the legend, meaning)
+    (FULL, "━━━", "gradient passed on"),
+    (ALPHA, "━━━", "through the slope alpha (leaky_relu/prelu input <= 0)"),
+    (ZERO, "╍╍╍", "zero: nothing flowed, a dead path"),
+    (OFF, "┈┈┈", "no gradient asked for (a Tensor with requires_grad=False)"),
 )
 
 
@@ -122,7 +124,9 @@ def _box(node: Any, grad: Any, rankdir: str, order: int | None = None, waiting: 
 
 def _flow_label(out: Any, flow: Flow, upstream: Any, numbers: dict) -> str:
     """What an edge of the backward pass says: the local derivative and the gradient carried."""
-    if flow.local is not None and not isinstance(flow.local, np.ndarray):
+    if flow.kind == OFF:
+        return "no gradient asked for"
+    if flow.scalar:
         # Unlabelled nodes go by their order number, so each derivative names both ends.
         name_out = out.label or f"#{numbers[id(out)]}"
         name_in = flow.parent.label or (f"#{numbers[id(flow.parent)]}" if id(flow.parent) in numbers else "in")
@@ -138,11 +142,12 @@ def _flow_label(out: Any, flow: Flow, upstream: Any, numbers: dict) -> str:
     return "\\n".join(_plain(line) for line in lines)
 
 
-def _legend(drawing: Drawing) -> None:
+def _legend(drawing: Drawing, nodes: list) -> None:
+    constants = any(not getattr(node, "requires_grad", True) for node in nodes)
     rows = "".join(
-        f'<tr><td><font color="{colour}">{"━━━" if style == "solid" else "╍╍╍"}</font></td>'
+        f'<tr><td><font color="{_EDGE[kind]["color"]}">{line}</font></td>'
         f'<td align="left">{text.replace("<", "&lt;")}</td></tr>'
-        for colour, style, text in _LEGEND_ROWS
+        for kind, line, text in _LEGEND_ROWS if kind != OFF or constants
     )
     rows += ('<tr><td>#k</td><td align="left">order in which the backward closures ran</td></tr>'
              '<tr><td>∂</td><td align="left">local derivative d(out)/d(in) at this point</td></tr>')
@@ -192,8 +197,9 @@ def _draw_backward(nodes: list, step: Step, seed: Any, rankdir: str, title: str)
             continue
         drawing.edge(name, op, **_EDGE[ZERO if is_zero(grad) else FULL])
         for flow in step.flows[id(node)]:
-            drawing.edge(op, names[id(flow.parent)], label=_flow_label(node, flow, grad, step.numbers), **_EDGE[flow.kind])
-    _legend(drawing)
+            label = _flow_label(node, flow, grad, step.numbers)
+            drawing.edge(op, names[id(flow.parent)], label=label, **_EDGE[flow.kind])
+    _legend(drawing, nodes)
     return drawing
 
 

@@ -15,8 +15,9 @@ import numpy as np
 
 from .graph import iter_backward, topological_order
 
-# Edge kinds, by what flowed along the edge in the backward pass.
-FULL, ALPHA, ZERO = "full", "alpha", "zero"
+# Edge kinds, by what flowed along the edge in the backward pass; OFF: the parent asked for no
+# gradient (a Tensor with requires_grad=False), so its closure skipped it.
+FULL, ALPHA, ZERO, OFF = "full", "alpha", "zero", "off"
 
 
 def nodes_within(root: Any, max_nodes: int) -> list:
@@ -44,7 +45,7 @@ def _save(nodes: Any) -> list[tuple[Any, Any, Any]]:
 def _restore(saved: list[tuple[Any, Any, Any]]) -> None:
     """Put back the very gradient objects, with their contents, that ``_save`` saw."""
     for node, grad, contents in saved:
-        if isinstance(grad, np.ndarray):
+        if isinstance(grad, np.ndarray) and grad.flags.writeable:
             grad[...] = contents
         node.grad = grad
 
@@ -89,6 +90,7 @@ class Flow:
     carried: Any  # what the closure added into parent.grad in the pass
     kind: str  # FULL, ALPHA or ZERO
     alpha_share: float  # fraction of entries that went through the slope (0 or 1 for a scalar)
+    scalar: bool  # out and parent hold one number each, so local is a plain derivative, not a Jacobian
 
 
 def _alpha_share(out: Any, parent: Any) -> float:
@@ -126,8 +128,12 @@ def local_flows(out: Any) -> list[Flow]:
     flows = []
     for parent, d, g in zip(parents, local, carried):
         share = _alpha_share(out, parent)
-        kind = ZERO if is_zero(g) else ALPHA if share > 0 else FULL
-        flows.append(Flow(parent, uses(out, parent), d, g, kind, share))
+        if not getattr(parent, "requires_grad", True):
+            kind = OFF
+        else:
+            kind = ZERO if is_zero(g) else ALPHA if share > 0 else FULL
+        scalar = np.size(out.data) == 1 and np.size(parent.data) == 1
+        flows.append(Flow(parent, uses(out, parent), d, g, kind, share, scalar))
     return flows
 
 
@@ -176,9 +182,9 @@ def trace_backward(root: Any, nodes: list, seed: Any, every_step: bool) -> list[
 # ---------------------------------------------------------------- text
 
 
-def number(x: float) -> str:
-    """A number in at most 4 significant digits (0 for -0)."""
-    x = float(x)
+def number(x: Any) -> str:
+    """A number (or a one-element array) in at most 4 significant digits (0 for -0)."""
+    x = float(np.reshape(x, -1)[0])
     return "0" if x == 0 else f"{x:.4g}"
 
 
@@ -189,7 +195,7 @@ def describe(x: Any, is_grad: bool) -> str:
     if not isinstance(x, np.ndarray):
         return number(x)
     if x.size == 1:
-        return number(x.reshape(-1)[0])
+        return number(x)
     if x.size == 0:
         return "empty"
     if is_grad:
