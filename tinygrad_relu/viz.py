@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import graphviz
-import numpy as np
 
 from .viz_flow import (ALPHA, FULL, OFF, ZERO, Flow, Step, default_seed, describe, distinct_parents, is_zero,
                        nodes_within, number, shape_of, trace_backward, uses)
