@@ -1,7 +1,9 @@
 """Loss functions: each takes predictions and targets and returns one node, the mean over samples.
 
 On Values, predictions are a list of Values or numbers (one per sample; a single Value counts as a
-list of one) and targets a list of numbers. The names and formulas follow PyTorch's functional API.
+list of one) and targets a list of numbers. On Tensors, predictions are one Tensor (a batch) and
+targets an array of the same shape ((N,) against (N, 1) is accepted); see ``tensor_losses``.
+The names and formulas follow PyTorch's functional API.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import math
 from numbers import Real
 from typing import Sequence, Union
 
+from . import tensor_losses
+from .tensor import Tensor
 from .value import Value
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "mse_loss"]
@@ -47,6 +51,8 @@ def _mean(terms: list) -> Value:
 
 def mse_loss(pred: Union[Scalar, Sequence[Scalar]], target: Sequence) -> Value:
     """Mean squared error: mean of (pred - target)^2."""
+    if isinstance(pred, Tensor):
+        return tensor_losses.mse_loss(pred, target)
     preds, targets = _pairs(pred, target, "mse_loss")
     return _mean([(p - t) ** 2 for p, t in zip(preds, targets)])
 
@@ -66,6 +72,8 @@ def _bce_term(z: Value, y: float) -> Value:
 
 def binary_cross_entropy_with_logits(logits: Union[Scalar, Sequence[Scalar]], target: Sequence) -> Value:
     """Binary cross-entropy of sigmoid(logits) against targets in [0, 1], stable for any logit (even +-1000)."""
+    if isinstance(logits, Tensor):
+        return tensor_losses.binary_cross_entropy_with_logits(logits, target)
     zs, ys = _pairs(logits, target, "binary_cross_entropy_with_logits")
     for y in ys:
         if not 0.0 <= y <= 1.0:
@@ -75,6 +83,8 @@ def binary_cross_entropy_with_logits(logits: Union[Scalar, Sequence[Scalar]], ta
 
 def hinge_loss(scores: Union[Scalar, Sequence[Scalar]], target: Sequence) -> Value:
     """Max-margin loss: mean of relu(1 - y * score) for labels y in {-1, +1}."""
+    if isinstance(scores, Tensor):
+        return tensor_losses.hinge_loss(scores, target)
     ss, ys = _pairs(scores, target, "hinge_loss")
     for y in ys:
         if y not in (-1.0, 1.0):
@@ -100,7 +110,12 @@ def _ce_term(row: list, label: int) -> Value:
 
 
 def cross_entropy(logits: Sequence[Sequence[Scalar]], target: Sequence[int]) -> Value:
-    """Softmax cross-entropy: mean of logsumexp(row) - row[label], one row of class logits per sample."""
+    """Softmax cross-entropy: mean of logsumexp(row) - row[label], one row of class logits per sample.
+
+    A Tensor of logits (N, C) with integer labels (N,) goes through log_softmax, stable for any logits.
+    """
+    if isinstance(logits, Tensor):
+        return tensor_losses.cross_entropy(logits, target)
     rows = [_as_list(row) for row in logits]
     labels = list(target)
     if len(rows) != len(labels):

@@ -196,3 +196,4 @@ class MLP(Module):
 
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(map(repr, self.layers))}]"
+from .tensor_nn import LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid, Tanh  # noqa: E402,F401  (Tensor layers)

@@ -283,10 +283,12 @@ class Tensor(ReduceOps):
     def relu(self) -> "Tensor":
         """max(0, x); the gradient is 1 for x > 0 and 0 otherwise (0 at exactly 0, like PyTorch)."""
         a = self
-        on = (a.data > 0).astype(_f64)  # the mask comes from the input, not the output
+        keep = -(a.data > 0).astype(np.int64)  # all 64 bits set where x > 0: the mask comes from the input
 
         def _backward(out: Tensor) -> None:
-            acc(a, out.grad * on)
+            # g where x > 0, else 0, exactly as np.where but without its per-element branch (~10x slower
+            # on a random mask); g * mask would turn an infinite g into nan where x <= 0.
+            acc(a, (np.asarray(out.grad).view(np.int64) & keep).view(_f64))
 
         return node(np.maximum(a.data, 0.0), (a,), "relu", _backward)
 
