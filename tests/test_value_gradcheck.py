@@ -43,3 +43,29 @@ def test_gradcheck_leaves_input_gradients_alone():
     x.grad = 5.0
     gradcheck(lambda v: v * v, x)
     assert x.grad == 5.0 and x.data == 2.0
+
+
+def test_check_derivative_names_the_epsilon_interval_and_a_scalar_answer():
+    import numpy as np
+
+    from tinygrad_relu import check_derivative
+
+    def one_number(x, eps=0.1):
+        return 1.0 if np.all(x > eps) else eps
+
+    xs = np.arange(-100, 101) / 100
+    report = check_derivative(lambda v: v.leaky_relu(0.1), one_number, xs)
+    assert not report.ok and "returned one number (0.1) for an array of 201 points" in str(report)
+    assert report.intervals() == [(0.0, 0.1, 10)]
+    assert "wrong on x in (0, 0.1] (10 points): autograd gives 1, yours gives 0.1" in str(report)
+    assert [x for x, _, _ in report.mismatches] == [k / 100 for k in range(1, 11)]
+
+
+def test_check_derivative_closes_a_run_that_starts_the_grid():
+    import numpy as np
+
+    from tinygrad_relu import check_derivative
+
+    xs = np.arange(-4, 5) / 2
+    report = check_derivative(lambda v: v.leaky_relu(-0.5), lambda x: np.where(x > 0, 1.0, 1.0), xs)
+    assert "wrong on x in [-2, 0] (5 points): autograd gives -0.5, yours gives 1" in str(report)

@@ -151,10 +151,10 @@ class DerivativeReport:
         return self.ok
 
     def intervals(self) -> list[tuple[float, float, int]]:
-        """Runs of consecutive disagreeing sample points as (open lower bound, closed upper bound, count).
+        """Runs of consecutive disagreeing sample points as (lower bound, upper bound, count).
 
-        The lower bound is the nearest agreeing sample below the run (or the run's first point when
-        it starts the grid), so an epsilon threshold shows up as ``(0, epsilon]``.
+        The lower bound is the nearest agreeing sample below the run, excluded (so an epsilon threshold
+        shows up as ``(0, epsilon]``), or the run's own first point when the run starts the grid.
         """
         order = np.argsort(self.xs, kind="stable")
         xs, bad = self.xs[order], ~_agree(self.expected[order], self.got[order])
@@ -173,12 +173,14 @@ class DerivativeReport:
         if self.ok:
             return f"derivative agrees with autograd at all {len(self.xs)} points"
         lines = list(self.notes)
+        bad = ~_agree(self.expected, self.got)
         for low, high, count in self.intervals():
-            inside = (self.xs > low) & (self.xs <= high) & ~_agree(self.expected, self.got)
+            closed = bool(bad[self.xs == low].any())  # a run that starts the grid includes its first point
+            inside = (self.xs >= low if closed else self.xs > low) & (self.xs <= high) & bad
             exp_vals = _summary(self.expected[inside])
             got_vals = _summary(self.got[inside])
-            lines.append(f"wrong on x in ({low:g}, {high:g}] ({count} points): autograd gives {exp_vals}, "
-                         f"yours gives {got_vals}")
+            lines.append(f"wrong on x in {'[' if closed else '('}{low:g}, {high:g}] ({count} points): "
+                         f"autograd gives {exp_vals}, yours gives {got_vals}")
         return "\n".join(lines)
 
     __repr__ = __str__
