@@ -47,62 +47,48 @@ def is_grad_enabled() -> bool:
     return grad_mode.enabled
 
 
-def _count_consumers(root: Any) -> tuple[dict, dict]:
-    """Walk down from ``root``: for each inner node (one with parents) count the edges into it from
-    inner nodes above; collect the leaves apart, mapped to their current gradient."""
-    consumers = {root: 0}
-    leaves: dict = {}
-    stack = [root]
-    pop, push = stack.pop, stack.append
-    while stack:
-        for parent in pop()._prev:
-            if parent._prev:
-                if parent in consumers:
-                    consumers[parent] += 1
-                else:
-                    consumers[parent] = 1
-                    push(parent)
-            else:  # nothing changes a grad during this walk, so storing a leaf twice stores the same
-                leaves[parent] = parent.grad
-    return consumers, leaves
+def _post_order(root: Any) -> tuple[list, dict]:
+    """The inner nodes (those with parents) below ``root``, each after all of its inner parents,
+    and the leaves apart, mapped to their current gradient.
 
-
-def _kahn_order(root: Any, consumers: dict) -> list:
-    """Inner nodes from ``root`` down, each only after every node that consumes it (Kahn's algorithm).
-
-    This is the order in which backward closures must run: a node's gradient is complete once
-    all its consumers have added into it. ``consumers`` is used up.
+    An iterative depth-first search: a stack of parent iterators stands in for recursion, so the
+    depth of the graph is limited by memory only. Each edge is looked at once.
     """
     order: list = []
-    ready = [root]
-    pop, push, add = ready.pop, ready.append, order.append
-    while ready:
-        node = pop()
-        add(node)
-        for parent in node._prev:
+    leaves: dict = {}
+    visited = {root}
+    nodes, parents = [root], [iter(root._prev)]
+    mark, push_node, push_parents = visited.add, nodes.append, parents.append
+    while parents:
+        for parent in parents[-1]:
             if parent._prev:
-                left = consumers[parent] - 1
-                if left:
-                    consumers[parent] = left
-                else:
-                    push(parent)
-    return order
+                if parent not in visited:
+                    mark(parent)
+                    push_node(parent)
+                    push_parents(iter(parent._prev))
+                    break  # go down first; this node's remaining parents wait on the stack
+            else:  # nothing changes a grad during this walk, so storing a leaf twice stores the same
+                leaves[parent] = parent.grad
+        else:  # every parent of nodes[-1] is placed: it can follow them
+            parents.pop()
+            order.append(nodes.pop())
+    return order, leaves
 
 
 def backward_order(root: Any) -> list:
     """The nodes whose backward function runs, in the order ``backward()`` runs them."""
     if not root._prev:
         return []
-    return _kahn_order(root, _count_consumers(root)[0])
+    order = _post_order(root)[0]
+    order.reverse()
+    return order
 
 
 def topological_order(root: Any) -> list:
     """Every node reachable from ``root``, each after all of its parents (leaves first, root last)."""
     if not root._prev:
         return [root]
-    consumers, leaves = _count_consumers(root)
-    order = _kahn_order(root, consumers)
-    order.reverse()
+    order, leaves = _post_order(root)
     return list(leaves) + order
 
 
@@ -128,14 +114,14 @@ def iter_backward(root: Any, seed: Any) -> Iterator[Any]:
     # pass it triggers scans the whole graph: pausing the collector makes a 10^6-node backward ~2x faster.
     collecting = gc.isenabled()
     gc.disable()
-    consumers, leaves = _count_consumers(root)
+    order, leaves = _post_order(root)
     for node in leaves:
         node.grad = node._GRAD_RESET
-    for node in consumers:
+    for node in order:
         node.grad = node._GRAD_RESET
     root._add_grad(seed)
     try:
-        for node in _kahn_order(root, consumers):
+        for node in reversed(order):  # a node's grad is complete once every node that uses it has run
             node._backward(node)
             yield node
     finally:
