@@ -22,6 +22,7 @@ import numpy as np
 
 from . import graph
 from .tensor_core import acc, broadcast_error, check_shape_from, float_array, matmul_error, node, quiet, unbroadcast
+from .tensor_activations import ActivationOps
 from .tensor_reduce import ReduceOps
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
@@ -58,25 +59,7 @@ def _binary(f: Callable, a: "Tensor", b: "Tensor", op: str) -> np.ndarray:
         raise broadcast_error(op, a.data, b.data) from None
 
 
-def _real(x: Any, what: str) -> float:
-    if isinstance(x, Real) and not isinstance(x, bool):
-        return float(x)
-    raise TypeError(f"{what} must be a real number, got {type(x).__name__} {x!r}")
-
-
-def _slope(positive: np.ndarray, alpha: Any) -> np.ndarray:
-    """1.0 where ``positive`` else ``alpha`` (a number or an array broadcast against it), exactly.
-
-    Arithmetic on 0/1 floats: np.where is ~6x slower on a random mask (it branches per element).
-    """
-    on = positive.astype(_f64)
-    off = 1.0 - on
-    off *= alpha  # exactly alpha or 0, so the sum below is exactly 1 or alpha
-    off += on
-    return off
-
-
-class Tensor(ReduceOps):
+class Tensor(ActivationOps, ReduceOps):
     """A float64 array that records the operations applied to it so ``backward()`` can differentiate them.
 
     ``Tensor(data, requires_grad=False, label="")`` copies ``data``. ``requires_grad=True`` marks a
@@ -127,6 +110,9 @@ class Tensor(ReduceOps):
         a = self
 
         def _backward(out: Tensor) -> None:
+            if a is b:  # a square: one contribution, not two
+                acc(a, out.grad * (2.0 * a.data))
+                return
             if a.requires_grad:
                 acc(a, out.grad * b.data)
             if b.requires_grad:
@@ -212,6 +198,39 @@ class Tensor(ReduceOps):
 
         return node(data, (a, b), "@", _backward)
 
+    def linear(self, weight: "Tensor", bias: "Tensor | None" = None) -> "Tensor":
+        """``self @ weight + bias`` as one node, for a 2-D ``weight`` (in, out) and a ``bias`` (out,).
+
+        The op of ``nn.Linear`` (PyTorch's addmm): one node and one closure instead of two, which
+        is most of a small layer's cost. ``self`` is (..., in).
+        """
+        x, w = self, weight
+        if type(w) is not Tensor or w.data.ndim != 2:
+            raise ValueError(f"linear: weight must be a 2-D Tensor (in, out), got {getattr(w, 'shape', type(w))}")
+        if bias is not None and (type(bias) is not Tensor or bias.data.shape != w.data.shape[1:]):
+            raise ValueError(f"linear: bias must be a Tensor of shape {w.data.shape[1:]} for a weight of shape "
+                             f"{w.data.shape}, got {getattr(bias, 'shape', type(bias))}")
+        try:
+            data = np.matmul(x.data, w.data)
+        except ValueError:
+            raise matmul_error(x.data.shape, w.data.shape) from None
+        if bias is not None:
+            data += bias.data  # in place: data is the new matmul result
+
+        def _backward(out: Tensor) -> None:
+            g = out.grad
+            if x.requires_grad:
+                acc(x, g @ w.data.T)
+            if w.requires_grad:
+                xs = x.data
+                if xs.ndim != 2:  # leading axes fold into one batch axis
+                    xs, g = xs.reshape(-1, w.data.shape[0]), g.reshape(-1, w.data.shape[1])
+                acc(w, xs.T @ g)
+            if bias is not None and bias.requires_grad:
+                acc(bias, out.grad)
+
+        return node(data, (x, w) if bias is None else (x, w, bias), "linear", _backward)
+
     def __radd__(self, other: ArrayLike) -> "Tensor":
         return self + other
 
@@ -233,102 +252,6 @@ class Tensor(ReduceOps):
     def __rmatmul__(self, other: ArrayLike) -> "Tensor":
         b = _operand(other)
         return NotImplemented if b is None else b @ self
-
-    # ---------------------------------------------------------------- element-wise functions
-    def exp(self) -> "Tensor":
-        """e ** x (inf on overflow)."""
-        a = self
-        with quiet():
-            data = np.exp(a.data)
-
-        def _backward(out: Tensor) -> None:
-            with quiet():
-                acc(a, out.grad * out.data)
-
-        return node(data, (a,), "exp", _backward)
-
-    def log(self) -> "Tensor":
-        """Natural log: -inf at 0, nan below 0."""
-        a = self
-        with quiet():
-            data = np.log(a.data)
-
-        def _backward(out: Tensor) -> None:
-            with quiet():
-                acc(a, out.grad / a.data)
-
-        return node(data, (a,), "log", _backward)
-
-    def tanh(self) -> "Tensor":
-        """Hyperbolic tangent."""
-        a = self
-
-        def _backward(out: Tensor) -> None:
-            acc(a, out.grad * (1.0 - out.data * out.data))
-
-        return node(np.tanh(a.data), (a,), "tanh", _backward)
-
-    def sigmoid(self) -> "Tensor":
-        """Logistic function 1 / (1 + e^-x), stable for large |x| (e^-|x| never overflows)."""
-        a = self
-        e = np.exp(-np.abs(a.data))
-        data = _slope(a.data >= 0, e) / (1.0 + e)  # 1 / (1 + e^-x) for x >= 0, e^x / (1 + e^x) below
-
-        def _backward(out: Tensor) -> None:
-            s = out.data
-            acc(a, out.grad * s * (1.0 - s))
-
-        return node(data, (a,), "sigmoid", _backward)
-
-    def relu(self) -> "Tensor":
-        """max(0, x); the gradient is 1 for x > 0 and 0 otherwise (0 at exactly 0, like PyTorch)."""
-        a = self
-        keep = -(a.data > 0).astype(np.int64)  # all 64 bits set where x > 0: the mask comes from the input
-
-        def _backward(out: Tensor) -> None:
-            # g where x > 0, else 0, exactly as np.where but without its per-element branch (~10x slower
-            # on a random mask); g * mask would turn an infinite g into nan where x <= 0.
-            acc(a, (np.asarray(out.grad).view(np.int64) & keep).view(_f64))
-
-        return node(np.maximum(a.data, 0.0), (a,), "relu", _backward)
-
-    def leaky_relu(self, alpha: float = 0.01) -> "Tensor":
-        """x if x > 0 else alpha * x; gradient 1 if x > 0 else alpha (alpha at exactly 0).
-
-        ``alpha`` is PyTorch's ``negative_slope``. Any real alpha works, including alpha > 1 and
-        alpha < 0: the function is piecewise, not ``max(x, alpha * x)``.
-        """
-        alpha = _real(alpha, "leaky_relu alpha")
-        a = self
-        slope = _slope(a.data > 0, alpha)
-
-        def _backward(out: Tensor) -> None:
-            acc(a, out.grad * slope)
-
-        return node(a.data * slope, (a,), f"leaky_relu({alpha:g})", _backward)
-
-    def prelu(self, weight: Union["Tensor", float]) -> "Tensor":
-        """Leaky ReLU whose slope is a node: ``weight`` of shape (), (1,) or (channels,) on dim 1, as
-        PyTorch. d/dx = 1 or the slope; d/dslope = x where x <= 0, summed over all but the channel."""
-        w = weight if isinstance(weight, Tensor) else Tensor(_real(weight, "prelu slope"))
-        a = self
-        ws = w.data.shape
-        if len(ws) > 1 or (ws and ws[0] != 1 and (a.data.ndim < 2 or a.data.shape[1] != ws[0])):
-            raise ValueError(f"prelu: the slope has shape {ws}, but it must have shape (), (1,) or (channels,) "
-                             f"where channels is dim 1 of the input, of shape {a.data.shape}")
-        per_channel = w.data.reshape((-1,) + (1,) * (a.data.ndim - 2)) if ws and ws[0] != 1 else w.data.reshape(())
-        positive = a.data > 0
-        slope = _slope(positive, per_channel)
-
-        def _backward(out: Tensor) -> None:
-            g = out.grad
-            if a.requires_grad:
-                acc(a, g * slope)
-            if w.requires_grad:
-                dw = unbroadcast(g * np.minimum(a.data, 0.0), per_channel.shape)
-                acc(w, dw.reshape(ws))
-
-        return node(a.data * slope, (a, w), "prelu", _backward)
 
     # ---------------------------------------------------------------- array facts
     @property
@@ -377,7 +300,7 @@ class Tensor(ReduceOps):
                 raise RuntimeError(f"backward() without a gradient needs a one-element Tensor, but this one has "
                                    f"shape {self.data.shape}: reduce it first (e.g. .sum()) or pass gradient= "
                                    "an array of that shape")
-            seed = np.ones(self.data.shape)
+            seed = np.ones(self.data.shape) if self.data.ndim else np.array(1.0)  # the latter is 5x cheaper
         else:
             seed = float_array(gradient.data if isinstance(gradient, Tensor) else gradient, "backward gradient")
             if seed.shape != self.data.shape:

@@ -61,6 +61,8 @@ def unbroadcast(g: Any, shape: tuple) -> np.ndarray:
     Always a new array (a sum over no axes still copies), so the caller owns it.
     """
     lead = g.ndim - len(shape)
+    if lead == 1 and g.shape[1:] == shape:  # a bias added to every row: the common case, kept cheap
+        return np.add.reduce(g, axis=0)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     return np.add.reduce(g, axis=axes, keepdims=True).reshape(shape)
 
@@ -145,11 +147,12 @@ def kept_shape(shape: tuple, axes: tuple) -> tuple:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def spread(g: Any, kept: tuple, shape: tuple) -> np.ndarray:
+def spread(g: Any, kept: tuple | None, shape: tuple) -> np.ndarray:
     """A new array of ``shape`` holding ``g`` (given as the reduced or the ``kept`` shape) repeated
-    along the reduced axes -- cheaper than materializing ``np.broadcast_to``."""
+    along the reduced axes -- cheaper than materializing ``np.broadcast_to``. ``kept`` None means
+    every axis was reduced: ``g`` holds one number and broadcasts as it is."""
     full = np.empty(shape)
-    full[...] = g if g.shape == kept else g.reshape(kept)
+    full[...] = g if kept is None or g.shape == kept else g.reshape(kept)
     return full
 
 

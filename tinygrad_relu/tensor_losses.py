@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .tensor import Tensor
-from .tensor_core import quiet
+from .tensor_core import acc, node, quiet
 
 
 def _batch(pred: Tensor, loss: str) -> None:
@@ -20,8 +20,8 @@ def _batch(pred: Tensor, loss: str) -> None:
 
 def _target(pred: Tensor, target: Any, loss: str) -> Tensor:
     """``target`` as a Tensor of ``pred``'s shape; (N,) against (N, 1) is accepted, nothing that would broadcast."""
-    t = target if isinstance(target, Tensor) else Tensor(target)
-    if t.shape != pred.shape:
+    t = target if type(target) is Tensor else Tensor(target.data if isinstance(target, Tensor) else target)
+    if t.data.shape != pred.data.shape:
         if [n for n in t.shape if n != 1] != [n for n in pred.shape if n != 1]:
             raise ValueError(f"{loss}: predictions of shape {pred.shape} but targets of shape {t.shape}; they must "
                              "hold one target per prediction (broadcasting them would compare every pair)")
@@ -30,10 +30,20 @@ def _target(pred: Tensor, target: Any, loss: str) -> Tensor:
 
 
 def mse_loss(pred: Tensor, target: Any) -> Tensor:
-    """Mean of (pred - target)^2 over every element."""
+    """Mean of (pred - target)^2 over every element, one node: d/dpred = 2 (pred - target) / N."""
     _batch(pred, "mse_loss")
-    diff = pred - _target(pred, target, "mse_loss")
-    return (diff * diff).mean()
+    t = _target(pred, target, "mse_loss")
+    diff = pred.data - t.data
+    scale = 2.0 / diff.size
+
+    def _backward(out: Tensor) -> None:
+        g = out.grad * scale
+        if pred.requires_grad:
+            acc(pred, diff * g)
+        if t.requires_grad:
+            acc(t, diff * -g)
+
+    return node(np.vdot(diff, diff) / diff.size, (pred, t), "mse_loss", _backward)
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: Any) -> Tensor:

@@ -38,10 +38,10 @@ def _tensor(x: Any) -> Tensor:
 
 
 class Linear(Module):
-    """``x @ weight + bias`` for a batch ``x`` of shape (N, in_features).
+    """``x @ weight + bias`` for a batch ``x`` of shape (N, in_features), as one ``Tensor.linear`` node.
 
     ``weight`` has shape (in_features, out_features) -- the transpose of PyTorch's layout, so the
-    forward pass needs no transpose node. It starts Kaiming-uniform with the leaky gain
+    forward pass needs no transpose. It starts Kaiming-uniform with the leaky gain
     sqrt(2 / (1 + alpha^2)), where ``alpha`` is the negative slope of the activation that follows
     (0 for ReLU, PyTorch's kaiming default); the bias starts at 0. The same ``seed`` gives the same weights.
     """
@@ -60,12 +60,11 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         """The layer's output, shape (N, out_features)."""
-        x = _tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        try:
+            return (x if type(x) is Tensor else Tensor(x)).linear(self.weight, self.bias)
+        except ValueError:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects inputs whose last dimension "
-                             f"is {self.in_features}, got shape {x.shape}")
-        out = x @ self.weight
-        return out if self.bias is None else out + self.bias
+                             f"is {self.in_features}, got shape {np.shape(getattr(x, 'data', x))}") from None
 
     def parameters(self) -> list:
         """The weight, then the bias (if any)."""
@@ -151,7 +150,7 @@ class Sequential(Module):
     def forward(self, x: Any) -> Any:
         """Run every layer on the output of the one before."""
         for layer in self.layers:
-            x = layer(x)
+            x = layer.forward(x)  # what layer(x) calls, one Python call fewer per layer
         return x
 
     def parameters(self) -> list:

@@ -6,11 +6,20 @@ is the same as everywhere: forward array, ``_backward(out)`` adding into the par
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from .tensor_core import Axis, acc, axes_of, kept_shape, logsumexp_kept, node, quiet, spread
+
+
+def _plan(a: Any, axis: Axis, op: str) -> tuple:
+    """(axes, kept shape) of a sum-like reduction; (None, None) for all axes, the common case made cheap."""
+    if axis is None:
+        return None, None
+    axes = axes_of(axis, a.data.ndim, op)
+    return axes, kept_shape(a.data.shape, axes)
 
 
 class ReduceOps:
@@ -21,8 +30,7 @@ class ReduceOps:
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Any:
         """Sum over ``axis`` (every axis when None); the gradient copies ``out.grad`` back along it."""
         a = self
-        axes = axes_of(axis, a.data.ndim, "sum")
-        kept = kept_shape(a.data.shape, axes)
+        axes, kept = _plan(a, axis, "sum")
 
         def _backward(out: Any) -> None:
             acc(a, spread(out.grad, kept, a.data.shape))
@@ -32,9 +40,8 @@ class ReduceOps:
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Any:
         """Mean over ``axis`` (every axis when None); each element gets ``out.grad / count``."""
         a = self
-        axes = axes_of(axis, a.data.ndim, "mean")
-        kept = kept_shape(a.data.shape, axes)
-        count = int(np.prod([a.data.shape[i] for i in axes]))
+        axes, kept = _plan(a, axis, "mean")
+        count = a.data.size if axes is None else math.prod(a.data.shape[i] for i in axes)
         scale = 1.0 / count if count else np.nan  # the mean of nothing is nan, as in numpy
 
         def _backward(out: Any) -> None:

@@ -1,0 +1,234 @@
+"""Tensor benchmark: one full training step (forward, loss, backward, SGD update) written three ways.
+
+- tinygrad_relu: Sequential(Linear, LeakyReLU, Linear), a loss from ``losses``, ``optim.SGD``;
+- numpy by hand: the same forward and backward written out with arrays (the floor: no graph at all);
+- PyTorch on the CPU, float64, one thread (when torch is importable).
+
+T1 XOR (4 x 2), 2-8-1 leaky ReLU, MSE: overhead-bound.
+T2 1000 moons points, 2-64-1 leaky ReLU, MSE.
+T3 a batch of 256, 784-256-10 leaky ReLU, softmax cross-entropy: matmul-bound.
+
+BLAS runs on one thread for all three (set before numpy loads), so the ratios compare the same work.
+Each way runs in rounds of many steps; a step's time is the best round's mean (the least disturbed).
+
+Run: pip install -e ".[benchmarks]" && python benchmarks/bench_tensor.py [--rounds N] [--seconds S]
+(torch: pip install torch==2.13.0). Writes benchmarks/bench_tensor.png.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402  (after the thread settings, which numpy reads when it loads)
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from tinygrad_relu import Tensor, losses  # noqa: E402
+from tinygrad_relu.data import make_moons, xor  # noqa: E402
+from tinygrad_relu.nn import LeakyReLU, Linear, Sequential  # noqa: E402
+from tinygrad_relu.optim import SGD  # noqa: E402
+
+try:
+    import torch
+except ImportError:  # the torch column is optional
+    torch = None
+
+ALPHA, LR = 0.01, 0.05
+TARGETS = {"T1": 2.0, "T2": 1.3, "T3": 1.10}
+
+
+def tasks() -> dict:
+    """name -> (description, X, y, hidden, outputs, loss kind)."""
+    X1, y1 = xor()
+    X2, y2 = make_moons(n=1000, noise=0.1, seed=0)
+    rng = np.random.default_rng(0)
+    X3, y3 = rng.standard_normal((256, 784)), rng.integers(0, 10, 256)
+    return {
+        "T1": ("XOR 4x2, 2-8-1 leaky ReLU, MSE", X1, y1.astype(float).reshape(-1, 1), 8, 1, "mse"),
+        "T2": ("1000 moons, 2-64-1 leaky ReLU, MSE", X2, y2.astype(float).reshape(-1, 1), 64, 1, "mse"),
+        "T3": ("batch 256, 784-256-10 leaky ReLU, cross-entropy", X3, y3, 256, 10, "ce"),
+    }
+
+
+def initial_weights(n_in: int, hidden: int, n_out: int) -> list[np.ndarray]:
+    """W1, b1, W2, b2 as the tinygrad_relu layers draw them; every way starts from copies."""
+    first, second = Linear(n_in, hidden, seed=1, alpha=ALPHA), Linear(hidden, n_out, seed=2)
+    return [p.data.copy() for p in (*first.parameters(), *second.parameters())]
+
+
+def tinygrad_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callable[[], float]:
+    """The library's way: layers, a loss from ``losses``, ``optim.SGD``."""
+    (n_in, hidden), n_out = weights[0].shape, weights[2].shape[1]
+    model = Sequential(Linear(n_in, hidden), LeakyReLU(ALPHA), Linear(hidden, n_out))
+    for p, w in zip(model.parameters(), weights):
+        p.data = w.copy()
+    opt = SGD(model.parameters(), lr=LR)
+    x, target = Tensor(X), (y if kind == "ce" else Tensor(y))
+    loss_fn = losses.cross_entropy if kind == "ce" else losses.mse_loss
+
+    def step() -> float:
+        loss = loss_fn(model(x), target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.data
+
+    return step
+
+
+def numpy_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callable[[], float]:
+    """Forward and backward written by hand: what the library's graph must not cost much more than."""
+    W1, b1, W2, b2 = (w.copy() for w in weights)
+    n = len(X)
+    rows = np.arange(n)
+
+    def step() -> float:
+        h = X @ W1 + b1
+        on = (h > 0).astype(np.float64)
+        slope = (1.0 - on) * ALPHA + on  # 1 where h > 0 else alpha; np.where is slower on a random mask
+        a = h * slope
+        out = a @ W2 + b2
+        if kind == "mse":
+            diff = out - y
+            loss = np.vdot(diff, diff) / diff.size  # np.mean costs a few microseconds more
+            dout = diff * (2.0 / diff.size)
+        else:
+            shifted = out - out.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            total = e.sum(axis=1, keepdims=True)
+            loss = np.log(total).mean() - shifted[rows, y].mean()
+            dout = e / total
+            dout[rows, y] -= 1.0
+            dout *= 1.0 / n
+        dW2, db2 = a.T @ dout, dout.sum(axis=0)
+        dh = (dout @ W2.T) * slope
+        dW1, db1 = X.T @ dh, dh.sum(axis=0)
+        for p, g in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
+            p -= LR * g
+        return loss
+
+    return step
+
+
+def torch_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callable[[], float]:
+    """PyTorch's way, float64 on the CPU: tensors with requires_grad, torch.nn.functional, a manual SGD update."""
+    F = torch.nn.functional
+    params = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
+    W1, b1, W2, b2 = params
+    x = torch.tensor(X, dtype=torch.float64)
+    target = torch.tensor(y, dtype=torch.int64 if kind == "ce" else torch.float64)
+    loss_fn = F.cross_entropy if kind == "ce" else F.mse_loss
+
+    def step() -> float:
+        loss = loss_fn(F.leaky_relu(x @ W1 + b1, ALPHA) @ W2 + b2, target)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LR * p.grad
+        return loss.item()
+
+    return step
+
+
+def time_steps(steps: dict, rounds: int, seconds: float) -> dict:
+    """Best mean seconds per step of each way; the ways take turns round by round, so drift hits all alike."""
+    counts = {}
+    for name, step in steps.items():  # calibrate: enough steps per round to fill ``seconds``
+        start, k = time.perf_counter(), 0
+        while time.perf_counter() - start < seconds / 4:
+            step()
+            k += 1
+        counts[name] = max(5, int(k * 4 * seconds / max(time.perf_counter() - start, 1e-9) / 4))
+    best = {name: float("inf") for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            n = counts[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                step()
+            best[name] = min(best[name], (time.perf_counter() - start) / n)
+    return best
+
+
+def check_same_losses(steps: dict, task: str) -> None:
+    """The ways compute the same thing: their first three losses agree (before timing moves them apart)."""
+    first = {name: [float(step()) for _ in range(3)] for name, step in steps.items()}
+    reference = first["numpy"]
+    for name, values in first.items():
+        if not np.allclose(values, reference, rtol=1e-9, atol=1e-12):
+            raise AssertionError(f"{task}: {name} losses {values} differ from numpy's {reference}")
+
+
+def plot(results: dict, path: Path) -> None:
+    """Bars of each way's time per step relative to numpy, one group per task."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results)
+    ways = [w for w in ("tinygrad_relu", "torch") if all(w in results[t] for t in names)]
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    width = 0.8 / len(ways)
+    for i, way in enumerate(ways):
+        ratios = [results[t][way] / results[t]["numpy"] for t in names]
+        bars = ax.bar(np.arange(len(names)) + (i - (len(ways) - 1) / 2) * width, ratios, width, label=way)
+        ax.bar_label(bars, labels=[f"{r:.2f}x" for r in ratios], fontsize=8)
+    ax.axhline(1.0, color="black", linewidth=0.8, label="hand-written numpy")
+    ax.set_xticks(np.arange(len(names)), [f"{t}\n{tasks_short[t]}" for t in names], fontsize=8)
+    ax.set_ylabel("time per training step / numpy's")
+    ax.set_title("One training step, float64 CPU, one thread", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+tasks_short = {"T1": "XOR 2-8-1", "T2": "moons 2-64-1", "T3": "784-256-10, CE"}
+
+
+def main() -> None:
+    """Time every task, print the table and write the plot."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds per way (default 7)")
+    parser.add_argument("--seconds", type=float, default=0.25, help="length of one round (default 0.25 s)")
+    parser.add_argument("--no-plot", action="store_true", help="skip writing the PNG")
+    args = parser.parse_args()
+    if torch is None:
+        print("torch is not installed (pip install torch==2.13.0): its column is skipped")
+    else:
+        torch.set_num_threads(1)
+        print(f"torch {torch.__version__}, float64, 1 thread")
+    print(f"numpy {np.__version__}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}\n")
+    print(f"{'task':<52} {'numpy':>9} {'ours':>9} {'torch':>9} {'ours/np':>8} {'torch/np':>8} {'target':>7}")
+    results = {}
+    for task, (title, X, y, hidden, n_out, kind) in tasks().items():
+        weights = initial_weights(X.shape[1], hidden, n_out)
+        makers = {"numpy": numpy_step, "tinygrad_relu": tinygrad_step}
+        if torch is not None:
+            makers["torch"] = torch_step
+        check_same_losses({name: make(X, y, weights, kind) for name, make in makers.items()}, task)
+        steps = {name: make(X, y, weights, kind) for name, make in makers.items()}
+        results[task] = best = time_steps(steps, args.rounds, args.seconds)
+        us = {name: f"{1e6 * t:8.1f}u" for name, t in best.items()}
+        ours = best["tinygrad_relu"] / best["numpy"]
+        theirs = f"{best['torch'] / best['numpy']:7.2f}x" if "torch" in best else "      -"
+        print(f"{task} {title:<49} {us['numpy']} {us['tinygrad_relu']} {us.get('torch', '        -'):>9} "
+              f"{ours:7.2f}x {theirs} {TARGETS[task]:6.2f}x")
+    print("\n(u = microseconds per step; ratios are time / numpy's time, lower is faster)")
+    if not args.no_plot:
+        path = Path(__file__).with_name("bench_tensor.png")
+        plot(results, path)
+        print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    main()
