@@ -141,3 +141,21 @@ def test_dead_units_errors():
         dead_units(Sequential(Linear(2, 2), Tanh()), np.ones((3, 2)))
     with pytest.raises(ValueError, match="needs a batch"):
         dead_units(Sequential(ReLU()), np.ones(3))
+
+
+def test_mlp_builds_the_value_mlps_network_on_tensors():
+    from tinygrad_relu.nn import init_bound
+    from tinygrad_relu.tensor_nn import mlp
+
+    model = mlp(2, [16, 16, 3], activation="tanh", seed=0)
+    kinds = [type(m).__name__ for m in model]
+    assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    for layer, kind in zip(model.layers[::2], ["tanh", "tanh", "linear"]):
+        n_in, n_out = layer.weight.shape
+        assert np.abs(layer.weight.data).max() <= init_bound(kind, None, n_in, n_out)
+    assert mlp(2, [4, 1], "leaky_relu", seed=0)[1].alpha == 0.01
+    assert mlp(2, [4, 1], "prelu", alpha=0.1, seed=0)[1].weight.data.tolist() == [0.1]
+    with pytest.raises(ValueError, match="alpha only applies to leaky_relu and prelu, not 'relu'"):
+        mlp(2, [4, 1], "relu", alpha=0.1)
+    with pytest.raises(ValueError, match="unknown activation 'gelu'"):
+        mlp(2, [4, 1], "gelu")

@@ -18,6 +18,8 @@ import numpy as np
 
 from . import data, losses, optim
 from .nn import ACTIVATIONS, MLP
+from .tensor import Tensor
+from .tensor_nn import Linear, mlp
 from .value import Value
 from .viz import GraphvizNotFoundError, backward_frames, draw_graph, save_graph, write_frames
 
@@ -129,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="bce: sigmoid output with binary cross-entropy; mse: regression on 0/1 targets; "
                              "hinge: max-margin on -1/+1 labels; ce: softmax cross-entropy (needed for spirals)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the data (default 0)")
+    parser.add_argument("--engine", choices=["value", "tensor"], default="value",
+                        help="value: one graph node per number (default, what --graph draws best); tensor: "
+                             "the same network as Linear layers on numpy arrays, much faster")
     parser.add_argument("--graph", metavar="FILE", default=None,
                         help="after training, draw the backward pass of sample 0's loss to FILE "
                              "(.svg, .png or .dot; needs the graphviz program 'dot' except for .dot)")
@@ -166,8 +171,10 @@ class TrainResult:
 
     def sample_loss(self, i: int = 0) -> Value:
         """A fresh graph of the trained model's loss on sample ``i`` alone (for drawing it)."""
-        pred = self.model([float(v) for v in self.X[i]])
-        return self.head.loss([pred], [self.head.target(int(self.y[i]))])
+        target = [self.head.target(int(self.y[i]))]
+        if isinstance(self.model, MLP):
+            return self.head.loss([self.model([float(v) for v in self.X[i]])], target)
+        return self.head.loss(self.model(Tensor(self.X[i:i + 1])), target)  # a batch of one sample
 
 
 class _Printer:
@@ -204,33 +211,44 @@ def train(args: argparse.Namespace, stream: Optional[TextIO] = None) -> TrainRes
     else:
         X, y = DATASETS[args.dataset](seed=args.seed)
     classes = int(y.max()) + 1
-    model = MLP(2, [*args.hidden, classes if args.loss == "ce" else 1], activation=args.activation,
-                alpha=args.alpha, seed=args.seed)
+    build = mlp if args.engine == "tensor" else MLP
+    model = build(2, [*args.hidden, classes if args.loss == "ce" else 1], activation=args.activation,
+                  alpha=args.alpha, seed=args.seed)
     params = model.parameters()
     opt = optim.Adam(params, lr=args.lr) if args.optimizer == "adam" \
         else optim.SGD(params, lr=args.lr, momentum=0.9)
     inputs = [[float(v) for v in row] for row in X]
+    if args.engine == "tensor":  # the whole batch goes through at once; rows are read as Values
+        batch = Tensor(X)
+        forward, readable = (lambda: model(batch)), _as_values
+    else:
+        forward, readable = (lambda: [model(x) for x in inputs]), list
     targets = [head.target(int(k)) for k in y]
-    out.line(f"model: {model} ({len(params)} parameters)")
+    out.line(f"model: {model} ({sum(np.size(p.data) for p in params)} parameters)")
     out.line(f"data: {args.dataset}, {len(X)} points; loss: {head.title}; "
              f"{args.optimizer} lr={args.lr:g}, {args.epochs} epochs, seed {args.seed}")
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
-        preds = [model(x) for x in inputs]
+        preds = forward()
         loss = head.loss(preds, targets)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        acc = float(np.mean([head.read(p)[1] == k for p, k in zip(preds, y)]))
-        out.progress(epoch, args.epochs, loss.data, acc)
+        acc = float(np.mean([head.read(p)[1] == k for p, k in zip(readable(preds), y)]))
+        out.progress(epoch, args.epochs, float(loss.data), acc)
     # The scores after the last step (the loop's were computed before it).
-    preds = [model(x) for x in inputs]
-    final = head.loss(preds, targets).data
-    shown = [head.read(p) for p in preds]
+    preds = forward()
+    final = float(head.loss(preds, targets).data)
+    shown = [head.read(p) for p in readable(preds)]
     acc = float(np.mean([k_hat == k for (_, k_hat), k in zip(shown, y)]))
     out.line(f"final loss {final:.4f}, training accuracy {acc:.1%} ({time.perf_counter() - start:.1f} s)")
     _table(out, X, y, shown, head)
     return TrainResult(model, X, y, head, final, acc, out.lines)
+
+
+def _as_values(out: Tensor) -> list:
+    """A Tensor model's (N, k) output as the Value MLP gives it: per sample a Value (k = 1) or a list of k."""
+    return [Value(row[0]) if len(row) == 1 else [Value(v) for v in row] for row in out.data.tolist()]
 
 
 def _table(out: _Printer, X: np.ndarray, y: np.ndarray, shown: list, head: Head, rows: int = 8) -> None:
@@ -264,7 +282,10 @@ def _reader_gone() -> int:
 
 def _draw_sample(result: TrainResult, graph: Optional[str], frames: Optional[str]) -> int:
     """Draw the backward pass of sample 0's loss (--graph) and its frames (--frames); 1 if dot is missing."""
-    for l, layer in enumerate(result.model.layers, 1):  # names in the picture: w<layer>.<neuron>.<input>
+    linears = [m for m in result.model.layers if isinstance(m, Linear)]
+    for l, layer in enumerate(linears, 1):  # a Tensor model's names: W<layer>, b<layer>
+        layer.weight.label, layer.bias.label = f"W{l}", f"b{l}"
+    for l, layer in enumerate(result.model.layers if not linears else [], 1):  # w<layer>.<neuron>.<input>
         for j, neuron in enumerate(layer.neurons, 1):
             neuron.b.label = f"b{l}.{j}"
             for i, w in enumerate(neuron.w, 1):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Real
-from typing import Any, Iterator, Union
+from typing import Any, Iterator, Sequence, Union
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from .graph import no_grad
 from .module import Module
 from .tensor import Tensor
 
-__all__ = ["DeadUnits", "LeakyReLU", "Linear", "PReLU", "ReLU", "Sequential", "Sigmoid", "Tanh", "dead_units"]
+__all__ = ["DeadUnits", "LeakyReLU", "Linear", "PReLU", "ReLU", "Sequential", "Sigmoid", "Tanh", "dead_units", "mlp"]
 
 Seed = Union[int, np.random.Generator, None]
 
@@ -169,6 +169,39 @@ class Sequential(Module):
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
         return f"Sequential({inner}\n)"
+
+
+def _activation_layer(activation: str, alpha: float | None) -> Module:
+    if activation == "leaky_relu":
+        return LeakyReLU(0.01 if alpha is None else alpha)
+    if activation == "prelu":
+        return PReLU(1, 0.25 if alpha is None else alpha)
+    if alpha is not None:
+        raise ValueError(f"alpha only applies to leaky_relu and prelu, not {activation!r}")
+    return {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}[activation]()
+
+
+def mlp(nin: int, nouts: Sequence[int], activation: str = "relu", alpha: float | None = None,
+        seed: Seed = None) -> Sequential:
+    """``nn.MLP``'s network on Tensors: Linear layers of sizes ``nouts`` with ``activation`` between them
+    (the last layer is linear), initialized as ``nn.init_bound`` says (Kaiming or Xavier)."""
+    from .nn import ACTIVATIONS, init_bound  # here, not at the top: nn re-exports this module's layers
+
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    rng = np.random.default_rng(seed)
+    sizes = [nin, *nouts]
+    layers: list[Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        last = i == len(nouts) - 1
+        layer = Linear(n_in, n_out, seed=rng)
+        # Linear draws Kaiming for ReLU (gain sqrt 2); rescaling a uniform draw keeps it uniform
+        kind, slope = ("linear", None) if last else (activation, alpha)
+        layer.weight.data *= init_bound(kind, slope, n_in, n_out) / init_bound("relu", 0.0, n_in, n_out)
+        layers.append(layer)
+        if not last:
+            layers.append(_activation_layer(activation, alpha))
+    return Sequential(*layers)
 
 
 # ---------------------------------------------------------------- dying-ReLU diagnostics
