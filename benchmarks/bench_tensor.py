@@ -41,6 +41,7 @@ except ImportError:  # the torch column is optional
 
 ALPHA, LR = 0.01, 0.05
 TARGETS = {"T1": 2.0, "T2": 1.3, "T3": 1.10}
+LABELS = {"T1": "XOR 2-8-1", "T2": "moons 2-64-1", "T3": "784-256-10, CE"}
 
 
 def tasks() -> dict:
@@ -141,12 +142,12 @@ def torch_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callab
 def time_steps(steps: dict, rounds: int, seconds: float) -> dict:
     """Best mean seconds per step of each way; the ways take turns round by round, so drift hits all alike."""
     counts = {}
-    for name, step in steps.items():  # calibrate: enough steps per round to fill ``seconds``
+    for name, step in steps.items():  # calibrate (and warm up): k steps fill a quarter of a round
         start, k = time.perf_counter(), 0
         while time.perf_counter() - start < seconds / 4:
             step()
             k += 1
-        counts[name] = max(5, int(k * 4 * seconds / max(time.perf_counter() - start, 1e-9) / 4))
+        counts[name] = max(5, 4 * k)
     best = {name: float("inf") for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
@@ -183,16 +184,13 @@ def plot(results: dict, path: Path) -> None:
         bars = ax.bar(np.arange(len(names)) + (i - (len(ways) - 1) / 2) * width, ratios, width, label=way)
         ax.bar_label(bars, labels=[f"{r:.2f}x" for r in ratios], fontsize=8)
     ax.axhline(1.0, color="black", linewidth=0.8, label="hand-written numpy")
-    ax.set_xticks(np.arange(len(names)), [f"{t}\n{tasks_short[t]}" for t in names], fontsize=8)
+    ax.set_xticks(np.arange(len(names)), [f"{t}\n{LABELS[t]}" for t in names], fontsize=8)
     ax.set_ylabel("time per training step / numpy's")
     ax.set_title("One training step, float64 CPU, one thread", fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-
-
-tasks_short = {"T1": "XOR 2-8-1", "T2": "moons 2-64-1", "T3": "784-256-10, CE"}
 
 
 def main() -> None:

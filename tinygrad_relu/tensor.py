@@ -4,7 +4,8 @@ Every op has Value's shape: compute the forward array, define ``_backward(out)``
 ``out.grad`` times the local derivative into each parent, return the new node. Binary ops
 broadcast like numpy, so their backward sums the gradient back to each parent's shape
 (``unbroadcast``). Gradients are float64 arrays of exactly the shape of ``.data``; a gradient
-starts as None, as in PyTorch. Reductions, softmax and shape ops are in ``tensor_reduce.py``.
+starts as None, as in PyTorch. The element-wise functions are in ``tensor_activations.py``,
+reductions, softmax and shape ops in ``tensor_reduce.py``, the shared machinery in ``tensor_core.py``.
 
 Numbers follow IEEE like Value and PyTorch: the ops with poles or domain limits (/, **, exp, log,
 logsumexp, log_softmax) give inf or nan silently (exp(1000) = inf, log(0) = -inf, log(-1) = nan).
@@ -26,7 +27,6 @@ from .tensor_activations import ActivationOps
 from .tensor_reduce import ReduceOps
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence]
-_f64 = np.float64
 
 
 def _operand(x: Any) -> "Tensor | None":

@@ -113,7 +113,7 @@ class LeakyReLU(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply leaky_relu element-wise."""
-        return _tensor(x).leaky_relu(self.alpha)
+        return (x if type(x) is Tensor else Tensor(x)).leaky_relu(self.alpha)
 
     def __repr__(self) -> str:
         return f"LeakyReLU(alpha={self.alpha:g})"
