@@ -71,6 +71,11 @@ def _real(x: object, what: str) -> float:
     raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__} {x!r}{hint}")
 
 
+def _lift(x: object) -> "Value | None":
+    """A plain number as a leaf Value; None for anything else, so an operator can return NotImplemented."""
+    return Value(x) if isinstance(x, Real) else None
+
+
 def _node(data: float, prev: tuple, op: str, backward: Callable[["Value"], None]) -> "Value":
     """Build an op's output node; under no_grad() it keeps the op name but records no parents."""
     out = object.__new__(Value)
@@ -103,10 +108,9 @@ class Value:
 
     # ---------------------------------------------------------------- arithmetic
     def __add__(self, other: Union["Value", Number]) -> "Value":
-        if type(other) is not Value:
-            if not isinstance(other, Real):
-                return NotImplemented
-            other = Value(other)
+        other = other if type(other) is Value else _lift(other)
+        if other is None:
+            return NotImplemented
 
         def _backward(out: Value) -> None:
             a, b = out._prev
@@ -116,10 +120,9 @@ class Value:
         return _node(self.data + other.data, (self, other), "+", _backward)
 
     def __mul__(self, other: Union["Value", Number]) -> "Value":
-        if type(other) is not Value:
-            if not isinstance(other, Real):
-                return NotImplemented
-            other = Value(other)
+        other = other if type(other) is Value else _lift(other)
+        if other is None:
+            return NotImplemented
 
         def _backward(out: Value) -> None:
             a, b = out._prev
@@ -129,10 +132,9 @@ class Value:
         return _node(self.data * other.data, (self, other), "*", _backward)
 
     def __sub__(self, other: Union["Value", Number]) -> "Value":
-        if type(other) is not Value:
-            if not isinstance(other, Real):
-                return NotImplemented
-            other = Value(other)
+        other = other if type(other) is Value else _lift(other)
+        if other is None:
+            return NotImplemented
 
         def _backward(out: Value) -> None:
             a, b = out._prev
@@ -142,10 +144,9 @@ class Value:
         return _node(self.data - other.data, (self, other), "-", _backward)
 
     def __truediv__(self, other: Union["Value", Number]) -> "Value":
-        if type(other) is not Value:
-            if not isinstance(other, Real):
-                return NotImplemented
-            other = Value(other)
+        other = other if type(other) is Value else _lift(other)
+        if other is None:
+            return NotImplemented
 
         def _backward(out: Value) -> None:
             a, b = out._prev
