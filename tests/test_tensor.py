@@ -130,6 +130,18 @@ def test_leaf_gradients_are_never_shared():
     assert c.grad.tolist() == [1.0, 1.0]
 
 
+@pytest.mark.parametrize("order", ["qbl", "lqb", "blq"])
+def test_a_gradient_passed_through_to_a_leaf_is_not_updated_in_place(order):
+    # linear's bias gets out.grad as it is when x has no batch axis; that array is also the gradient of
+    # the q node (both came from one +), so adding b's second contribution in place would corrupt q's.
+    x, w = Tensor([1.0, 2.0]), leaf(np.eye(2))
+    b, c = leaf([0.0, 0.0]), leaf([1.0, 1.0])
+    terms = {"l": lambda: x.linear(w, b), "q": lambda: c * 3.0, "b": lambda: b * 5.0}
+    total = terms[order[0]]() + terms[order[1]]() + terms[order[2]]()
+    (total * Tensor([1.0, 10.0])).sum().backward()
+    assert b.grad.tolist() == [6.0, 60.0] and c.grad.tolist() == [3.0, 30.0]
+
+
 def test_reused_node_adds_up():
     x = leaf([3.0])
     y = x * 2.0

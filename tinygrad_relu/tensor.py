@@ -227,7 +227,7 @@ class Tensor(ActivationOps, ReduceOps):
                     xs, g = xs.reshape(-1, w.data.shape[0]), g.reshape(-1, w.data.shape[1])
                 acc(w, xs.T @ g)
             if bias is not None and bias.requires_grad:
-                acc(bias, out.grad)
+                acc(bias, out.grad, True)  # passed through as is when there is no batch axis to sum
 
         return node(data, (x, w) if bias is None else (x, w, bias), "linear", _backward)
 
@@ -333,7 +333,7 @@ class Tensor(ActivationOps, ReduceOps):
         """Make a new op's output node from its forward array and a backward closure.
 
         ``backward(g)`` receives the gradient of the output (an array of its shape) and returns one
-        gradient per parent, in order: a tuple, or one array when there is one parent; None means
+        gradient per parent, in order: a tuple or list, or one array when there is one parent; None means
         no gradient for that parent. A gradient may have a shape broadcast from its parent's (the
         output's, typically): the engine sums it back. Same contract as ``Value.custom_op`` and
         ``torch.autograd.Function.backward``. Example, a hand-written leaky ReLU::
