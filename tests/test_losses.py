@@ -95,3 +95,13 @@ def test_single_value_and_plain_numbers_are_accepted():
 def test_bad_input_is_named(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("big", [1e15, 1e17, 1e308])
+def test_cross_entropy_keeps_log_two_for_huge_tied_logits(big):
+    # torch.nn.functional.cross_entropy([[big, big, 0]], [0]) = log 2; log(2) + big - big rounded it to 0
+    row = [Value(big), Value(big), Value(0.0)]
+    loss = cross_entropy([row], [0])
+    loss.backward()
+    assert loss.data == pytest.approx(0.6931471805599453, rel=1e-12)
+    assert [v.grad for v in row] == [-0.5, 0.5, 0.0]

@@ -413,3 +413,33 @@ def test_value_and_tensor_give_the_same_numbers_op_by_op():
         out_v = v.leaky_relu(0.2) * v.tanh() + v.sigmoid() * v.exp()
         out_v.backward()
         assert gt == pytest.approx(v.grad, rel=1e-14, abs=1e-15)
+
+
+# ---------------------------------------------------------------- audit against PyTorch (float64)
+def test_pow_zero_has_gradient_zero_even_at_zero():
+    # torch: d(x ** 0)/dx is 0 everywhere; 0 * 0 ** -1 used to give nan at x = 0
+    x = leaf([0.0, -0.0, -2.0, np.nan])
+    (x ** 0).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0, 0.0]
+    a, b = leaf([0.0, 0.0, 2.0]), leaf([0.0, 2.0, 0.0])
+    (a ** b).sum().backward()
+    assert a.grad.tolist() == [0.0, 0.0, 0.0] and b.grad.tolist() == [0.0, 0.0, math.log(2.0)]
+
+
+def test_full_max_of_a_tensor_with_nan_sends_the_gradient_to_the_nan():
+    # torch.max(x) is nan and its gradient goes to the nan element (x.max(axis) already did so)
+    x = leaf([[1.0, np.nan, 3.0], [2.0, 2.0, 0.0]])
+    out = x.max()
+    out.backward()
+    assert np.isnan(out.data) and x.grad.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
+
+
+@pytest.mark.parametrize("big", [1e15, 1e17, 1e308])
+def test_log_softmax_keeps_log_two_for_huge_tied_logits(big):
+    # torch: log_softmax([big, big, 0]) = [-log 2, -log 2, -big], gradient of the sum [-0.5, -0.5, 1];
+    # x - (log(2) + big) rounded log(2) away: [0, 0, -big] and gradient [-2, -2, 1]
+    z = leaf([[big, big, 0.0]])
+    logp = z.log_softmax(axis=1)
+    logp.sum().backward()
+    assert logp.data[0].tolist() == pytest.approx([-math.log(2.0), -math.log(2.0), -big], rel=1e-12)
+    assert z.grad[0].tolist() == pytest.approx([-0.5, -0.5, 1.0], rel=1e-12)

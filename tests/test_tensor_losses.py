@@ -77,3 +77,14 @@ def test_tensor_losses_pass_gradcheck(loss, target):
 def test_tensor_loss_bad_input_says_what_is_wrong(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("big", [1e15, 1e17, 1e308])
+def test_cross_entropy_keeps_log_two_for_huge_tied_logits(big):
+    # torch.nn.functional.cross_entropy: loss log 2, gradient [[-0.25, 0.25, 0], [0, 0.25, -0.25]];
+    # it was 0 (or 0.75 at 1e15) with gradient [[0, 0.5, 0], [0, 0.5, 0]]
+    logits = Tensor([[big, big, 0.0], [0.0, big, big]], requires_grad=True)
+    loss = cross_entropy(logits, [0, 2])
+    loss.backward()
+    assert loss.item() == pytest.approx(0.6931471805599453, rel=1e-12)
+    np.testing.assert_allclose(logits.grad, [[-0.25, 0.25, 0.0], [0.0, 0.25, -0.25]], rtol=1e-12, atol=1e-15)

@@ -196,3 +196,26 @@ def test_custom_op_rejects_an_array_gradient():
     y = Value.custom_op(1.0, (x,), lambda g: (np.array([1.0, 2.0]),), op="bad")
     with pytest.raises(TypeError, match="gradient 0 returned by backward of op 'bad'"):
         y.backward()
+
+
+# ---------------------------------------------------------------- audit against PyTorch (float64)
+@pytest.mark.parametrize("x", [0.0, -0.0, -2.0, math.nan])
+def test_pow_zero_has_gradient_zero_even_at_zero(x):
+    # torch: d(x ** 0)/dx is 0 everywhere; 0 * 0 ** -1 used to give nan at x = 0
+    v = Value(x)
+    out = v ** 0
+    out.backward()
+    assert out.data == 1.0 and v.grad == 0.0
+    a, b = Value(x), Value(0.0)
+    (a ** b).backward()
+    assert a.grad == 0.0
+
+
+def test_negative_zero_to_a_negative_odd_power_is_minus_inf():
+    # IEEE and torch: (-0.0) ** -1 = -inf, (-0.0) ** -2 = inf, (-0.0) ** -0.5 = inf
+    assert (Value(-0.0) ** -1).data == -math.inf and (Value(0.0) ** -1).data == math.inf
+    assert (Value(-0.0) ** -2).data == math.inf and (Value(-0.0) ** -0.5).data == math.inf
+    assert (Value(-0.0) ** Value(-1.0)).data == -math.inf
+    v = Value(-0.0)
+    (v ** -2).backward()
+    assert v.grad == math.inf  # -2 * (-0.0) ** -3 = -2 * -inf

@@ -106,7 +106,8 @@ def _ce_term(row: list, label: int) -> Value:
     def backward(g: float) -> list:
         return [(p - (i == label)) * g for i, p in enumerate(probs)]
 
-    return Value.custom_op(math.log(total) + shift - zs[label], row, backward, op="cross_entropy")
+    # shift - zs[label] first: added to a huge shift, log(total) would round away
+    return Value.custom_op(math.log(total) + (shift - zs[label]), row, backward, op="cross_entropy")
 
 
 def cross_entropy(logits: Sequence[Sequence[Scalar]], target: Sequence[int]) -> Value:

@@ -150,8 +150,8 @@ class Tensor(ActivationOps, ReduceOps):
         def _backward(out: Tensor) -> None:
             g = out.grad
             with quiet():
-                if a.requires_grad:
-                    acc(a, g * b.data * np.power(a.data, b.data - 1.0))
+                if a.requires_grad:  # 0 where b == 0 (a constant 1), not 0 * 0**-1 = nan at a == 0, as PyTorch
+                    acc(a, np.where(b.data == 0, 0.0, g * b.data * np.power(a.data, b.data - 1.0)))
                 if b.requires_grad:  # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's limit)
                     limit = (a.data == 0) & (b.data >= 0)
                     acc(b, np.where(limit, 0.0, g * out.data * np.log(a.data)))
@@ -166,7 +166,10 @@ class Tensor(ActivationOps, ReduceOps):
 
         def _backward(out: Tensor) -> None:
             with quiet():
-                acc(a, out.grad * (2.0 * a.data if k == 2.0 else k * np.power(a.data, k - 1.0)))
+                if k == 0.0:  # x ** 0 is constant: gradient 0, also at x = 0 where 0 * 0**-1 would give nan (as PyTorch)
+                    acc(a, np.zeros(a.data.shape))
+                else:
+                    acc(a, out.grad * (2.0 * a.data if k == 2.0 else k * np.power(a.data, k - 1.0)))
 
         return node(data, (a,), op, _backward)
 

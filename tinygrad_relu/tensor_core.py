@@ -156,8 +156,20 @@ def spread(g: Any, kept: tuple | None, shape: tuple) -> np.ndarray:
     return full
 
 
+def _finite_max(x: np.ndarray, axes: tuple) -> np.ndarray:
+    """The max over ``axes`` with keepdims, as the shift that keeps exp from overflowing; 0 where it is infinite."""
+    m = np.max(x, axis=axes, keepdims=True)
+    return np.where(np.isfinite(m), m, 0.0)  # an infinite max is not subtracted: inf - inf would be nan
+
+
 def logsumexp_kept(x: np.ndarray, axes: tuple) -> np.ndarray:
     """log(sum(exp(x))) over ``axes`` with keepdims, shifted by the max so that no exp overflows."""
-    m = np.max(x, axis=axes, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)  # an infinite max is not subtracted: inf - inf would be nan
+    m = _finite_max(x, axes)
     return np.log(np.add.reduce(np.exp(x - m), axis=axes, keepdims=True)) + m
+
+
+def log_softmax_kept(x: np.ndarray, axes: tuple) -> np.ndarray:
+    """x - logsumexp(x) over ``axes``, as (x - max) - log(sum(exp(x - max))): subtracting the max first
+    keeps the log term, which ``x - (log(...) + max)`` rounds away once |max| passes ~1e15."""
+    shifted = x - _finite_max(x, axes)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axes, keepdims=True))

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor_core import Axis, acc, axes_of, kept_shape, logsumexp_kept, node, quiet, spread
+from .tensor_core import Axis, acc, axes_of, kept_shape, log_softmax_kept, logsumexp_kept, node, quiet, spread
 
 
 def _plan(a: Any, axis: Axis, op: str) -> tuple:
@@ -63,8 +63,9 @@ class ReduceOps:
 
         def _backward(out: Any) -> None:
             if axis is None:
-                hits = a.data == top
-                share = hits / np.count_nonzero(hits) if hits.any() else hits  # all-nan: no arg-max
+                # a nan maximum goes to the nan elements, as torch.max(x) sends it
+                hits = np.isnan(a.data) if np.isnan(top).all() else a.data == top
+                share = hits / np.count_nonzero(hits)
             else:
                 share = np.zeros(a.data.shape)
                 first = np.expand_dims(np.argmax(a.data, axis=axis), axis)
@@ -94,7 +95,7 @@ class ReduceOps:
         a = self
         axes = axes_of(axis, a.data.ndim, "log_softmax")
         with quiet():
-            data = a.data - logsumexp_kept(a.data, axes)
+            data = log_softmax_kept(a.data, axes)
 
         def _backward(out: Any) -> None:
             g = out.grad

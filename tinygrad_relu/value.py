@@ -30,14 +30,15 @@ def _div(a: float, b: float) -> float:
 
 
 def _pow(a: float, b: float) -> float:
-    """a ** b as IEEE/PyTorch give it: 0 ** -1 = inf, (-8) ** 0.5 = nan, overflow = +-inf."""
+    """a ** b as IEEE/PyTorch give it: 0 ** -1 = inf, (-0.0) ** -1 = -inf, (-8) ** 0.5 = nan, overflow = +-inf."""
     try:
         return math.pow(a, b)
-    except OverflowError:
+    except (OverflowError, ValueError) as error:
+        if isinstance(error, ValueError) and a != 0:  # a negative base to a fractional power
+            return _nan
+        # overflow, or 0 to a negative power: the sign of a survives only an odd integer power
         odd_integer = b.is_integer() and b % 2 == 1
-        return -_inf if a < 0 and odd_integer else _inf
-    except ValueError:  # 0 to a negative power, or a negative base to a fractional power
-        return _inf if a == 0 else _nan
+        return math.copysign(_inf, a) if odd_integer else _inf
 
 
 def _exp(x: float) -> float:
@@ -164,7 +165,8 @@ class Value:
 
         def _backward(out: Value) -> None:
             (a,) = out._prev
-            a.grad += k * _pow(a.data, k - 1.0) * out.grad
+            if k != 0.0:  # x ** 0 is constant: gradient 0, also at x = 0 where 0 * 0**-1 would give nan (as PyTorch)
+                a.grad += k * _pow(a.data, k - 1.0) * out.grad
 
         return _node(_pow(self.data, k), (self,), f"**{other:g}", _backward)
 
@@ -173,7 +175,8 @@ class Value:
 
         def _backward(out: Value) -> None:
             a, b = out._prev
-            a.grad += b.data * _pow(a.data, b.data - 1.0) * out.grad
+            if b.data != 0.0:  # d(a^0)/da is 0, not 0 * 0**-1 = nan at a == 0 (as PyTorch)
+                a.grad += b.data * _pow(a.data, b.data - 1.0) * out.grad
             # d(a^b)/db = a^b log a; PyTorch takes it as 0 where a == 0 and b >= 0 (a limit, not nan).
             if a.data == 0 and b.data >= 0:
                 return
