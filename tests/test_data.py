@@ -58,7 +58,7 @@ def test_spirals_without_noise():
 @pytest.mark.parametrize("call, match", [
     (lambda: make_moons(n=1), "n must be an int >= 2"),
     (lambda: make_moons(n=10.5), "n must be an int"),
-    (lambda: make_moons(noise=-0.1), "noise must be a number >= 0"),
+    (lambda: make_moons(noise=-0.1), "noise must be a number in \\[0, inf\\]"),
     (lambda: make_circles(factor=1.0), "factor must be a number in \\[0, 1\\)"),
     (lambda: make_spirals(classes=1), "classes must be an int >= 2"),
     (lambda: make_spirals(n=2, classes=3), "n must be an int >= 3"),

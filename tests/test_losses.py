@@ -86,11 +86,11 @@ def test_single_value_and_plain_numbers_are_accepted():
 @pytest.mark.parametrize("call, error, match", [
     (lambda: mse_loss([Value(1.0)], [1.0, 2.0]), ValueError, "1 predictions but 2 targets"),
     (lambda: mse_loss([], []), ValueError, "no predictions"),
-    (lambda: mse_loss([Value(1.0)], ["a"]), TypeError, "mse_loss target must be a number"),
+    (lambda: mse_loss([Value(1.0)], ["a"]), TypeError, "mse_loss target must be a real number"),
     (lambda: hinge_loss([Value(1.0)], [0]), ValueError, "labels must be -1 or \\+1"),
     (lambda: binary_cross_entropy_with_logits([Value(1.0)], [2]), ValueError, "targets must lie in \\[0, 1\\]"),
     (lambda: cross_entropy([[Value(1.0), Value(2.0)]], [2]), ValueError, "label 2 of sample 0"),
-    (lambda: cross_entropy([[Value(1.0)]], [0, 0]), ValueError, "1 rows of logits but 2 labels"),
+    (lambda: cross_entropy([[Value(1.0)]], [0, 0]), ValueError, "1 rows of logits need 1 labels"),
 ])
 def test_bad_input_is_named(call, error, match):
     with pytest.raises(error, match=match):

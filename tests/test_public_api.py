@@ -8,8 +8,8 @@ import pytest
 
 import tinygrad_relu
 
-MODULES = [importlib.import_module(f"tinygrad_relu.{m.name}") for m in pkgutil.iter_modules(tinygrad_relu.__path__)
-           if m.name != "__main__"]
+MODULES = [importlib.import_module(m.name) for m in pkgutil.walk_packages(tinygrad_relu.__path__, "tinygrad_relu.")
+           if not m.name.endswith("__main__")]
 
 
 def public_callables():

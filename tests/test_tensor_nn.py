@@ -8,7 +8,7 @@ import pytest
 from tinygrad_relu import Tensor, gradcheck
 from tinygrad_relu.nn import LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid, Tanh
 from tinygrad_relu.optim import SGD, Adam
-from tinygrad_relu.tensor_nn import Module, dead_units
+from tinygrad_relu.nn import Module, dead_units
 
 
 def test_linear_shapes_seed_and_kaiming_bound():
@@ -145,7 +145,7 @@ def test_dead_units_errors():
 
 def test_mlp_builds_the_value_mlps_network_on_tensors():
     from tinygrad_relu.nn import init_bound
-    from tinygrad_relu.tensor_nn import mlp
+    from tinygrad_relu.nn import mlp
 
     model = mlp(2, [16, 16, 3], activation="tanh", seed=0)
     kinds = [type(m).__name__ for m in model]

@@ -1,10 +1,21 @@
-"""tinygrad_relu: a small autograd engine that shows its backward pass."""
+"""tinygrad_relu: a small autograd engine that shows its backward pass.
 
-from .graph import is_grad_enabled, no_grad
+``Value`` (one number) and ``Tensor`` (a numpy array) record the graph of the ops applied to them;
+``backward()`` runs it in reverse. The drawing functions (``draw_graph``, ``backward_frames``,
+``write_frames``) load graphviz only when first used, so ``import tinygrad_relu`` stays light.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
 from .gradcheck import DerivativeReport, GradcheckError, KinkWarning, check_derivative, gradcheck
+from .graph import is_grad_enabled, no_grad
 from .tensor import Tensor
 from .value import Value
-from .viz import backward_frames, draw_graph, write_frames
+
+_LAZY = {"backward_frames": "viz", "draw_graph": "viz", "write_frames": "viz"}
 
 __all__ = [
     "DerivativeReport",
@@ -21,3 +32,16 @@ __all__ = [
     "write_frames",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """The drawing names, imported on first use (PEP 562): graphviz loads only when someone draws."""
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # found directly from now on
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -10,59 +10,26 @@ import argparse
 import math
 import os
 import sys
-import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Sequence, TextIO
+from typing import Any, Callable, Optional, Sequence, TextIO, Union
 
 import numpy as np
 
-from . import data, losses, optim
-from .nn import ACTIVATIONS, MLP
+from . import data, optim
+from .nn import ACTIVATIONS, MLP, Module, mlp
 from .tensor import Tensor
-from .tensor_nn import Linear, mlp
+from .train import HEADS, Head, fit, loss_of
 from .value import Value
-from .viz import GraphvizNotFoundError, backward_frames, draw_graph, save_graph, write_frames
 
-DATASETS = {"xor": data.xor, "moons": data.make_moons, "circles": data.make_circles,
+DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"xor": data.xor, "moons": data.make_moons, "circles": data.make_circles,
             "spirals": data.make_spirals}
 
 # Per-dataset defaults for the options left unset: small enough to train in seconds.
-DEFAULTS = {
+DEFAULTS: dict[str, dict[str, Any]] = {
     "xor": {"hidden": [8], "epochs": 150, "lr": 0.05, "optimizer": "adam", "loss": "bce"},
     "moons": {"hidden": [16, 16], "epochs": 60, "lr": 0.05, "optimizer": "adam", "loss": "bce"},
     "circles": {"hidden": [16, 16], "epochs": 60, "lr": 0.05, "optimizer": "adam", "loss": "bce"},
     "spirals": {"hidden": [16, 16], "epochs": 100, "lr": 0.05, "optimizer": "adam", "loss": "ce"},
-}
-
-
-@dataclass(frozen=True)
-class Head:
-    """How the network's output is read: loss, number of outputs, and the prediction shown."""
-
-    title: str
-    shown: str  # the prediction column's header
-    loss: Callable[[list, list], Value]
-    target: Callable[[int], float]  # class label -> what the loss compares against
-    # output node(s) -> (number shown in the table, predicted class)
-    read: Callable[[object], tuple[float, int]]
-
-
-def _read_softmax(row: object) -> tuple[float, int]:
-    z = np.array([v.data for v in row])
-    k = int(np.argmax(z))
-    return float(1.0 / np.exp(z - z[k]).sum()), k
-
-
-HEADS = {
-    "bce": Head("binary cross-entropy on a sigmoid output", "p(y=1)",
-                losses.binary_cross_entropy_with_logits, float,
-                lambda z: (z.sigmoid().data, int(z.data > 0))),
-    "mse": Head("mean squared error on a linear (regression) output", "output",
-                losses.mse_loss, float, lambda z: (z.data, int(z.data > 0.5))),
-    "hinge": Head("hinge loss on a linear score, labels -1/+1", "score",
-                  losses.hinge_loss, lambda k: 2.0 * k - 1.0, lambda z: (z.data, int(z.data > 0))),
-    "ce": Head("softmax cross-entropy over one output per class", "p(class)",
-               losses.cross_entropy, int, _read_softmax),
 }
 
 
@@ -161,7 +128,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 class TrainResult:
     """What ``train`` produced: the trained model, its data, its scores and the text it printed."""
 
-    model: MLP
+    model: Module
     X: np.ndarray
     y: np.ndarray
     head: Head
@@ -169,19 +136,17 @@ class TrainResult:
     accuracy: float
     output: list[str] = field(default_factory=list)
 
-    def sample_loss(self, i: int = 0) -> Value:
+    def sample_loss(self, i: int = 0) -> Union[Value, Tensor]:
         """A fresh graph of the trained model's loss on sample ``i`` alone (for drawing it)."""
-        target = [self.head.target(int(self.y[i]))]
-        if isinstance(self.model, MLP):
-            return self.head.loss([self.model([float(v) for v in self.X[i]])], target)
-        return self.head.loss(self.model(Tensor(self.X[i:i + 1])), target)  # a batch of one sample
+        return loss_of(self.model, self.head, self.X[i:i + 1], self.y[i:i + 1])[0]
 
 
 class _Printer:
     """Prints to a stream and keeps the lines; the progress bar redraws in place on a terminal."""
 
     def __init__(self, stream: TextIO) -> None:
-        self.stream, self.lines = stream, []
+        self.stream = stream
+        self.lines: list[str] = []
         self.live = hasattr(stream, "isatty") and stream.isatty()
         self.milestone = 0
 
@@ -202,59 +167,37 @@ class _Printer:
             self.line(text)
 
 
+def build_model(args: argparse.Namespace, classes: int) -> Module:
+    """The network the options describe: ``nn.MLP`` on Values, or ``nn.mlp`` (Linear layers) on Tensors."""
+    build = mlp if args.engine == "tensor" else MLP
+    return build(2, [*args.hidden, HEADS[args.loss].outputs(classes)], activation=args.activation,
+                 alpha=args.alpha, seed=args.seed)
+
+
 def train(args: argparse.Namespace, stream: Optional[TextIO] = None) -> TrainResult:
     """Build the data and the model from ``args``, train full-batch, print progress and the results."""
     out = _Printer(sys.stdout if stream is None else stream)  # looked up now: sys.stdout may be swapped
     head = HEADS[args.loss]
-    if args.dataset == "xor":
-        X, y = data.xor()
-    else:
-        X, y = DATASETS[args.dataset](seed=args.seed)
-    classes = int(y.max()) + 1
-    build = mlp if args.engine == "tensor" else MLP
-    model = build(2, [*args.hidden, classes if args.loss == "ce" else 1], activation=args.activation,
-                  alpha=args.alpha, seed=args.seed)
+    X, y = data.xor() if args.dataset == "xor" else DATASETS[args.dataset](seed=args.seed)
+    model = build_model(args, int(y.max()) + 1)
     params = model.parameters()
     opt = optim.Adam(params, lr=args.lr) if args.optimizer == "adam" \
         else optim.SGD(params, lr=args.lr, momentum=0.9)
-    inputs = [[float(v) for v in row] for row in X]
-    if args.engine == "tensor":  # the whole batch goes through at once; rows are read as Values
-        batch = Tensor(X)
-        forward, readable = (lambda: model(batch)), _as_values
-    else:
-        forward, readable = (lambda: [model(x) for x in inputs]), list
-    targets = [head.target(int(k)) for k in y]
     out.line(f"model: {model} ({sum(np.size(p.data) for p in params)} parameters)")
     out.line(f"data: {args.dataset}, {len(X)} points; loss: {head.title}; "
              f"{args.optimizer} lr={args.lr:g}, {args.epochs} epochs, seed {args.seed}")
-    start = time.perf_counter()
-    for epoch in range(1, args.epochs + 1):
-        preds = forward()
-        loss = head.loss(preds, targets)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        acc = float(np.mean([head.read(p)[1] == k for p, k in zip(readable(preds), y)]))
-        out.progress(epoch, args.epochs, float(loss.data), acc)
-    # The scores after the last step (the loop's were computed before it).
-    preds = forward()
-    final = float(head.loss(preds, targets).data)
-    shown = [head.read(p) for p in readable(preds)]
-    acc = float(np.mean([k_hat == k for (_, k_hat), k in zip(shown, y)]))
-    out.line(f"final loss {final:.4f}, training accuracy {acc:.1%} ({time.perf_counter() - start:.1f} s)")
-    _table(out, X, y, shown, head)
-    return TrainResult(model, X, y, head, final, acc, out.lines)
+    result = fit(model, head, opt, X, y, args.epochs,
+                 on_epoch=lambda epoch, loss, acc: out.progress(epoch, args.epochs, loss, acc))
+    out.line(f"final loss {result.final_loss:.4f}, training accuracy {result.accuracy:.1%} ({result.seconds:.1f} s)")
+    _table(out, X, y, result.shown, result.predicted, head)
+    return TrainResult(model, X, y, head, result.final_loss, result.accuracy, out.lines)
 
 
-def _as_values(out: Tensor) -> list:
-    """A Tensor model's (N, k) output as the Value MLP gives it: per sample a Value (k = 1) or a list of k."""
-    return [Value(row[0]) if len(row) == 1 else [Value(v) for v in row] for row in out.data.tolist()]
-
-
-def _table(out: _Printer, X: np.ndarray, y: np.ndarray, shown: list, head: Head, rows: int = 8) -> None:
+def _table(out: _Printer, X: np.ndarray, y: np.ndarray, shown: np.ndarray, predicted: np.ndarray, head: Head,
+           rows: int = 8) -> None:
     """The first ``rows`` samples: inputs, the prediction as the head reads it, and the target."""
     out.line(f"{'x1':>8} {'x2':>8} | {head.shown:>9} {'class':>5} | {'target':>6}")
-    for (x1, x2), (value, k_hat), k in list(zip(X, shown, y))[:rows]:
+    for (x1, x2), value, k_hat, k in list(zip(X, shown, predicted, y))[:rows]:
         mark = "" if k_hat == k else "  <- wrong"
         out.line(f"{x1:8.3f} {x2:8.3f} | {value:9.4f} {k_hat:5d} | {int(k):6d}{mark}")
     if len(X) > rows:
@@ -282,14 +225,8 @@ def _reader_gone() -> int:
 
 def _draw_sample(result: TrainResult, graph: Optional[str], frames: Optional[str]) -> int:
     """Draw the backward pass of sample 0's loss (--graph) and its frames (--frames); 1 if dot is missing."""
-    linears = [m for m in result.model.layers if isinstance(m, Linear)]
-    for l, layer in enumerate(linears, 1):  # a Tensor model's names: W<layer>, b<layer>
-        layer.weight.label, layer.bias.label = f"W{l}", f"b{l}"
-    for l, layer in enumerate(result.model.layers if not linears else [], 1):  # w<layer>.<neuron>.<input>
-        for j, neuron in enumerate(layer.neurons, 1):
-            neuron.b.label = f"b{l}.{j}"
-            for i, w in enumerate(neuron.w, 1):
-                w.label = f"w{l}.{j}.{i}"
+    from .viz import GraphvizNotFoundError, backward_frames, draw_graph, save_graph, write_frames  # loads graphviz
+
     loss = result.sample_loss(0)
     loss.label = "loss"
     where = "sample 0 (x = " + ", ".join(f"{v:.3g}" for v in result.X[0]) + ")"

@@ -6,23 +6,11 @@ class labels 0, 1, ... of shape (n,).
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
 
+from . import checks
+
 __all__ = ["make_circles", "make_moons", "make_spirals", "xor"]
-
-
-def _count(n: object, name: str, least: int) -> int:
-    if not isinstance(n, Integral) or isinstance(n, bool) or n < least:
-        raise ValueError(f"{name} must be an int >= {least}, got {n!r}")
-    return int(n)
-
-
-def _noise(noise: object) -> float:
-    if not isinstance(noise, Real) or isinstance(noise, bool) or not noise >= 0:
-        raise ValueError(f"noise must be a number >= 0 (the std of Gaussian jitter), got {noise!r}")
-    return float(noise)
 
 
 def _finish(parts: list[np.ndarray], noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -47,7 +35,7 @@ def xor() -> tuple[np.ndarray, np.ndarray]:
 
 def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved half circles: label 0 the upper arc, label 1 the lower one shifted right."""
-    n, noise = _count(n, "n", 2), _noise(noise)
+    n, noise = checks.count(n, "n", 2), checks.in_range(noise, "noise", 0.0)
     rng = np.random.default_rng(seed)
     n0, n1 = _split(n, 2)
     t0, t1 = np.linspace(0.0, np.pi, n0), np.linspace(0.0, np.pi, n1)
@@ -59,12 +47,11 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[
 def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5,
                  seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric circles: label 0 radius 1, label 1 radius ``factor`` (0 <= factor < 1)."""
-    n, noise = _count(n, "n", 2), _noise(noise)
-    if not isinstance(factor, Real) or isinstance(factor, bool) or not 0.0 <= factor < 1.0:
-        raise ValueError(f"factor must be a number in [0, 1) (inner radius / outer), got {factor!r}")
+    n, noise = checks.count(n, "n", 2), checks.in_range(noise, "noise", 0.0)
+    factor = checks.in_range(factor, "factor", 0.0, 1.0, high_open=True)
     rng = np.random.default_rng(seed)
     parts = []
-    for radius, m in zip((1.0, float(factor)), _split(n, 2)):
+    for radius, m in zip((1.0, factor), _split(n, 2)):
         t = np.linspace(0.0, 2.0 * np.pi, m, endpoint=False)
         parts.append(radius * np.stack([np.cos(t), np.sin(t)], axis=1))
     return _finish(parts, noise, rng)
@@ -73,8 +60,8 @@ def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5,
 def make_spirals(n: int = 150, classes: int = 3, noise: float = 0.05,
                  seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
     """``classes`` interleaved spiral arms around the origin, each turning once as the radius goes 0.1 -> 1."""
-    classes = _count(classes, "classes", 2)
-    n, noise = _count(n, "n", classes), _noise(noise)
+    classes = checks.count(classes, "classes", 2)
+    n, noise = checks.count(n, "n", classes), checks.in_range(noise, "noise", 0.0)
     rng = np.random.default_rng(seed)
     parts = []
     for k, m in enumerate(_split(n, classes)):

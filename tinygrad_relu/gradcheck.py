@@ -57,7 +57,7 @@ def _set(node: Any, index: Any, x: float) -> None:
 
 def _grad_at(node: Any, index: Any) -> float:
     if index is None:
-        return node.grad
+        return float(node.grad)
     return 0.0 if node.grad is None else float(node.grad[index])
 
 
@@ -187,7 +187,8 @@ class DerivativeReport:
 
 
 def _agree(expected: np.ndarray, got: np.ndarray) -> np.ndarray:
-    return np.isclose(got, expected, rtol=1e-6, atol=1e-9, equal_nan=True)
+    close: np.ndarray = np.isclose(got, expected, rtol=1e-6, atol=1e-9, equal_nan=True)
+    return close
 
 
 def _summary(values: np.ndarray) -> str:
@@ -206,29 +207,29 @@ def check_derivative(f: Callable[[Value], Value], f_prime: Callable[[Any], Any],
     ``xs`` (as a training loop would), then point by point if that fails or returns the wrong shape.
     The report names the intervals where the two disagree and the values on each side.
     """
-    xs = np.asarray(xs, dtype=np.float64).ravel()
-    if xs.size == 0:
-        raise ValueError("check_derivative needs at least one point in xs")
-    expected = np.empty_like(xs)
-    for j, x in enumerate(xs):
+    points = np.asarray(xs, dtype=np.float64).ravel()
+    if points.size == 0:
+        raise ValueError("check_derivative needs at least one point in points")
+    expected = np.empty_like(points)
+    for j, x in enumerate(points):
         v = Value(float(x))
         f(v).backward()
         expected[j] = v.grad
     notes = []
     try:
-        whole = np.asarray(f_prime(xs.copy()), dtype=np.float64)
+        whole = np.asarray(f_prime(points.copy()), dtype=np.float64)
     except Exception as error:  # a scalar-only derivative fails on arrays: say so, then go point by point
-        notes.append(f"f_prime fails on an array of {xs.size} points ({type(error).__name__}: {error}); "
+        notes.append(f"f_prime fails on an array of {points.size} points ({type(error).__name__}: {error}); "
                      "checked point by point")
         whole = None
-    if whole is not None and whole.shape != xs.shape:
+    if whole is not None and whole.shape != points.shape:
         notes.append(f"f_prime returned {'one number' if whole.size == 1 else f'shape {whole.shape}'} "
-                     f"({whole.ravel()[0]:g}{'' if whole.size == 1 else ', ...'}) for an array of {xs.size} "
+                     f"({whole.ravel()[0]:g}{'' if whole.size == 1 else ', ...'}) for an array of {points.size} "
                      "points: an element-wise derivative must return one value per input, an array of "
                      "the same shape; checked point by point")
         whole = None
     if whole is None:
-        whole = np.array([float(np.asarray(f_prime(float(x)), dtype=np.float64).reshape(-1)[0]) for x in xs])
+        whole = np.array([float(np.asarray(f_prime(float(x)), dtype=np.float64).reshape(-1)[0]) for x in points])
     bad = ~_agree(expected, whole)
-    mismatches = [(float(x), float(e), float(g)) for x, e, g in zip(xs[bad], expected[bad], whole[bad])]
-    return DerivativeReport(xs, expected, whole, mismatches, notes)
+    mismatches = [(float(x), float(e), float(g)) for x, e, g in zip(points[bad], expected[bad], whole[bad])]
+    return DerivativeReport(points, expected, whole, mismatches, notes)

@@ -1,13 +1,9 @@
-"""The one reverse-mode driver shared by Value and Tensor.
+"""The graph both engines build, and the one reverse-mode walker that runs it backwards.
 
-A node is any object with these attributes:
-
-- ``_prev``: tuple of parent nodes (empty for a leaf or a node built under ``no_grad``),
-- ``_backward``: a function ``backward(out)`` that adds ``out.grad`` times the local derivative
-  into each parent's ``.grad`` (``None`` for a leaf),
-- ``_op``: the name of the op that built it (``""`` for a leaf),
-- ``grad``; the class attribute ``_GRAD_RESET`` (what an intermediate's grad restarts from) and
-  the method ``_add_grad(g)`` (add g, which may be the reset value, into ``grad``).
+Read this file first. A node (a ``Value`` or a ``Tensor``) is anything with the attributes of
+``Node`` below: its parents, the name of the op that made it, its gradient, and a closure that
+pushes its gradient into its parents. ``backward()`` is then the same for both engines: order the
+nodes so that each comes after everything that uses it, and run their closures in that order.
 
 Nothing here recurses, so a graph as deep as memory allows can be walked.
 """
@@ -16,7 +12,26 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, ClassVar, Generator, Iterator, Optional, Protocol
+
+
+class Node(Protocol):
+    """What the walker needs of a node; ``Value`` and ``Tensor`` both have it."""
+
+    #: the parents: empty for a leaf, or for a node built under ``no_grad()``
+    _prev: tuple[Any, ...]
+    #: ``_backward(out)`` adds ``out.grad`` times the local derivative into each parent's ``.grad``
+    #: (None for a leaf); it takes the node as an argument so that it need not hold it (no cycle)
+    _backward: Optional[Callable[[Any], None]]
+    #: the name of the op that made the node ("" for a leaf)
+    _op: str
+    #: the gradient so far (a float for Value, an array or None for Tensor)
+    grad: Any
+    #: what an intermediate node's gradient restarts from at the start of a pass
+    _GRAD_RESET: ClassVar[Any]
+
+    def _add_grad(self, g: Any) -> None:
+        """Add ``g`` (which may be ``_GRAD_RESET``) into ``grad``."""
 
 
 class _GradMode:
@@ -47,15 +62,15 @@ def is_grad_enabled() -> bool:
     return grad_mode.enabled
 
 
-def _post_order(root: Any) -> tuple[list, dict]:
+def _post_order(root: Node) -> tuple[list[Node], dict[Node, Any]]:
     """The inner nodes (those with parents) below ``root``, each after all of its inner parents,
     and the leaves apart, mapped to their current gradient.
 
     An iterative depth-first search: a stack of parent iterators stands in for recursion, so the
     depth of the graph is limited by memory only. Each edge is looked at once.
     """
-    order: list = []
-    leaves: dict = {}
+    order: list[Node] = []
+    leaves: dict[Node, Any] = {}
     visited = {root}
     nodes, parents = [root], [iter(root._prev)]
     mark, push_node, push_parents = visited.add, nodes.append, parents.append
@@ -75,7 +90,7 @@ def _post_order(root: Any) -> tuple[list, dict]:
     return order, leaves
 
 
-def backward_order(root: Any) -> list:
+def backward_order(root: Node) -> list[Node]:
     """The nodes whose backward function runs, in the order ``backward()`` runs them."""
     if not root._prev:
         return []
@@ -84,7 +99,7 @@ def backward_order(root: Any) -> list:
     return order
 
 
-def topological_order(root: Any) -> list:
+def topological_order(root: Node) -> list[Node]:
     """Every node reachable from ``root``, each after all of its parents (leaves first, root last)."""
     if not root._prev:
         return [root]
@@ -92,7 +107,7 @@ def topological_order(root: Any) -> list:
     return list(leaves) + order
 
 
-def iter_backward(root: Any, seed: Any) -> Iterator[Any]:
+def iter_backward(root: Node, seed: Any) -> Generator[Node, None, None]:
     """Run reverse-mode autodiff from ``root`` seeded with ``seed``, yielding each node after its backward ran.
 
     Intermediate nodes (those with parents) restart from zero, so repeated runs give exactly the
@@ -122,7 +137,7 @@ def iter_backward(root: Any, seed: Any) -> Iterator[Any]:
     root._add_grad(seed)
     try:
         for node in reversed(order):  # a node's grad is complete once every node that uses it has run
-            node._backward(node)
+            node._backward(node)  # type: ignore[misc]  # an inner node always has its closure
             yield node
     finally:
         for node, previous in leaves.items():
@@ -131,7 +146,7 @@ def iter_backward(root: Any, seed: Any) -> Iterator[Any]:
             gc.enable()
 
 
-def backward(root: Any, seed: Any) -> None:
+def backward(root: Node, seed: Any) -> None:
     """Run the whole backward pass from ``root`` (see ``iter_backward``)."""
     for _ in iter_backward(root, seed):
         pass

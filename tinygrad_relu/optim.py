@@ -7,19 +7,11 @@ PyTorch. Change ``opt.lr`` between steps to schedule the learning rate.
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import Any, Iterable
 
+from .checks import in_range
+
 __all__ = ["Adam", "Optimizer", "SGD"]
-
-
-def _check(name: str, value: Any, low: float, high: float = float("inf"), high_open: bool = False) -> float:
-    """A hyper-parameter as a float in [low, high] (or [low, high)), else a ValueError naming it."""
-    ok = isinstance(value, Real) and not isinstance(value, bool) and low <= value <= high
-    if not ok or (high_open and value == high):
-        bound = f"[{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must be a number in {bound}, got {value!r}")
-    return float(value)
 
 
 class Optimizer:
@@ -34,7 +26,7 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if not (hasattr(p, "data") and hasattr(p, "grad")):
                 raise TypeError(f"parameter {i} is a {type(p).__name__}, which has no .data/.grad")
-        self.lr = _check("lr", lr, 0.0)
+        self.lr = in_range(lr, "lr", 0.0)
 
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (each engine's own zero: 0.0 for a Value)."""
@@ -56,8 +48,8 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
-        self.momentum = _check("momentum", momentum, 0.0)
-        self.weight_decay = _check("weight_decay", weight_decay, 0.0)
+        self.momentum = in_range(momentum, "momentum", 0.0)
+        self.weight_decay = in_range(weight_decay, "weight_decay", 0.0)
         # 0.0 starts every velocity: momentum * 0.0 + g is g, a new float or array (never g itself).
         self.velocity: list = [0.0] * len(self.params)
 
@@ -84,9 +76,9 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_check("betas[0]", betas[0], 0.0, 1.0, high_open=True),
-                      _check("betas[1]", betas[1], 0.0, 1.0, high_open=True))
-        self.eps = _check("eps", eps, 0.0)
+        self.betas = (in_range(betas[0], "betas[0]", 0.0, 1.0, high_open=True),
+                      in_range(betas[1], "betas[1]", 0.0, 1.0, high_open=True))
+        self.eps = in_range(eps, "eps", 0.0)
         n = len(self.params)
         self.m: list = [0.0] * n
         self.v: list = [0.0] * n

@@ -1,116 +1,65 @@
-"""Value: a scalar node of the graph.
+"""Value: a scalar node of the graph -- the whole engine for one number, op by op.
 
-Every op has the same shape: compute the forward number, define ``_backward(out)`` that adds
-``out.grad`` times the local derivative into each parent (``+=``, so reused nodes add up), and
-return the new node. Numbers follow IEEE like PyTorch: overflow gives inf, log(0) gives -inf,
-log(-1) gives nan -- no OverflowError or ValueError escapes an op.
+Every op has micrograd's shape: compute the forward number, define ``_backward(out)`` that adds
+``out.grad`` times the local derivative into each parent (``+=``, so a node used twice adds up), and
+return the new node. Read ``__mul__`` and ``leaky_relu`` first; the rest are the same few lines.
+
+Why ``_backward`` takes ``out`` instead of closing over it: micrograd's closure refers to its own
+output node, so every node sits in a reference cycle and each training step leaves a graph that only
+Python's cyclic garbage collector can free. Here the closure gets the node as an argument and the
+graph holds no cycle: it is freed by reference counting the moment the loss goes out of scope.
+
+Numbers follow IEEE like PyTorch (``scalar_math``): exp(1000) = inf, log(0) = -inf, log(-1) = nan.
 """
 
 from __future__ import annotations
 
 import math
 from numbers import Real
-from typing import Callable, Iterable, Sequence, Union
+from typing import Callable, ClassVar, Iterable, Optional, Sequence, Union
 
-from . import graph
+from . import checks, graph
+from .scalar_math import ieee_div, ieee_exp, ieee_log, ieee_pow, ieee_sigmoid
 
 Number = Union[int, float]
+Backward = Callable[["Value"], None]
 _grad_mode = graph.grad_mode
-_inf, _nan = math.inf, math.nan
-
-
-def _div(a: float, b: float) -> float:
-    """a / b with IEEE results for b == 0 (inf with the right sign, nan for 0/0)."""
-    try:
-        return a / b
-    except ZeroDivisionError:
-        if a == 0 or a != a:
-            return _nan
-        return math.copysign(_inf, a) * math.copysign(1.0, b)
-
-
-def _pow(a: float, b: float) -> float:
-    """a ** b as IEEE/PyTorch give it: 0 ** -1 = inf, (-0.0) ** -1 = -inf, (-8) ** 0.5 = nan, overflow = +-inf."""
-    try:
-        return math.pow(a, b)
-    except (OverflowError, ValueError) as error:
-        if isinstance(error, ValueError) and a != 0:  # a negative base to a fractional power
-            return _nan
-        # overflow, or 0 to a negative power: the sign of a survives only an odd integer power
-        odd_integer = b.is_integer() and b % 2 == 1
-        return math.copysign(_inf, a) if odd_integer else _inf
-
-
-def _exp(x: float) -> float:
-    """e ** x, inf on overflow."""
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return _inf
-
-
-def _log(x: float) -> float:
-    """Natural log with log(0) = -inf and log(negative) = nan."""
-    if x > 0:
-        return math.log(x)
-    return -_inf if x == 0 else _nan
-
-
-def _sigmoid(x: float) -> float:
-    """1 / (1 + e^-x) without overflow for large |x|."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = _exp(x)
-    return e / (1.0 + e)
-
-
-def _real(x: object, what: str) -> float:
-    """x as a float, or a TypeError that names what was wrong."""
-    if isinstance(x, Real):
-        return float(x)
-    hint = " (Value holds one number; use Tensor for arrays)" if hasattr(x, "__len__") else ""
-    raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__} {x!r}{hint}")
 
 
 def _lift(x: object) -> "Value | None":
     """A plain number as a leaf Value; None for anything else, so an operator can return NotImplemented."""
-    return Value(x) if isinstance(x, Real) else None
+    return Value(x) if isinstance(x, Real) else None  # type: ignore[arg-type]
 
 
-def _node(data: float, prev: tuple, op: str, backward: Callable[["Value"], None]) -> "Value":
-    """Build an op's output node; under no_grad() it keeps the op name but records no parents."""
+def _node(data: float, prev: tuple["Value", ...], op: str, backward: Backward) -> "Value":
+    """An op's output node; under ``no_grad()`` it keeps the op name but records no parents.
+
+    Plain version: ``out = Value(data); out._op, out._prev, out._backward = op, prev, backward``. This one
+    skips ``__init__``'s check of ``data`` (already a float), most of the cost of a small node.
+    """
     out = object.__new__(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out._op = op
-    if _grad_mode.enabled:
-        out._prev = prev
-        out._backward = backward
-    else:
-        out._prev = ()
-        out._backward = None
+    out.data, out.grad = data, 0.0
+    out.label, out._op = "", op
+    out._prev, out._backward = (prev, backward) if _grad_mode.enabled else ((), None)
     return out
 
 
 class Value:
     """A scalar that records the operations applied to it so ``backward()`` can differentiate them."""
-
     __slots__ = ("data", "grad", "label", "_op", "_prev", "_backward")
-    _GRAD_RESET = 0.0
+    _GRAD_RESET: ClassVar[float] = 0.0
 
     def __init__(self, data: Number, label: str = "") -> None:
-        self.data = _real(data, "Value data")
-        self.grad = 0.0
+        self.data: float = checks.number(data, "Value data")
+        self.grad: float = 0.0
         self.label = label
         self._op = ""
-        self._prev: tuple = ()
-        self._backward = None
+        self._prev: tuple[Value, ...] = ()
+        self._backward: Optional[Backward] = None
 
-    # ---------------------------------------------------------------- arithmetic
-    def __add__(self, other: Union["Value", Number]) -> "Value":
-        other = other if type(other) is Value else _lift(other)
-        if other is None:
+    def __add__(self, other: Union[Value, Number]) -> Value:
+        b = other if type(other) is Value else _lift(other)
+        if b is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -118,11 +67,11 @@ class Value:
             a.grad += out.grad
             b.grad += out.grad
 
-        return _node(self.data + other.data, (self, other), "+", _backward)
+        return _node(self.data + b.data, (self, b), "+", _backward)
 
-    def __mul__(self, other: Union["Value", Number]) -> "Value":
-        other = other if type(other) is Value else _lift(other)
-        if other is None:
+    def __mul__(self, other: Union[Value, Number]) -> Value:
+        b = other if type(other) is Value else _lift(other)
+        if b is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -130,11 +79,11 @@ class Value:
             a.grad += b.data * out.grad
             b.grad += a.data * out.grad
 
-        return _node(self.data * other.data, (self, other), "*", _backward)
+        return _node(self.data * b.data, (self, b), "*", _backward)
 
-    def __sub__(self, other: Union["Value", Number]) -> "Value":
-        other = other if type(other) is Value else _lift(other)
-        if other is None:
+    def __sub__(self, other: Union[Value, Number]) -> Value:
+        b = other if type(other) is Value else _lift(other)
+        if b is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -142,21 +91,21 @@ class Value:
             a.grad += out.grad
             b.grad -= out.grad
 
-        return _node(self.data - other.data, (self, other), "-", _backward)
+        return _node(self.data - b.data, (self, b), "-", _backward)
 
-    def __truediv__(self, other: Union["Value", Number]) -> "Value":
-        other = other if type(other) is Value else _lift(other)
-        if other is None:
+    def __truediv__(self, other: Union[Value, Number]) -> Value:
+        b = other if type(other) is Value else _lift(other)
+        if b is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
             a, b = out._prev
-            a.grad += _div(out.grad, b.data)  # d(a/b)/da = 1/b
-            b.grad += _div(-out.data * out.grad, b.data)  # d(a/b)/db = -a/b^2 = -(a/b)/b
+            a.grad += ieee_div(out.grad, b.data)  # d(a/b)/da = 1/b
+            b.grad += ieee_div(-out.data * out.grad, b.data)  # d(a/b)/db = -a/b^2 = -(a/b)/b
 
-        return _node(_div(self.data, other.data), (self, other), "/", _backward)
+        return _node(ieee_div(self.data, b.data), (self, b), "/", _backward)
 
-    def __pow__(self, other: Union["Value", Number]) -> "Value":
+    def __pow__(self, other: Union[Value, Number]) -> Value:
         if type(other) is Value:
             return self._pow_value(other)
         if not isinstance(other, Real):
@@ -166,105 +115,92 @@ class Value:
         def _backward(out: Value) -> None:
             (a,) = out._prev
             if k != 0.0:  # x ** 0 is constant: gradient 0, also at x = 0 where 0 * 0**-1 would give nan (as PyTorch)
-                a.grad += k * _pow(a.data, k - 1.0) * out.grad
+                a.grad += k * ieee_pow(a.data, k - 1.0) * out.grad
 
-        return _node(_pow(self.data, k), (self,), f"**{other:g}", _backward)
+        return _node(ieee_pow(self.data, k), (self,), f"**{k:g}", _backward)
 
-    def _pow_value(self, other: "Value") -> "Value":
+    def _pow_value(self, other: Value) -> Value:
         """Value ** Value: the exponent is a node too."""
-
         def _backward(out: Value) -> None:
             a, b = out._prev
             if b.data != 0.0:  # d(a^0)/da is 0, not 0 * 0**-1 = nan at a == 0 (as PyTorch)
-                a.grad += b.data * _pow(a.data, b.data - 1.0) * out.grad
+                a.grad += b.data * ieee_pow(a.data, b.data - 1.0) * out.grad
             # d(a^b)/db = a^b log a; PyTorch takes it as 0 where a == 0 and b >= 0 (a limit, not nan).
-            if a.data == 0 and b.data >= 0:
-                return
-            b.grad += out.data * _log(a.data) * out.grad
+            if a.data != 0 or b.data < 0:
+                b.grad += out.data * ieee_log(a.data) * out.grad
 
-        return _node(_pow(self.data, other.data), (self, other), "**", _backward)
+        return _node(ieee_pow(self.data, other.data), (self, other), "**", _backward)
 
-    def __neg__(self) -> "Value":
+    def __neg__(self) -> Value:
         def _backward(out: Value) -> None:
-            (a,) = out._prev
-            a.grad -= out.grad
+            out._prev[0].grad -= out.grad
 
         return _node(-self.data, (self,), "neg", _backward)
 
-    def __radd__(self, other: Number) -> "Value":
+    def __radd__(self, other: Number) -> Value:
         return self + other
 
-    def __rmul__(self, other: Number) -> "Value":
+    def __rmul__(self, other: Number) -> Value:
         return self * other
 
-    def __rsub__(self, other: Number) -> "Value":
-        if not isinstance(other, Real):
-            return NotImplemented
-        return Value(other) - self
+    def __rsub__(self, other: Number) -> Value:
+        a = _lift(other)
+        return NotImplemented if a is None else a - self
 
-    def __rtruediv__(self, other: Number) -> "Value":
-        if not isinstance(other, Real):
-            return NotImplemented
-        return Value(other) / self
+    def __rtruediv__(self, other: Number) -> Value:
+        a = _lift(other)
+        return NotImplemented if a is None else a / self
 
-    def __rpow__(self, other: Number) -> "Value":
-        if not isinstance(other, Real):
-            return NotImplemented
-        return Value(other)._pow_value(self)
+    def __rpow__(self, other: Number) -> Value:
+        a = _lift(other)
+        return NotImplemented if a is None else a._pow_value(self)
 
-    # ---------------------------------------------------------------- functions
-    def exp(self) -> "Value":
+    def exp(self) -> Value:
         """e ** self (inf on overflow)."""
-
         def _backward(out: Value) -> None:
             out._prev[0].grad += out.data * out.grad
 
-        return _node(_exp(self.data), (self,), "exp", _backward)
+        return _node(ieee_exp(self.data), (self,), "exp", _backward)
 
-    def log(self) -> "Value":
+    def log(self) -> Value:
         """Natural log: -inf at 0, nan below 0."""
-
         def _backward(out: Value) -> None:
             (a,) = out._prev
-            a.grad += _div(out.grad, a.data)
+            a.grad += ieee_div(out.grad, a.data)
 
-        return _node(_log(self.data), (self,), "log", _backward)
+        return _node(ieee_log(self.data), (self,), "log", _backward)
 
-    def tanh(self) -> "Value":
+    def tanh(self) -> Value:
         """Hyperbolic tangent."""
-
         def _backward(out: Value) -> None:
             out._prev[0].grad += (1.0 - out.data * out.data) * out.grad
 
         return _node(math.tanh(self.data), (self,), "tanh", _backward)
 
-    def sigmoid(self) -> "Value":
+    def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e^-x), stable for large |x|."""
-
         def _backward(out: Value) -> None:
             s = out.data
             out._prev[0].grad += s * (1.0 - s) * out.grad
 
-        return _node(_sigmoid(self.data), (self,), "sigmoid", _backward)
+        return _node(ieee_sigmoid(self.data), (self,), "sigmoid", _backward)
 
-    def relu(self) -> "Value":
+    def relu(self) -> Value:
         """max(0, x); the gradient is 1 for x > 0 and 0 otherwise (0 at exactly 0, like PyTorch)."""
-
         def _backward(out: Value) -> None:
             (a,) = out._prev
             if a.data > 0:  # the mask comes from the input, not the output
                 a.grad += out.grad
 
-        x = self.data
-        return _node(x if not x <= 0 else 0.0, (self,), "relu", _backward)
+        return _node(self.data if not self.data <= 0 else 0.0, (self,), "relu", _backward)  # a nan stays nan
 
-    def leaky_relu(self, alpha: float = 0.01) -> "Value":
+    def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x if x > 0 else alpha * x; gradient 1 if x > 0 else alpha (alpha at exactly 0).
 
         ``alpha`` is PyTorch's ``negative_slope``. Any real alpha works, including alpha > 1 and
         alpha < 0: the function is piecewise, not ``max(x, alpha * x)``.
         """
-        alpha = _real(alpha, "leaky_relu alpha")
+        alpha = checks.real(alpha, "leaky_relu alpha")
 
         def _backward(out: Value) -> None:
             (a,) = out._prev
@@ -273,10 +209,9 @@ class Value:
         x = self.data
         return _node(x if x > 0 else alpha * x, (self,), f"leaky_relu({alpha:g})", _backward)
 
-    def prelu(self, a: Union["Value", Number]) -> "Value":
+    def prelu(self, a: Union[Value, Number]) -> Value:
         """Leaky ReLU whose slope ``a`` is a node of the graph: d/dx = 1 or a, d/da = 0 or x."""
-        if type(a) is not Value:
-            a = Value(_real(a, "prelu slope a"))
+        slope = a if type(a) is Value else Value(checks.real(a, "prelu slope a"))
 
         def _backward(out: Value) -> None:
             x, slope = out._prev
@@ -287,112 +222,80 @@ class Value:
                 slope.grad += x.data * out.grad
 
         x = self.data
-        return _node(x if x > 0 else a.data * x, (self, a), "prelu", _backward)
+        return _node(x if x > 0 else slope.data * x, (self, slope), "prelu", _backward)
 
     @staticmethod
-    def weighted_sum(
-        weights: Sequence[Union["Value", Number]],
-        inputs: Sequence[Union["Value", Number]],
-        bias: Union["Value", Number, None] = None,
-    ) -> "Value":
-        """``bias + sum_i weights[i] * inputs[i]`` as ONE node: a neuron's pre-activation.
-
-        The same number and gradients as the chain of ``*`` and ``+`` nodes, but one node with all
-        the weights, inputs and the bias as parents (so a drawing shows one node per neuron) and one
-        closure whose loop runs the whole backward -- about 2n fewer nodes for n inputs.
-        """
-        ws = weights if type(weights) is tuple else tuple(weights)
-        xs = inputs if type(inputs) is tuple else tuple(inputs)
+    def weighted_sum(weights: Sequence[Union[Value, Number]], inputs: Sequence[Union[Value, Number]],
+                     bias: Union[Value, Number, None] = None) -> Value:
+        """``bias + sum_i weights[i] * inputs[i]`` as ONE node (a neuron's pre-activation): the numbers and
+        gradients of the chain of ``*`` and ``+`` nodes, with 2n fewer nodes for n inputs."""
+        # Typed as Values: the sum below checks that they are, and makes leaves of them if not.
+        ws: tuple[Value, ...] = weights if type(weights) is tuple else tuple(weights)  # type: ignore[arg-type]
+        xs: tuple[Value, ...] = inputs if type(inputs) is tuple else tuple(inputs)  # type: ignore[arg-type]
         if len(ws) != len(xs):
             raise ValueError(f"weighted_sum got {len(ws)} weights for {len(xs)} inputs")
-        total = 0.0
-        try:
-            for w, x in zip(ws, xs):
-                total += w.data * x.data
-        except AttributeError:  # plain numbers among them: make them leaves, as `w * 2.0` would
-            total = None
-        if type(total) is not float:  # also catches objects with a .data that is not a float
-            ws = tuple(w if type(w) is Value else Value(_real(w, f"weighted_sum weight {i}"))
-                       for i, w in enumerate(ws))
-            xs = tuple(x if type(x) is Value else Value(_real(x, f"weighted_sum input {i}"))
-                       for i, x in enumerate(xs))
+        try:  # the common case, all Values, without a check per element
             total = sum([w.data * x.data for w, x in zip(ws, xs)], 0.0)
-        if bias is None:
-            prev = ws + xs
-        else:
-            if type(bias) is not Value:
-                bias = Value(_real(bias, "weighted_sum bias"))
-            total += bias.data
-            prev = (*ws, *xs, bias)
+        except (AttributeError, TypeError):  # plain numbers (numpy's have a .data buffer) among them
+            total = None
+        if type(total) is not float:  # make them leaves, as `w * 2.0` would
+            ws, xs = _leaves(ws, "weighted_sum weight"), _leaves(xs, "weighted_sum input")
+            total = sum([w.data * x.data for w, x in zip(ws, xs)], 0.0)
+        b = bias if bias is None or type(bias) is Value else Value(checks.number(bias, "weighted_sum bias"))
+        if b is not None:
+            total += b.data
 
         def _backward(out: Value) -> None:
             g = out.grad
             for w, x in zip(ws, xs):
                 w.grad += x.data * g
                 x.grad += w.data * g
-            if bias is not None:
-                bias.grad += g
+            if b is not None:
+                b.grad += g
 
-        return _node(total, prev, "wsum", _backward)
+        return _node(total, ws + xs if b is None else (*ws, *xs, b), "wsum", _backward)
 
-    # ---------------------------------------------------------------- graph
     def backward(self) -> None:
-        """Fill ``.grad`` of every node this one depends on, seeding d(self)/d(self) = 1.
-
-        Leaves accumulate across calls (call ``zero_grad()`` on them to reset); intermediate
-        nodes are recomputed from zero each time.
-        """
+        """Fill ``.grad`` of every node this one depends on, seeding d(self)/d(self) = 1. Leaves accumulate
+        across calls (until ``zero_grad()``); intermediate nodes restart from zero each time."""
         graph.backward(self, 1.0)
 
     def zero_grad(self) -> None:
         """Set this node's gradient to 0."""
         self.grad = 0.0
 
-    def detach(self) -> "Value":
+    def detach(self) -> Value:
         """A new leaf with the same data, cut from the graph."""
         return Value(self.data, self.label)
 
-    @classmethod
-    def custom_op(
-        cls,
-        data: Number,
-        parents: Sequence[Union["Value", Number]],
-        backward: Callable[[float], Union[Number, Iterable[Number]]],
-        op: str = "custom",
-    ) -> "Value":
-        """Make a new op's output node from its forward value and a backward closure.
-
-        ``backward(g)`` receives the gradient flowing into the output and returns the gradient for
-        each parent, in order (a single number when there is one parent) -- the same contract as
-        ``torch.autograd.Function.backward``. Example, a hand-written leaky ReLU::
-
-            def my_leaky(x, alpha=0.1):
-                return Value.custom_op(x.data if x.data > 0 else alpha * x.data, (x,),
-                                       lambda g: g if x.data > 0 else alpha * g, op="my_leaky")
-        """
-        nodes = tuple(p if type(p) is Value else Value(_real(p, f"custom_op parent {i}"))
-                      for i, p in enumerate(parents))
+    @staticmethod
+    def custom_op(data: Number, parents: Sequence[Union[Value, Number]],
+                  backward: Callable[[float], Union[Number, Iterable[Number]]], op: str = "custom") -> Value:
+        """A new op's output node from its forward value and a closure ``backward(g)`` that returns one gradient
+        per parent, in order (one number for one parent), as ``torch.autograd.Function.backward`` does."""
+        nodes = _leaves(parents, "custom_op parent")
 
         def _backward(out: Value) -> None:
             grads = backward(out.grad)
-            if len(out._prev) == 1 and isinstance(grads, Real):
-                grads = (grads,)
-            grads = tuple(grads)
-            if len(grads) != len(out._prev):
-                raise ValueError(f"backward of op {op!r} returned {len(grads)} gradients "
-                                 f"for {len(out._prev)} parents")
-            for i, (parent, g) in enumerate(zip(out._prev, grads)):
-                parent.grad += _real(g, f"gradient {i} returned by backward of op {op!r}")
+            many = (grads,) if isinstance(grads, Real) and len(nodes) == 1 else tuple(grads)  # type: ignore[arg-type]
+            if len(many) != len(nodes):
+                raise ValueError(f"backward of op {op!r} returned {len(many)} gradients for {len(nodes)} parents")
+            for i, (parent, g) in enumerate(zip(nodes, many)):
+                parent.grad += checks.number(g, f"gradient {i} returned by backward of op {op!r}")
 
-        return _node(_real(data, f"forward value of op {op!r}"), nodes, op, _backward)
+        return _node(checks.number(data, f"forward value of op {op!r}"), nodes, op, _backward)
 
     def _add_grad(self, g: float) -> None:
         self.grad += g
 
-    # ---------------------------------------------------------------- display
     def __float__(self) -> float:
         return self.data
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+
+
+def _leaves(items: Sequence[Union[Value, Number]], what: str) -> tuple[Value, ...]:
+    """``items`` as a tuple of Values, plain numbers made leaves (as ``w * 2.0`` would make one)."""
+    return tuple(v if type(v) is Value else Value(checks.number(v, f"{what} {i}")) for i, v in enumerate(items))

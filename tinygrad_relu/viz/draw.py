@@ -17,7 +17,7 @@ from typing import Any, Iterator, Sequence
 
 import graphviz
 
-from .viz_flow import (ALPHA, FULL, OFF, ZERO, Flow, Step, default_seed, describe, distinct_parents, is_zero,
+from .trace import (ALPHA, FULL, OFF, ZERO, Flow, Step, default_seed, describe, distinct_parents, is_zero,
                        nodes_within, number, shape_of, trace_backward, uses)
 
 _INSTALL_HINT = (

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import iter_backward, topological_order
+from ..graph import iter_backward, topological_order
 
 # Edge kinds, by what flowed along the edge in the backward pass; OFF: the parent asked for no
 # gradient (a Tensor with requires_grad=False), so its closure skipped it.

@@ -1,0 +1,50 @@
+"""The argument checks, one per concept, shared by both engines and everything built on them.
+
+Each returns the checked value in its plain Python type or raises an error whose message names the
+argument (``what``) and what it got. A bool is a number as data (``Value(True)``, like numpy), but
+never a hyper-parameter: ``leaky_relu(True)`` or ``Linear(2, True)`` is almost surely a slip.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+
+def number(x: object, what: str) -> float:
+    """``x`` as a float, for data: any real number (bool included), else a TypeError naming ``what``."""
+    if isinstance(x, Real):
+        return float(x)
+    hint = " (Value holds one number; use Tensor for arrays)" if hasattr(x, "__len__") else ""
+    raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__} {x!r}{hint}")
+
+
+def real(x: object, what: str) -> float:
+    """``x`` as a float, for a hyper-parameter such as an op's slope: any real number but a bool."""
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__} {x!r}")
+    return float(x)
+
+
+def finite(x: object, what: str) -> float:
+    """``x`` as a float, for a model's setting (a layer's slope or its init): a finite real number, not a bool."""
+    if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(x):
+        raise ValueError(f"{what} must be a finite real number, got {x!r}")
+    return float(x)
+
+
+def count(n: object, what: str, least: int = 1) -> int:
+    """``n`` as an int >= ``least``, for a size or a count (numpy integers welcome, bools and floats not)."""
+    if isinstance(n, bool) or not isinstance(n, Integral) or n < least:
+        bound = "a positive int" if least == 1 else f"an int >= {least}"
+        raise ValueError(f"{what} must be {bound}, got {n!r}")
+    return int(n)
+
+
+def in_range(x: object, what: str, low: float, high: float = math.inf, high_open: bool = False) -> float:
+    """``x`` as a float in [low, high] (or [low, high) with ``high_open``), for a rate, a noise level, ..."""
+    if isinstance(x, Real) and not isinstance(x, bool):
+        value = float(x)
+        if low <= value <= high and not (high_open and value == high):
+            return value
+    raise ValueError(f"{what} must be a number in [{low:g}, {high:g}{')' if high_open else ']'}, got {x!r}")

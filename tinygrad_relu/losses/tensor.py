@@ -1,0 +1,43 @@
+"""The losses on a batch Tensor, each one node or a few. ``losses`` checks the inputs and calls these."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from ..tensor.autograd import accumulate, node, quiet
+
+
+def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
+    """Mean of (pred - target)^2 over every element, one node: d/dpred = 2 (pred - target) / N."""
+    diff = pred.data - target.data
+    scale = 2.0 / diff.size
+
+    def _backward(out: Tensor) -> None:
+        g = out.grad * scale
+        if pred.requires_grad:
+            accumulate(pred, diff * g)
+        if target.requires_grad:
+            accumulate(target, diff * -g)
+
+    return node(np.vdot(diff, diff) / diff.size, (pred, target), "mse_loss", _backward)
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor) -> Tensor:
+    """Mean of softplus(z) - z*y, one node whose gradient is exactly (sigmoid(z) - y) / N."""
+    z, y = logits.data, target.data
+    with quiet():
+        softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))  # log(1 + e^z) without overflow
+        sig = np.where(z == np.inf, 1.0, np.exp(z - softplus))  # e^z / (1 + e^z); inf - inf would be nan
+    scale = 1.0 / z.size
+    return Tensor.custom_op(np.mean(softplus - z * y), (logits,), lambda g: g * scale * (sig - y), op="bce_logits")
+
+
+def hinge_loss(scores: Tensor, target: Tensor) -> Tensor:
+    """Mean of relu(1 - y * score)."""
+    return (1.0 - target * scores).relu().mean()
+
+
+def cross_entropy(logits: Tensor, labels: np.ndarray) -> Tensor:
+    """Mean over rows of -log_softmax(row)[label]."""
+    return -logits.log_softmax(axis=1)[np.arange(len(labels)), labels].mean()

@@ -1,0 +1,101 @@
+"""Module: the base of every model, for Values and Tensors alike, with PyTorch's ways to walk it.
+
+A module's children are the modules among its attributes (or in a list or tuple attribute); its own
+parameters are the leaf nodes among them that want a gradient (a ``Value`` leaf, a ``Tensor`` with
+``requires_grad=True``, or a list or tuple of them). Names follow the attributes: ``layers.0.neurons.3.w.1``.
+Attributes whose name starts with ``_`` are private and not walked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Union
+
+from ..tensor import Tensor
+from ..value import Value
+
+Parameter = Union[Value, Tensor]
+
+
+def _is_parameter(x: object) -> bool:
+    """A leaf node that wants a gradient."""
+    if isinstance(x, Value):
+        return not x._prev
+    return isinstance(x, Tensor) and x.requires_grad and not x._prev
+
+
+class Module:
+    """A callable holding parameters and child modules: subclasses define ``forward``."""
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct child, in attribute order; a list attribute's items are ``name.i``."""
+        for name, value in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{name}.{i}", item
+
+    def children(self) -> Iterator[Module]:
+        """Each direct child module."""
+        for _, child in self.named_children():
+            yield child
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """(name, module) for this module (name ``prefix``, "" at the top) and every module below it, each once."""
+        seen: set[int] = set()
+        stack = [(prefix, self)]
+        while stack:  # depth first, children in order, without recursion
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            below = [(f"{name}.{child_name}" if name else child_name, child)
+                     for child_name, child in module.named_children()]
+            stack.extend(reversed(below))
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every module below it, each once."""
+        for _, module in self.named_modules():
+            yield module
+
+    def _own_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) for the parameters held by this module's own attributes."""
+        for name, value in vars(self).items():
+            if name.startswith("_"):
+                continue
+            if _is_parameter(value):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, item in enumerate(value):
+                    if _is_parameter(item):
+                        yield f"{name}.{i}", item
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) for every parameter of this module and the modules below it, each once
+        (a parameter shared by two modules is listed under its first name), as PyTorch orders them."""
+        seen: set[int] = set()
+        for prefix, module in self.named_modules():
+            for name, p in module._own_parameters():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{prefix}.{name}" if prefix else name), p
+
+    def parameters(self) -> list[Any]:
+        """Every trainable node (Value or Tensor) of this module and its children."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Reset the gradient of every parameter (0.0 for a Value, None for a Tensor, as PyTorch)."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    def forward(self, *args: Any) -> Any:
+        """Compute the module's output."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args: Any) -> Any:
+        return self.forward(*args)

@@ -1,0 +1,185 @@
+"""Tensor arithmetic: + - * / ** and negation, broadcasting like numpy; @; and the fused ``linear``.
+
+Every op has Value's shape: compute the forward array, define ``_backward(out)`` that adds ``out.grad``
+times the local derivative into each parent, return the new node. A parent that was broadcast gets its
+gradient summed back to its own shape (``accumulate`` does it). ``Tensor`` binds each op as a method.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Optional
+
+import numpy as np
+
+from .autograd import accumulate, broadcast_error, matmul_error, node, quiet, unbroadcast
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+def _broadcasting(f: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Tensor, b: Tensor, op: str) -> np.ndarray:
+    """``f(a.data, b.data)``, with an error naming the op and both shapes when they do not broadcast."""
+    try:
+        return f(a.data, b.data)
+    except ValueError:
+        raise broadcast_error(op, a.data, b.data) from None
+
+
+def add(a: Tensor, b: Tensor) -> Tensor:
+    """a + b; both get the output's gradient as it is (summed back where broadcast)."""
+    def _backward(out: Tensor) -> None:
+        if a.requires_grad:
+            accumulate(a, out.grad, may_alias=True)
+        if b.requires_grad:
+            accumulate(b, out.grad, may_alias=True)
+
+    return node(_broadcasting(np.add, a, b, "+"), (a, b), "+", _backward)
+
+
+def sub(a: Tensor, b: Tensor) -> Tensor:
+    """a - b; d/da = 1, d/db = -1."""
+    def _backward(out: Tensor) -> None:
+        if a.requires_grad:
+            accumulate(a, out.grad, may_alias=True)
+        if b.requires_grad:
+            accumulate(b, -out.grad)
+
+    return node(_broadcasting(np.subtract, a, b, "-"), (a, b), "-", _backward)
+
+
+def mul(a: Tensor, b: Tensor) -> Tensor:
+    """a * b; d/da = b, d/db = a (one contribution of 2a for a square a * a)."""
+    def _backward(out: Tensor) -> None:
+        if a is b:
+            accumulate(a, out.grad * (2.0 * a.data))
+            return
+        if a.requires_grad:
+            accumulate(a, out.grad * b.data)
+        if b.requires_grad:
+            accumulate(b, out.grad * a.data)
+
+    return node(_broadcasting(np.multiply, a, b, "*"), (a, b), "*", _backward)
+
+
+def truediv(a: Tensor, b: Tensor) -> Tensor:
+    """a / b, IEEE at b == 0 (inf, nan) without warnings."""
+    with quiet():
+        data = _broadcasting(np.divide, a, b, "/")
+
+    def _backward(out: Tensor) -> None:
+        with quiet():
+            if a.requires_grad:
+                accumulate(a, out.grad / b.data)  # d(a/b)/da = 1/b
+            if b.requires_grad:
+                accumulate(b, -out.grad * out.data / b.data)  # d(a/b)/db = -a/b^2 = -(a/b)/b
+
+    return node(data, (a, b), "/", _backward)
+
+
+def pow_tensor(a: Tensor, b: Tensor) -> Tensor:
+    """a ** b for an exponent that is a Tensor too."""
+    with quiet():
+        data = _broadcasting(np.power, a, b, "**")
+
+    def _backward(out: Tensor) -> None:
+        g = out.grad
+        with quiet():
+            if a.requires_grad:  # 0 where b == 0 (a constant 1), not 0 * 0**-1 = nan at a == 0, as PyTorch
+                accumulate(a, np.where(b.data == 0, 0.0, g * b.data * np.power(a.data, b.data - 1.0)))
+            if b.requires_grad:  # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's limit)
+                limit = (a.data == 0) & (b.data >= 0)
+                accumulate(b, np.where(limit, 0.0, g * out.data * np.log(a.data)))
+
+    return node(data, (a, b), "**", _backward)
+
+
+def pow_number(a: Tensor, k: float) -> Tensor:
+    """a ** k for a constant exponent (a square is a product: cheaper than np.power)."""
+    with quiet():
+        data = a.data * a.data if k == 2.0 else np.power(a.data, k)
+
+    def _backward(out: Tensor) -> None:
+        with quiet():
+            if k == 0.0:  # x ** 0 is constant: gradient 0, also at x = 0 where 0 * 0**-1 would give nan (as PyTorch)
+                accumulate(a, np.zeros(a.data.shape))
+            else:
+                accumulate(a, out.grad * (2.0 * a.data if k == 2.0 else k * np.power(a.data, k - 1.0)))
+
+    return node(data, (a,), f"**{k:g}", _backward)
+
+
+def neg(a: Tensor) -> Tensor:
+    """-a."""
+    def _backward(out: Tensor) -> None:
+        accumulate(a, -out.grad)
+
+    return node(-a.data, (a,), "neg", _backward)
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """a @ b as numpy's matmul (1-D, 2-D and batched); d/da = g @ b.T, d/db = a.T @ g."""
+    try:
+        data = np.matmul(a.data, b.data)
+    except ValueError:
+        raise matmul_error(a.data.shape, b.data.shape) from None
+
+    if a.data.ndim == 2 and b.data.ndim == 2:
+        def _backward(out: Tensor) -> None:
+            if a.requires_grad:
+                accumulate(a, out.grad @ b.data.T)
+            if b.requires_grad:
+                accumulate(b, a.data.T @ out.grad)
+    else:
+        def _backward(out: Tensor) -> None:
+            _matmul_backward(a, b, np.asarray(out.grad))
+
+    return node(data, (a, b), "@", _backward)
+
+
+def _matmul_backward(a: Tensor, b: Tensor, g: np.ndarray) -> None:
+    """Gradients of ``a @ b`` when an operand is 1-D or batched: promote 1-D operands to matrices
+    (as matmul does), multiply by the transposes, and sum the broadcast batch axes back."""
+    left = a.data if a.data.ndim > 1 else a.data[None, :]
+    right = b.data if b.data.ndim > 1 else b.data[:, None]
+    if b.data.ndim == 1:
+        g = g[..., None]
+    if a.data.ndim == 1:
+        g = g[..., None, :]
+    if a.requires_grad:
+        accumulate(a, unbroadcast(g @ np.swapaxes(right, -1, -2), left.shape).reshape(a.data.shape))
+    if b.requires_grad:
+        accumulate(b, unbroadcast(np.swapaxes(left, -1, -2) @ g, right.shape).reshape(b.data.shape))
+
+
+def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+    """``x @ weight + bias`` as one node, for a 2-D ``weight`` (in, out) and a ``bias`` (out,).
+
+    The op of ``nn.Linear`` (PyTorch's addmm): one node and one closure instead of two, which is most
+    of a small layer's cost. ``x`` is (..., in).
+    """
+    w = weight
+    if type(w) is not type(x) or w.data.ndim != 2:
+        raise ValueError(f"linear: weight must be a 2-D Tensor (in, out), got {getattr(w, 'shape', type(w))}")
+    if bias is not None and (type(bias) is not type(x) or bias.data.shape != w.data.shape[1:]):
+        raise ValueError(f"linear: bias must be a Tensor of shape {w.data.shape[1:]} for a weight of shape "
+                         f"{w.data.shape}, got {getattr(bias, 'shape', type(bias))}")
+    try:
+        data = np.matmul(x.data, w.data)
+    except ValueError:
+        raise matmul_error(x.data.shape, w.data.shape) from None
+    if bias is not None:
+        data += bias.data  # in place: data is the new matmul result
+
+    def _backward(out: Tensor) -> None:
+        g = out.grad
+        if x.requires_grad:
+            accumulate(x, g @ w.data.T)
+        if w.requires_grad:
+            xs = x.data
+            if xs.ndim != 2:  # leading axes fold into one batch axis
+                xs, g = xs.reshape(-1, w.data.shape[0]), g.reshape(-1, w.data.shape[1])
+            accumulate(w, xs.T @ g)
+        if bias is not None and bias.requires_grad:
+            accumulate(bias, out.grad, may_alias=True)  # passed through as is when there is no batch axis to sum
+
+    return node(data, (x, w) if bias is None else (x, w, bias), "linear", _backward)

@@ -1,0 +1,138 @@
+"""The machinery under every Tensor op: making an output node, adding a gradient into a parent, and
+summing a broadcast gradient back to its parent's shape. The error messages the ops share live here too.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
+
+import numpy as np
+
+from .. import graph
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+Axis = Union[int, Sequence[int], None]
+Backward = Callable[["Tensor"], None]
+_grad_mode = graph.grad_mode
+_ndarray, _f64, _asarray = np.ndarray, np.float64, np.asarray
+quiet = partial(np.errstate, all="ignore")  # a context: IEEE results (inf, nan) without RuntimeWarnings
+
+
+def float_array(data: Any, what: str) -> np.ndarray:
+    """A float64 copy of numeric array-like ``data``, or an error that names ``what`` and the dtype."""
+    if type(data) is _ndarray and data.dtype == _f64:  # the common case skips the checks
+        copy: np.ndarray = data.copy()
+        return copy
+    try:
+        array = _asarray(data)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{what} is not a rectangular array: {error}") from None
+    if array.dtype.kind not in "biuf":
+        kind = {"c": "complex numbers are not supported", "O": "non-numeric objects",
+                "U": "strings", "S": "bytes"}.get(array.dtype.kind, "not numbers")
+        raise TypeError(f"{what} must be numeric (bool, int or float), got dtype {array.dtype} ({kind})")
+    result: np.ndarray = array.astype(_f64)
+    return result
+
+
+def leaf(cls: type[Tensor], data: np.ndarray, label: str = "") -> Tensor:
+    """A leaf of class ``cls`` that holds ``data`` itself: ``Tensor(data)`` without its copy and checks."""
+    out = object.__new__(cls)
+    out.data, out.grad, out.requires_grad, out.label = data, None, False, label
+    out._op, out._prev, out._backward = "", (), None
+    return out
+
+
+def node(data: Any, prev: tuple[Tensor, ...], op: str, backward: Backward) -> Tensor:
+    """An op's output; it records its parents only in grad mode and when one of them requires a
+    gradient, else it keeps ``op`` with ``_prev == ()``.
+
+    Plain version: ``out = Tensor(data); out._op, out._prev, out._backward = op, prev, backward``
+    (and ``requires_grad``), but ``data`` is the op's own new array: no copy is needed. The output is
+    of the first parent's class, so the ops need not import ``Tensor``.
+    """
+    out = leaf(prev[0].__class__, data if type(data) is _ndarray else _asarray(data, dtype=_f64))  # 0-d: a scalar
+    out._op = op
+    if _grad_mode.enabled:
+        for parent in prev:
+            if parent.requires_grad:
+                out.requires_grad, out._prev, out._backward = True, prev, backward
+                break
+    return out
+
+
+def unbroadcast(g: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum a broadcast gradient back to ``shape``: over the leading axes and the axes that were 1.
+
+    Always a new array (a sum over no axes still copies), so the caller owns it.
+    """
+    lead = g.ndim - len(shape)
+    summed: np.ndarray
+    if lead == 1 and g.shape[1:] == shape:  # a bias added to every row: the common case, kept cheap
+        summed = np.add.reduce(g, axis=0)
+        return summed
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    summed = np.add.reduce(g, axis=axes, keepdims=True).reshape(shape)
+    return summed
+
+
+def accumulate(parent: Tensor, g: Any, may_alias: bool = False) -> None:
+    """Add gradient ``g`` (the output's shape, maybe broadcast) into ``parent.grad``.
+
+    ``may_alias=True`` says someone else may hold ``g`` too (a pass-through such as ``+`` hands the same
+    array to both inputs; a custom op's caller may keep what it returned). An intermediate may keep it
+    as is, since nothing updates an intermediate's gradient in place; a leaf gets a copy, because an
+    optimizer or the user may update ``leaf.grad`` in place. Otherwise ``g`` was made for this parent
+    alone and a leaf keeps it, and adds later contributions into it in place.
+    """
+    if g.shape != parent.data.shape:
+        g = unbroadcast(g, parent.data.shape)
+        may_alias = False
+    grad = parent.grad
+    if grad is None:
+        if parent._prev:
+            parent.grad = g
+        elif may_alias or type(g) is not _ndarray:  # np.float64 scalars come from 0-d arithmetic
+            parent.grad = np.array(g, dtype=_f64)
+        else:
+            parent.grad = g
+    elif parent._prev:
+        parent.grad = grad + g
+    else:
+        grad += g  # a leaf's gradient was copied or made for it alone during this pass
+
+
+def broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> ValueError:
+    """The error for two shapes that do not broadcast, naming the op."""
+    return ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+                      "(each dimension, aligned from the right, must be equal or 1)")
+
+
+def matmul_error(a: tuple[int, ...], b: tuple[int, ...]) -> ValueError:
+    """The error for ``a @ b``, saying which dimensions disagree."""
+    if not a or not b:
+        side = "left" if not a else "right"
+        return ValueError(f"@: the {side} operand has shape () but @ needs at least 1 dimension "
+                          f"(shapes {a} and {b}); use * to multiply by a scalar")
+    inner = b[0] if len(b) == 1 else b[-2]
+    if a[-1] != inner:
+        which = "only" if len(b) == 1 else "second-to-last"
+        return ValueError(f"@: shapes {a} and {b} disagree: the left's last dimension is {a[-1]} but the "
+                          f"right's {which} dimension is {inner}; they must be equal")
+    return ValueError(f"@: the batch dimensions {a[:-2]} of {a} and {b[:-2]} of {b} cannot be broadcast together")
+
+
+def check_shape_from(g: np.ndarray, shape: tuple[int, ...], what: str) -> None:
+    """Check that gradient ``g`` has ``shape`` or a shape broadcast from it, else name both."""
+    if g.shape == shape:
+        return
+    try:
+        ok = np.broadcast_shapes(shape, g.shape) == g.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{what} has shape {g.shape} for a parent of shape {shape}: it must be that shape "
+                         "or one broadcast from it")

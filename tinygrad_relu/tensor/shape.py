@@ -1,0 +1,72 @@
+"""Tensor ops that move elements without changing them: reshape, transpose and indexing.
+
+Their backward moves the gradient back: reshape it, transpose it the other way, or scatter it into
+zeros at the indexed positions (adding where an index repeats an element).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .autograd import accumulate, node
+from .reduce import axes_of
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+def reshape(a: Tensor, *shape: Any) -> Tensor:
+    """The same elements in a new shape (``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; -1 allowed)."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        shape = tuple(shape[0])
+    try:
+        data = a.data.reshape(shape)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape a Tensor of shape {a.data.shape} "
+                         f"({a.data.size} elements) into {shape}") from None
+
+    def _backward(out: Tensor) -> None:
+        accumulate(a, out.grad.reshape(a.data.shape), may_alias=True)
+
+    return node(data, (a,), "reshape", _backward)
+
+
+def transpose(a: Tensor, *axes: Any) -> Tensor:
+    """Permute the axes (reverse them when none are given), as ``numpy.transpose``."""
+    if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
+        axes = tuple(axes[0])
+    ndim = a.data.ndim
+    if not axes:
+        order = tuple(reversed(range(ndim)))
+    elif len(axes_of(axes, ndim, "transpose")) != ndim:  # axes_of checks the range and repeats
+        raise ValueError(f"transpose: {len(axes)} axes given for a Tensor of {ndim} dimensions; give all of them")
+    else:
+        order = tuple(int(ax) % ndim for ax in axes)
+    inverse = tuple(int(i) for i in np.argsort(order))
+
+    def _backward(out: Tensor) -> None:
+        accumulate(a, out.grad.transpose(inverse), may_alias=True)
+
+    return node(a.data.transpose(order), (a,), "transpose", _backward)
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    """Select with ints, slices, None, ``...`` and integer (or boolean) arrays, as numpy does."""
+    if isinstance(index, type(a)) or (type(index) is tuple and any(isinstance(i, type(a)) for i in index)):
+        raise TypeError("index a Tensor with ints, slices or integer numpy arrays, not a Tensor "
+                        "(its data are floats; use t.data.astype(int) if it holds indices)")
+    data = a.data[index]
+    parts = index if type(index) is tuple else (index,)
+    fancy = any(isinstance(i, (list, np.ndarray)) for i in parts)
+
+    def _backward(out: Tensor) -> None:
+        g = np.zeros(a.data.shape)
+        if fancy:  # an index array may repeat an element: add.at adds each time
+            np.add.at(g, index, out.grad)
+        else:
+            g[index] = out.grad
+        accumulate(a, g)
+
+    return node(data, (a,), "index", _backward)

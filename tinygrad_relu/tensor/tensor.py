@@ -1,0 +1,216 @@
+"""Tensor: a float64 numpy array that is a node of the graph, on the same walker as Value.
+
+The class holds the data and the graph slots and binds each op, one line each; the ops themselves
+live by kind in ``arithmetic.py``, ``elementwise.py``, ``reduce.py`` and ``shape.py``, each in Value's
+shape (forward array, ``_backward(out)`` adding into the parents, return the node). Gradients are
+float64 arrays of exactly the shape of ``.data``; a gradient starts as None, as in PyTorch.
+
+Numbers follow IEEE like Value and PyTorch: the ops with poles or domain limits (/, **, exp, log,
+logsumexp, log_softmax) give inf or nan silently (exp(1000) = inf, log(0) = -inf, log(-1) = nan).
++, -, * and @ are left unwrapped for speed: numpy may warn when they overflow past 1.8e308 or meet
+inf - inf, with the same IEEE result.
+"""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any, Callable, ClassVar, Iterable, Optional, Sequence, Union
+
+import numpy as np
+
+from .. import graph
+from . import arithmetic, elementwise, reduce, shape
+from .autograd import Backward, accumulate, check_shape_from, float_array, leaf, node
+
+ArrayLike = Union["Tensor", np.ndarray, Real, float, int, Sequence[Any]]
+Gradients = Union[ArrayLike, Iterable[Optional[ArrayLike]], None]
+
+
+def _operand(x: Any) -> Optional[Tensor]:
+    """The other side of a binary op as a Tensor (a constant unless it is one), or None when it is
+    not numeric, so that the op returns NotImplemented and Python names both types."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (Real, np.ndarray, list, tuple)):
+        return Tensor(x)
+    return None
+
+
+def _binary(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any], Tensor]:
+    """``op`` as the method ``self <op> other``; ``other`` arrives as a Tensor, or the method returns
+    NotImplemented for a non-numeric one, so that Python tries the reflected op and then names both types."""
+    def method(self: Tensor, other: Any) -> Tensor:
+        b = other if type(other) is Tensor else _operand(other)
+        return NotImplemented if b is None else op(self, b)
+
+    method.__doc__ = op.__doc__
+    return method
+
+
+def _reflected(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any], Tensor]:
+    """``op`` as the reflected method ``other <op> self`` (Python calls it when ``other`` does not know Tensors)."""
+    def method(self: Tensor, other: Any) -> Tensor:
+        a = _operand(other)
+        return NotImplemented if a is None else op(a, self)
+
+    method.__doc__ = op.__doc__
+    return method
+
+
+class Tensor:
+    """A float64 array that records the operations applied to it so ``backward()`` can differentiate them.
+
+    ``Tensor(data, requires_grad=False, label="")`` copies ``data``. ``requires_grad=True`` marks a
+    leaf whose gradient is wanted (a parameter); an op records its graph only when one of its
+    inputs requires a gradient and grad mode is on, as in PyTorch.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_backward")
+    _GRAD_RESET: ClassVar[None] = None
+    __array_ufunc__ = None  # numpy defers to our reflected ops, so ndarray + Tensor builds a node
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "") -> None:
+        self.data: np.ndarray = float_array(data.data if isinstance(data, Tensor) else data, "Tensor data")
+        self.grad: Any = None  # None, or a float64 array of the data's shape (always one inside a closure)
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self._op = ""
+        self._prev: tuple[Tensor, ...] = ()
+        self._backward: Optional[Backward] = None
+
+    # the ops, bound as methods
+    __add__, __radd__ = _binary(arithmetic.add), _reflected(arithmetic.add)
+    __sub__, __rsub__ = _binary(arithmetic.sub), _reflected(arithmetic.sub)
+    __mul__, __rmul__ = _binary(arithmetic.mul), _reflected(arithmetic.mul)
+    __truediv__, __rtruediv__ = _binary(arithmetic.truediv), _reflected(arithmetic.truediv)
+    __matmul__, __rmatmul__ = _binary(arithmetic.matmul), _reflected(arithmetic.matmul)
+    __rpow__ = _reflected(arithmetic.pow_tensor)
+    __neg__ = arithmetic.neg
+    linear = arithmetic.linear
+    exp, log, tanh, sigmoid = elementwise.exp, elementwise.log, elementwise.tanh, elementwise.sigmoid
+    relu, leaky_relu, prelu = elementwise.relu, elementwise.leaky_relu, elementwise.prelu
+    sum, mean, max = reduce.sum, reduce.mean, reduce.max
+    logsumexp, log_softmax = reduce.logsumexp, reduce.log_softmax
+    reshape, transpose, __getitem__ = shape.reshape, shape.transpose, shape.getitem
+
+    def __pow__(self, other: ArrayLike) -> Tensor:
+        """self ** other, for a number or a Tensor (or array-like) exponent."""
+        if isinstance(other, Real):
+            return arithmetic.pow_number(self, float(other))
+        b = _operand(other)
+        return NotImplemented if b is None else arithmetic.pow_tensor(self, b)
+
+    @property
+    def T(self) -> Tensor:
+        """The transpose (axes reversed)."""
+        return shape.transpose(self)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of ``.data``."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions of ``.data``."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements of ``.data``."""
+        return self.data.size
+
+    def __len__(self) -> int:
+        if not self.data.ndim:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self.data)
+
+    def item(self) -> float:
+        """The number held by a one-element Tensor."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a one-element Tensor, got shape {self.data.shape}")
+        return float(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def numpy(self) -> np.ndarray:
+        """The data array itself (shared, as ``torch.Tensor.numpy()`` shares memory)."""
+        return self.data
+
+    def backward(self, gradient: Optional[ArrayLike] = None) -> None:
+        """Fill ``.grad`` of every leaf this Tensor depends on that requires a gradient.
+
+        A one-element Tensor is seeded with 1; any other needs ``gradient`` of its own shape
+        (d(loss)/d(self), as in PyTorch). Leaves accumulate across calls until ``zero_grad()``;
+        intermediate nodes restart from None each time.
+        """
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(f"backward() without a gradient needs a one-element Tensor, but this one has "
+                                   f"shape {self.data.shape}: reduce it first (e.g. .sum()) or pass gradient= "
+                                   "an array of that shape")
+            seed = np.ones(self.data.shape) if self.data.ndim else np.array(1.0)  # the latter is 5x cheaper
+        else:
+            seed = float_array(gradient.data if isinstance(gradient, Tensor) else gradient, "backward gradient")
+            if seed.shape != self.data.shape:
+                raise ValueError(f"backward gradient has shape {seed.shape} but the Tensor has shape "
+                                 f"{self.data.shape}; they must match")
+        if not self._op and not self.requires_grad:
+            raise RuntimeError("backward() on a leaf Tensor that does not require grad: create it with "
+                               "Tensor(..., requires_grad=True) to get its gradient")
+        graph.backward(self, seed)
+
+    def zero_grad(self) -> None:
+        """Forget this Tensor's gradient (None, as PyTorch's ``set_to_none``)."""
+        self.grad = None
+
+    def detach(self) -> Tensor:
+        """A new leaf that shares this Tensor's data (as in PyTorch) and needs no gradient."""
+        return leaf(Tensor, self.data, self.label)
+
+    @staticmethod
+    def custom_op(data: ArrayLike, parents: Sequence[ArrayLike], backward: Callable[[np.ndarray], Gradients],
+                  op: str = "custom") -> Tensor:
+        """Make a new op's output node from its forward array and a backward closure.
+
+        ``backward(g)`` receives the gradient of the output (an array of its shape) and returns one
+        gradient per parent, in order: a tuple or list, or one array when there is one parent; None means
+        no gradient for that parent. A gradient may have a shape broadcast from its parent's (the
+        output's, typically): the engine sums it back. Same contract as ``Value.custom_op`` and
+        ``torch.autograd.Function.backward``. Example, a hand-written leaky ReLU::
+
+            def my_leaky(x, alpha=0.1):
+                slope = np.where(x.data > 0, 1.0, alpha)
+                return Tensor.custom_op(x.data * slope, (x,), lambda g: g * slope, op="my_leaky")
+        """
+        nodes = tuple(p if isinstance(p, Tensor) else Tensor(float_array(p, f"custom_op parent {i}"))
+                      for i, p in enumerate(parents))
+        if not nodes:
+            raise ValueError(f"custom_op {op!r} needs at least one parent")
+
+        def _backward(out: Tensor) -> None:
+            grads = backward(out.grad)
+            many = (grads,) if len(nodes) == 1 and not isinstance(grads, (tuple, list)) else tuple(grads)  # type: ignore[arg-type]
+            if len(many) != len(nodes):
+                raise ValueError(f"backward of op {op!r} returned {len(many)} gradients for {len(nodes)} parents")
+            for i, (parent, g) in enumerate(zip(nodes, many)):
+                if g is None or not parent.requires_grad:
+                    continue
+                what = f"gradient {i} returned by backward of op {op!r}"
+                array = float_array(g, what)
+                check_shape_from(array, parent.data.shape, what)
+                accumulate(parent, array, may_alias=True)  # the caller may keep a reference to the array it returned
+
+        return node(float_array(data, f"forward value of op {op!r}"), nodes, op, _backward)
+
+    def _add_grad(self, g: Optional[np.ndarray]) -> None:
+        if g is not None:
+            accumulate(self, g, may_alias=True)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
+        extra = "".join([f", label={self.label!r}" if self.label else "",
+                         ", requires_grad=True" if self.requires_grad and not self._op else "",
+                         f", op={self._op!r}" if self._op else ""])
+        return f"Tensor({body}{extra})"

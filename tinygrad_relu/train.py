@@ -1,0 +1,111 @@
+"""One training loop for both engines: full-batch steps of a model on (X, y), read through an output head.
+
+The engine is a fact of the model, not a setting: a model whose parameters are Values runs one input
+row at a time (micrograd's way), one whose parameters are Tensors runs the whole batch at once. Either
+way the network's outputs come back as a numpy array of shape (samples, outputs), which is all an
+output head reads.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Union
+
+import numpy as np
+
+from . import losses
+from .nn import Module
+from .optim import Optimizer
+from .tensor import Tensor
+from .value import Value
+
+Loss = Union[Value, Tensor]
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    p: np.ndarray = np.exp(-np.logaddexp(0.0, -z))  # 1 / (1 + e^-z) without overflow
+    return p
+
+
+def _read_softmax(out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    k = np.argmax(out, axis=1)
+    top = out[np.arange(len(out)), k]
+    return 1.0 / np.exp(out - top[:, None]).sum(axis=1), k
+
+
+@dataclass(frozen=True)
+class Head:
+    """How a network's output is read: the loss, the targets it wants, and the prediction shown."""
+
+    title: str
+    shown: str  # the header of the prediction shown per sample
+    loss: Callable[[Any, Any], Loss]
+    target: Callable[[np.ndarray], np.ndarray]  # class labels -> what the loss compares against
+    # outputs (samples, k) -> (the number shown per sample, the predicted class per sample)
+    read: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+    outputs: Callable[[int], int]  # number of classes -> number of network outputs
+
+
+HEADS = {
+    "bce": Head("binary cross-entropy on a sigmoid output", "p(y=1)", losses.binary_cross_entropy_with_logits,
+                lambda y: y.astype(np.float64), lambda z: (_sigmoid(z[:, 0]), (z[:, 0] > 0).astype(int)),
+                lambda classes: 1),
+    "mse": Head("mean squared error on a linear (regression) output", "output", losses.mse_loss,
+                lambda y: y.astype(np.float64), lambda z: (z[:, 0], (z[:, 0] > 0.5).astype(int)),
+                lambda classes: 1),
+    "hinge": Head("hinge loss on a linear score, labels -1/+1", "score", losses.hinge_loss,
+                  lambda y: 2.0 * y - 1.0, lambda z: (z[:, 0], (z[:, 0] > 0).astype(int)), lambda classes: 1),
+    "ce": Head("softmax cross-entropy over one output per class", "p(class)", losses.cross_entropy,
+               lambda y: y, _read_softmax, lambda classes: classes),
+}
+
+
+def uses_values(model: Module) -> bool:
+    """True if the model's parameters are Values (the scalar engine), False for Tensors."""
+    params = model.parameters()
+    return bool(params) and isinstance(params[0], Value)
+
+
+def forward(model: Module, X: np.ndarray) -> tuple[Any, np.ndarray]:
+    """The model's output graph on every row of ``X``, and its numbers as an array (samples, outputs)."""
+    if uses_values(model):
+        out = [model(row) for row in X.tolist()]
+        rows = [[v.data for v in o] if isinstance(o, list) else [o.data] for o in out]
+        return out, np.array(rows, dtype=np.float64).reshape(len(out), -1)
+    batch = model(Tensor(X))
+    return batch, batch.data.reshape(len(X), -1)
+
+
+def loss_of(model: Module, head: Head, X: np.ndarray, y: np.ndarray) -> tuple[Loss, np.ndarray]:
+    """The head's loss of the model on (X, y) as a graph, and the outputs it was computed from."""
+    out, numbers = forward(model, X)
+    return head.loss(out, head.target(y)), numbers
+
+
+@dataclass
+class Fit:
+    """What ``fit`` measured after the last step: the loss, the accuracy and the head's reading per sample."""
+
+    final_loss: float
+    accuracy: float
+    shown: np.ndarray  # the number the head shows per sample
+    predicted: np.ndarray  # the predicted class per sample
+    seconds: float
+
+
+def fit(model: Module, head: Head, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, epochs: int,
+        on_epoch: Optional[Callable[[int, float, float], None]] = None) -> Fit:
+    """Train full-batch for ``epochs`` steps; ``on_epoch(epoch, loss, accuracy)`` is called after each
+    step with that step's loss and accuracy (measured before the update). Returns the scores after the last."""
+    start = time.perf_counter()
+    for epoch in range(1, epochs + 1):
+        loss, outputs = loss_of(model, head, X, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if on_epoch is not None:
+            on_epoch(epoch, float(loss.data), float(np.mean(head.read(outputs)[1] == y)))
+    loss, outputs = loss_of(model, head, X, y)
+    shown, predicted = head.read(outputs)
+    return Fit(float(loss.data), float(np.mean(predicted == y)), shown, predicted, time.perf_counter() - start)
