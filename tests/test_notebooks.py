@@ -1,6 +1,5 @@
 """Each teaching notebook runs top to bottom (its own asserts check the figures it claims)."""
 
-import os
 import pathlib
 
 import pytest

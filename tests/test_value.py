@@ -7,12 +7,6 @@ import pytest
 from tinygrad_relu import Value, no_grad
 
 
-def grad_of(fn, x):
-    v = Value(x)
-    fn(v).backward()
-    return v.grad
-
-
 @pytest.mark.parametrize("alpha", [0.0, 0.01, 0.2, 1.5, -0.5])
 @pytest.mark.parametrize("x", [-2.0, 0.0, 3.0])
 def test_leaky_relu_exact(alpha, x):

@@ -11,15 +11,13 @@ import math
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Sequence, TextIO, Union
+from typing import Any, Callable, Optional, Sequence, TextIO
 
 import numpy as np
 
 from . import data, optim
 from .nn import ACTIVATIONS, MLP, Module, mlp
-from .tensor import Tensor
-from .train import HEADS, Head, fit, loss_of
-from .value import Value
+from .train import HEADS, Head, Loss, fit, loss_of
 
 DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"xor": data.xor, "moons": data.make_moons, "circles": data.make_circles,
             "spirals": data.make_spirals}
@@ -136,7 +134,7 @@ class TrainResult:
     accuracy: float
     output: list[str] = field(default_factory=list)
 
-    def sample_loss(self, i: int = 0) -> Union[Value, Tensor]:
+    def sample_loss(self, i: int = 0) -> Loss:
         """A fresh graph of the trained model's loss on sample ``i`` alone (for drawing it)."""
         return loss_of(self.model, self.head, self.X[i:i + 1], self.y[i:i + 1])[0]
 

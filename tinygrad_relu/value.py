@@ -58,8 +58,7 @@ class Value:
         self._backward: Optional[Backward] = None
 
     def __add__(self, other: Union[Value, Number]) -> Value:
-        b = other if type(other) is Value else _lift(other)
-        if b is None:
+        if (b := other if type(other) is Value else _lift(other)) is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -70,8 +69,7 @@ class Value:
         return _node(self.data + b.data, (self, b), "+", _backward)
 
     def __mul__(self, other: Union[Value, Number]) -> Value:
-        b = other if type(other) is Value else _lift(other)
-        if b is None:
+        if (b := other if type(other) is Value else _lift(other)) is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -82,8 +80,7 @@ class Value:
         return _node(self.data * b.data, (self, b), "*", _backward)
 
     def __sub__(self, other: Union[Value, Number]) -> Value:
-        b = other if type(other) is Value else _lift(other)
-        if b is None:
+        if (b := other if type(other) is Value else _lift(other)) is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -94,8 +91,7 @@ class Value:
         return _node(self.data - b.data, (self, b), "-", _backward)
 
     def __truediv__(self, other: Union[Value, Number]) -> Value:
-        b = other if type(other) is Value else _lift(other)
-        if b is None:
+        if (b := other if type(other) is Value else _lift(other)) is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -229,12 +225,11 @@ class Value:
                      bias: Union[Value, Number, None] = None) -> Value:
         """``bias + sum_i weights[i] * inputs[i]`` as ONE node (a neuron's pre-activation): the numbers and
         gradients of the chain of ``*`` and ``+`` nodes, with 2n fewer nodes for n inputs."""
-        # Typed as Values: the sum below checks that they are, and makes leaves of them if not.
         ws: tuple[Value, ...] = weights if type(weights) is tuple else tuple(weights)  # type: ignore[arg-type]
         xs: tuple[Value, ...] = inputs if type(inputs) is tuple else tuple(inputs)  # type: ignore[arg-type]
         if len(ws) != len(xs):
             raise ValueError(f"weighted_sum got {len(ws)} weights for {len(xs)} inputs")
-        try:  # the common case, all Values, without a check per element
+        try:  # the common case, all Values (as typed), without a check per element
             total = sum([w.data * x.data for w, x in zip(ws, xs)], 0.0)
         except (AttributeError, TypeError):  # plain numbers (numpy's have a .data buffer) among them
             total = None
