@@ -58,14 +58,14 @@ def tasks() -> dict:
 
 
 def initial_weights(n_in: int, hidden: int, n_out: int) -> list[np.ndarray]:
-    """W1, b1, W2, b2 as the tinygrad_relu layers draw them; every way starts from copies."""
+    """W1, b1, W2, b2 as the tinygrad_relu layers draw them (PyTorch's (out, in) layout); every way starts from copies."""
     first, second = Linear(n_in, hidden, seed=1, alpha=ALPHA), Linear(hidden, n_out, seed=2)
     return [p.data.copy() for p in (*first.parameters(), *second.parameters())]
 
 
 def tinygrad_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callable[[], float]:
     """The library's way: layers, a loss from ``losses``, ``optim.SGD``."""
-    (n_in, hidden), n_out = weights[0].shape, weights[2].shape[1]
+    (hidden, n_in), n_out = weights[0].shape, weights[2].shape[0]
     model = Sequential(Linear(n_in, hidden), LeakyReLU(ALPHA), Linear(hidden, n_out))
     for p, w in zip(model.parameters(), weights):
         p.data = w.copy()
@@ -90,11 +90,11 @@ def numpy_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callab
     rows = np.arange(n)
 
     def step() -> float:
-        h = X @ W1 + b1
+        h = X @ W1.T + b1
         on = (h > 0).astype(np.float64)
         slope = (1.0 - on) * ALPHA + on  # 1 where h > 0 else alpha; np.where is slower on a random mask
         a = h * slope
-        out = a @ W2 + b2
+        out = a @ W2.T + b2
         if kind == "mse":
             diff = out - y
             loss = np.vdot(diff, diff) / diff.size  # np.mean costs a few microseconds more
@@ -107,9 +107,9 @@ def numpy_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callab
             dout = e / total
             dout[rows, y] -= 1.0
             dout *= 1.0 / n
-        dW2, db2 = a.T @ dout, dout.sum(axis=0)
-        dh = (dout @ W2.T) * slope
-        dW1, db1 = X.T @ dh, dh.sum(axis=0)
+        dW2, db2 = dout.T @ a, dout.sum(axis=0)
+        dh = (dout @ W2) * slope
+        dW1, db1 = dh.T @ X, dh.sum(axis=0)
         for p, g in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
             p -= LR * g
         return loss
@@ -127,7 +127,7 @@ def torch_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callab
     loss_fn = F.cross_entropy if kind == "ce" else F.mse_loss
 
     def step() -> float:
-        loss = loss_fn(F.leaky_relu(x @ W1 + b1, ALPHA) @ W2 + b2, target)
+        loss = loss_fn(F.linear(F.leaky_relu(F.linear(x, W1, b1), ALPHA), W2, b2), target)
         for p in params:
             p.grad = None
         loss.backward()

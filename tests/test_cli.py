@@ -59,7 +59,9 @@ def test_spirals_trains_with_cross_entropy():
 @pytest.mark.parametrize("argv, message", [
     (["--hidden", "16,x"], "argument --hidden: expected comma-separated positive layer sizes"),
     (["--hidden", "0"], "argument --hidden"),
-    (["--epochs", "0"], "argument --epochs: expected a positive integer"),
+    (["--epochs", "0"], "argument --epochs: expected an integer from 1 to 100,000, got '0'"),
+    (["--epochs", "1000001"], "argument --epochs: expected an integer from 1 to 100,000"),
+    (["--seed", "-1"], "argument --seed: expected an integer >= 0, got '-1'"),
     (["--lr", "-1"], "argument --lr: expected a number > 0"),
     (["--alpha", "nan"], "argument --alpha: expected a finite number"),
     (["--activation", "swish"], "argument --activation: invalid choice: 'swish'"),
@@ -67,7 +69,7 @@ def test_spirals_trains_with_cross_entropy():
     (["--optimizer", "rmsprop"], "argument --optimizer: invalid choice"),
     (["--activation", "relu", "--alpha", "0.1"], "--alpha applies to leaky_relu and prelu, not relu"),
     (["--dataset", "spirals", "--loss", "bce"], "spirals has three: use --loss ce"),
-    (["--seed", "one"], "argument --seed: invalid int value"),
+    (["--seed", "one"], "argument --seed: expected an integer >= 0, got 'one'"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as info:

@@ -49,7 +49,7 @@ def test_tensor_engine_draws_the_loss_of_sample_0(tmp_path, capsys):
     loss = result.sample_loss(0)
     loss.backward()
     first = next(m for m in result.model if isinstance(m, Linear))
-    assert loss.shape == () and first.weight.grad.shape == (2, 8)
+    assert loss.shape == () and first.weight.grad.shape == (8, 2)
 
 
 def test_unknown_engine_is_a_usage_error(capsys):

@@ -13,13 +13,13 @@ from tinygrad_relu.nn import Module, dead_units
 
 def test_linear_shapes_seed_and_kaiming_bound():
     layer = Linear(400, 300, seed=1, alpha=0.1)
-    assert layer.weight.shape == (400, 300) and layer.bias.data.tolist() == [0.0] * 300
+    assert layer.weight.shape == (300, 400) and layer.bias.data.tolist() == [0.0] * 300  # PyTorch's (out, in)
     bound = math.sqrt(2 / (1 + 0.1 ** 2)) * math.sqrt(3 / 400)
     assert np.abs(layer.weight.data).max() <= bound
     assert np.abs(layer.weight.data).max() > 0.99 * bound  # uniform over the whole interval
     np.testing.assert_array_equal(layer.weight.data, Linear(400, 300, seed=1, alpha=0.1).weight.data)
     assert layer(np.ones((5, 400))).shape == (5, 300)
-    assert Linear(3, 2, bias=False).parameters()[0].shape == (3, 2) and len(Linear(3, 2, bias=False).parameters()) == 1
+    assert Linear(3, 2, bias=False).parameters()[0].shape == (2, 3) and len(Linear(3, 2, bias=False).parameters()) == 1
 
 
 def test_linear_keeps_the_signal_scale_through_relu_layers():
@@ -85,7 +85,7 @@ def test_sgd_step_updates_tensor_data():
     before = layer.weight.data.copy()
     layer(Tensor([[1.0, 2.0]])).sum().backward()
     SGD(layer.parameters(), lr=0.5).step()
-    np.testing.assert_allclose(layer.weight.data, before - 0.5 * np.array([[1.0], [2.0]]))
+    np.testing.assert_allclose(layer.weight.data, before - 0.5 * np.array([[1.0, 2.0]]))
     assert layer.bias.data.tolist() == [-0.5]
 
 
@@ -94,9 +94,9 @@ def _dead_model(alpha=None):
     """2 -> 4 -> 3: the first layer's units 1 and 3 and the second layer's unit 0 never see a positive input."""
     act = ReLU if alpha is None else (lambda: LeakyReLU(alpha))
     first, second = Linear(2, 4), Linear(4, 3)
-    first.weight.data[:] = [[1.0, -1.0, 1.0, -1.0], [1.0, -1.0, 0.0, 0.0]]
+    first.weight.data[:] = np.array([[1.0, -1.0, 1.0, -1.0], [1.0, -1.0, 0.0, 0.0]]).T
     first.bias.data[:] = [0.0, -0.5, 0.0, -1.0]
-    second.weight.data[:] = np.array([[-1.0, 1.0, 0.5]] * 4)
+    second.weight.data[:] = np.array([[-1.0, 1.0, 0.5]] * 4).T
     second.bias.data[:] = [-0.1, 0.1, 0.0]
     return Sequential(first, act(), second, act())
 
@@ -152,7 +152,7 @@ def test_mlp_builds_the_value_mlps_network_on_tensors():
     kinds = [type(m).__name__ for m in model]
     assert kinds == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
     for layer, kind in zip(model.layers[::2], ["tanh", "tanh", "linear"]):
-        n_in, n_out = layer.weight.shape
+        n_out, n_in = layer.weight.shape
         assert np.abs(layer.weight.data).max() <= init_bound(kind, None, n_in, n_out)
     assert mlp(2, [4, 1], "leaky_relu", seed=0)[1].alpha == 0.01
     assert mlp(2, [4, 1], "prelu", alpha=0.1, seed=0)[1].weight.data.tolist() == [0.1]

@@ -15,6 +15,7 @@ def number(x: object, what: str) -> float:
     """``x`` as a float, for data: any real number (bool included), else a TypeError naming ``what``."""
     if isinstance(x, Real):
         return float(x)
+    same_engine(x, type(None), what)  # for data, the only nodes welcome are those the caller unwraps first
     hint = " (Value holds one number; use Tensor for arrays)" if hasattr(x, "__len__") else ""
     raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__} {x!r}{hint}")
 
@@ -48,3 +49,11 @@ def in_range(x: object, what: str, low: float, high: float = math.inf, high_open
         if low <= value <= high and not (high_open and value == high):
             return value
     raise ValueError(f"{what} must be a number in [{low:g}, {high:g}{')' if high_open else ']'}, got {x!r}")
+
+
+def same_engine(x: object, engine: type, what: str) -> None:
+    """A TypeError if ``x`` is a graph node that is not an ``engine`` one: a Tensor where Values are used, or
+    the reverse. Each engine's ops would hand the other back to it, so the mix needs saying how to fix."""
+    if hasattr(x, "_prev") and not isinstance(x, engine):
+        raise TypeError(f"{what} is a {type(x).__name__}: Value and Tensor do not mix. Use Tensor(v.data) or "
+                        "Value(t.item()) for a constant, or build the whole computation with one engine")

@@ -31,14 +31,26 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _positive_int(text: str) -> int:
+MAX_EPOCHS = 100_000  # about an hour for the Value engine on moons: past it, a typo more likely than a plan
+
+
+def _whole_number(text: str, least: int, most: Optional[int] = None) -> int:
     try:
         n = int(text)
     except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+        n = least - 1
+    if n < least or (most is not None and n > most):
+        bound = f"an integer >= {least}" if most is None else f"an integer from {least} to {most:,}"
+        raise argparse.ArgumentTypeError(f"expected {bound}, got {text!r}")
     return n
+
+
+def _epochs(text: str) -> int:
+    return _whole_number(text, 1, MAX_EPOCHS)
+
+
+def _seed(text: str) -> int:
+    return _whole_number(text, 0)  # numpy's generators take seeds >= 0
 
 
 def _hidden_sizes(text: str) -> list[int]:
@@ -87,7 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "prelu (default 0.25); not allowed with relu, tanh, sigmoid")
     parser.add_argument("--hidden", type=_hidden_sizes, default=None, metavar="SIZES",
                         help="hidden layer sizes, comma-separated, e.g. 16,16")
-    parser.add_argument("--epochs", type=_positive_int, default=None,
+    parser.add_argument("--epochs", type=_epochs, default=None,
                         help="full-batch training steps")
     parser.add_argument("--lr", type=_positive_float, default=None, help="learning rate")
     parser.add_argument("--optimizer", choices=["sgd", "adam"], default=None,
@@ -95,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--loss", choices=list(HEADS), default=None,
                         help="bce: sigmoid output with binary cross-entropy; mse: regression on 0/1 targets; "
                              "hinge: max-margin on -1/+1 labels; ce: softmax cross-entropy (needed for spirals)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the data (default 0)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed for the weights and the data (an integer >= 0, "
+                        "default 0)")
     parser.add_argument("--engine", choices=["value", "tensor"], default="value",
                         help="value: one graph node per number (default, what --graph draws best); tensor: "
                              "the same network as Linear layers on numpy arrays, much faster")

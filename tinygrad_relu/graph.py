@@ -11,6 +11,7 @@ Nothing here recurses, so a graph as deep as memory allows can be walked.
 from __future__ import annotations
 
 import gc
+import threading
 from contextlib import contextmanager
 from typing import Any, Callable, ClassVar, Generator, Iterator, Optional, Protocol
 
@@ -35,12 +36,35 @@ class Node(Protocol):
 
 
 class _GradMode:
-    """Module-level switch read by every op; a class so ops can read one attribute quickly."""
+    """Whether ops record a graph: per thread, as in PyTorch (``no_grad()`` in one thread leaves the others
+    recording). ``all_on`` is True while no thread is inside ``no_grad()``, so an op's common case reads
+    one attribute; only while some thread is inside does an op ask ``recording()`` about its own thread."""
 
-    __slots__ = ("enabled",)
+    __slots__ = ("all_on", "_local", "_inside", "_lock")
 
     def __init__(self) -> None:
-        self.enabled = True
+        self.all_on = True
+        self._local = threading.local()  # .enabled, per thread; a thread that never set it records
+        self._inside = 0  # how many no_grad() contexts are open, over all threads
+        self._lock = threading.Lock()
+
+    def recording(self) -> bool:
+        """True if ops in this thread record a graph."""
+        return self.all_on or getattr(self._local, "enabled", True)
+
+    def _enter(self) -> bool:
+        with self._lock:
+            self._inside += 1
+            self.all_on = False
+        previous: bool = getattr(self._local, "enabled", True)
+        self._local.enabled = False
+        return previous
+
+    def _leave(self, previous: bool) -> None:
+        self._local.enabled = previous
+        with self._lock:
+            self._inside -= 1
+            self.all_on = self._inside == 0
 
 
 grad_mode = _GradMode()
@@ -48,18 +72,44 @@ grad_mode = _GradMode()
 
 @contextmanager
 def no_grad() -> Iterator[None]:
-    """Context in which ops compute values but record no graph (like ``torch.no_grad()``)."""
-    previous = grad_mode.enabled
-    grad_mode.enabled = False
+    """Context in which ops compute values but record no graph (like ``torch.no_grad()``), in this thread."""
+    previous = grad_mode._enter()
     try:
         yield
     finally:
-        grad_mode.enabled = previous
+        grad_mode._leave(previous)
 
 
 def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``."""
-    return grad_mode.enabled
+    """True unless this thread is inside ``no_grad()``."""
+    return grad_mode.recording()
+
+
+def in_place(op: Callable[[Any, Any], Any], check: Optional[Callable[[Any], None]] = None
+             ) -> Callable[[Any, Any], Any]:
+    """The augmented assignment ``a op= b`` (``+=``, ``-=``, ``*=``, ``/=``) of a node class, made from ``op``.
+
+    Under ``no_grad()`` it writes the result into ``a``'s own data and returns ``a``, so the update
+    ``p -= lr * p.grad`` changes the parameter itself, as in PyTorch. Otherwise it records ``a op b`` as a
+    new node, as ``a = a op b`` would (micrograd's ``total += term`` builds the graph), after ``check(a)``,
+    which may refuse (a Tensor leaf that requires a gradient, PyTorch's rule).
+    """
+    def method(self: Any, other: Any) -> Any:
+        if grad_mode.all_on or grad_mode.recording():
+            if check is not None:
+                check(self)
+            return op(self, other)
+        result = op(self, other)
+        if result is NotImplemented:
+            return result
+        if type(self.data) is float:
+            self.data = result.data
+        else:  # write into the array itself: whoever holds it (an optimizer, .numpy()) sees the update
+            self.data[...] = result.data
+        return self
+
+    method.__doc__ = f"In-place {op.__name__} under no_grad(); the recorded op otherwise (see graph.in_place)."
+    return method
 
 
 def _post_order(root: Node) -> tuple[list[Node], dict[Node, Any]]:
@@ -127,21 +177,34 @@ def iter_backward(root: Node, seed: Any) -> Generator[Node, None, None]:
         return
     # The walk allocates only acyclic bookkeeping, but on a graph of millions of nodes each cyclic-GC
     # pass it triggers scans the whole graph: pausing the collector makes a 10^6-node backward ~2x faster.
+    # One try/finally around the whole pass: whatever fails, or an interrupt, or a caller that stops
+    # early, the collector is left as it was and so is every .grad.
     collecting = gc.isenabled()
     gc.disable()
-    order, leaves = _post_order(root)
-    for node in leaves:
-        node.grad = node._GRAD_RESET
-    for node in order:
-        node.grad = node._GRAD_RESET
-    root._add_grad(seed)
     try:
-        for node in reversed(order):  # a node's grad is complete once every node that uses it has run
-            node._backward(node)  # type: ignore[misc]  # an inner node always has its closure
-            yield node
+        order, leaves = _post_order(root)
+        inner = [node.grad for node in order]
+        finished = False
+        try:
+            for node in leaves:
+                node.grad = node._GRAD_RESET
+            for node in order:
+                node.grad = node._GRAD_RESET
+            root._add_grad(seed)
+            for node in reversed(order):  # a node's grad is complete once every node that uses it has run
+                node._backward(node)  # type: ignore[misc]  # an inner node always has its closure
+                yield node
+            finished = True
+        finally:
+            if finished:  # leaves collected this pass from zero: add what they held before
+                for node, previous in leaves.items():
+                    node._add_grad(previous)
+            else:  # put back exactly what every node held, as if the pass had not started
+                for node, previous in leaves.items():
+                    node.grad = previous
+                for node, previous in zip(order, inner):
+                    node.grad = previous
     finally:
-        for node, previous in leaves.items():
-            node._add_grad(previous)
         if collecting:
             gc.enable()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .checks import in_range
+from .scalar_math import ieee_div
 
 __all__ = ["Adam", "Optimizer", "SGD"]
 
@@ -23,9 +24,15 @@ class Optimizer:
         self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        first: dict[int, int] = {}
         for i, p in enumerate(self.params):
             if not (hasattr(p, "data") and hasattr(p, "grad")):
                 raise TypeError(f"parameter {i} is a {type(p).__name__}, which has no .data/.grad")
+            if not getattr(p, "requires_grad", True):
+                raise ValueError(f"parameter {i} is a Tensor with requires_grad=False: it never gets a gradient to "
+                                 "step with (create it with requires_grad=True, or leave it out)")
+            if first.setdefault(id(p), i) != i:
+                raise ValueError(f"parameter {i} is parameter {first[id(p)]} again: it would be stepped twice")
         self.lr = in_range(lr, "lr", 0.0)
 
     def zero_grad(self) -> None:
@@ -96,4 +103,7 @@ class Adam(Optimizer):
             self.v[i] = v = b2 * self.v[i] + (1.0 - b2) * (g * g)
             m_hat = m / (1.0 - b1 ** t)
             v_hat = v / (1.0 - b2 ** t)
-            p.data -= lr * m_hat / (v_hat ** 0.5 + eps)
+            if type(m_hat) is float:  # 0 / 0 with eps = 0 is nan, as numpy and PyTorch give it, not an exception
+                p.data -= lr * ieee_div(m_hat, v_hat ** 0.5 + eps)
+            else:
+                p.data -= lr * m_hat / (v_hat ** 0.5 + eps)

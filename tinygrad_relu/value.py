@@ -40,7 +40,7 @@ def _node(data: float, prev: tuple["Value", ...], op: str, backward: Backward) -
     out = object.__new__(Value)
     out.data, out.grad = data, 0.0
     out.label, out._op = "", op
-    out._prev, out._backward = (prev, backward) if _grad_mode.enabled else ((), None)
+    out._prev, out._backward = (prev, backward) if _grad_mode.all_on or _grad_mode.recording() else ((), None)
     return out
 
 
@@ -126,6 +126,9 @@ class Value:
                 b.grad += out.data * ieee_log(a.data) * out.grad
 
         return _node(ieee_pow(self.data, other.data), (self, other), "**", _backward)
+
+    __iadd__, __isub__ = graph.in_place(__add__), graph.in_place(__sub__)  # `p -= lr * p.grad` under no_grad()
+    __imul__, __itruediv__ = graph.in_place(__mul__), graph.in_place(__truediv__)
 
     def __neg__(self) -> Value:
         def _backward(out: Value) -> None:

@@ -8,7 +8,10 @@ Attributes whose name starts with ``_`` are private and not walked.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Union
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Union
+
+import numpy as np
 
 from ..tensor import Tensor
 from ..value import Value
@@ -18,7 +21,7 @@ Parameter = Union[Value, Tensor]
 
 def _is_parameter(x: object) -> bool:
     """A leaf node that wants a gradient."""
-    if isinstance(x, Value):
+    if type(x) is Value or isinstance(x, Value):  # the exact type first: cheap, and the common case
         return not x._prev
     return isinstance(x, Tensor) and x.requires_grad and not x._prev
 
@@ -29,7 +32,7 @@ class Module:
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for each direct child, in attribute order; a list attribute's items are ``name.i``."""
         for name, value in vars(self).items():
-            if name.startswith("_"):
+            if name[0] == "_":
                 continue
             if isinstance(value, Module):
                 yield name, value
@@ -44,10 +47,11 @@ class Module:
             yield child
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """(name, module) for this module (name ``prefix``, "" at the top) and every module below it, each once."""
+        """(name, module) for this module (name ``prefix``, "" at the top) and every module below it, each once,
+        depth first with the children in order (iteratively: no recursion limit)."""
         seen: set[int] = set()
         stack = [(prefix, self)]
-        while stack:  # depth first, children in order, without recursion
+        while stack:
             name, module = stack.pop()
             if id(module) in seen:
                 continue
@@ -65,7 +69,7 @@ class Module:
     def _own_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) for the parameters held by this module's own attributes."""
         for name, value in vars(self).items():
-            if name.startswith("_"):
+            if name[0] == "_":
                 continue
             if _is_parameter(value):
                 yield name, value
@@ -85,8 +89,60 @@ class Module:
                     yield (f"{prefix}.{name}" if prefix else name), p
 
     def parameters(self) -> list[Any]:
-        """Every trainable node (Value or Tensor) of this module and its children."""
-        return [p for _, p in self.named_parameters()]
+        """Every trainable node (Value or Tensor) of this module and the modules below it: ``named_parameters()``
+        without the names, which training loops, calling it every step, need not pay for."""
+        found: list[Any] = []
+        seen: set[int] = set()
+        for module in self.modules():
+            for name, value in vars(module).items():
+                if name[0] == "_":
+                    continue
+                for item in value if type(value) is tuple or type(value) is list else (value,):
+                    if _is_parameter(item) and id(item) not in seen:
+                        seen.add(id(item))
+                        found.append(item)
+        return found
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Each parameter's numbers by name, in ``named_parameters()`` order: copies, so training on does not
+        change them. The names are PyTorch's for the Tensor layers (``0.weight``), so
+        ``torch_model.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})`` takes them."""
+        return {name: np.array(p.data, dtype=np.float64) for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
+        """Copy numbers into the parameters by name (numpy arrays, numbers, or PyTorch tensors). With ``strict``,
+        a missing or an extra name is an error; a wrong shape always is. Nothing is changed when it fails."""
+        own = dict(self.named_parameters())
+        missing, extra = [k for k in own if k not in state], [k for k in state if k not in own]
+        if strict and (missing or extra):
+            raise KeyError(f"load_state_dict: missing {missing or 'none'}, unexpected {extra or 'none'} "
+                           f"(this {type(self).__name__} has {list(own)})")
+        arrays = {}
+        for name, value in state.items():
+            if name in own:
+                if hasattr(value, "detach"):  # a PyTorch tensor
+                    value = value.detach().cpu().numpy()
+                array = np.asarray(value, dtype=np.float64)
+                if array.shape != np.shape(own[name].data):
+                    raise ValueError(f"load_state_dict: {name!r} has shape {array.shape}, but the parameter has shape "
+                                     f"{np.shape(own[name].data)}")
+                arrays[name] = array
+        for name, array in arrays.items():
+            p = own[name]
+            if isinstance(p, Value):
+                p.data = float(array)
+            else:
+                p.data[...] = array  # in place: an optimizer's references stay valid
+
+    def save(self, path: Union[str, Path]) -> None:
+        """Write ``state_dict()`` to ``path`` as a numpy ``.npz`` file."""
+        arrays: dict[str, Any] = self.state_dict()
+        np.savez(path, **arrays)
+
+    def load(self, path: Union[str, Path], strict: bool = True) -> None:
+        """Read parameters written by ``save`` (``load_state_dict`` with the file's contents)."""
+        with np.load(path) as arrays:
+            self.load_state_dict({name: arrays[name] for name in arrays.files}, strict)
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter (0.0 for a Value, None for a Tensor, as PyTorch)."""

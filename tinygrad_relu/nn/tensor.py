@@ -21,10 +21,10 @@ def _tensor(x: Any) -> Tensor:
 
 
 class Linear(Module):
-    """``x @ weight + bias`` for a batch ``x`` of shape (N, in_features), as one ``Tensor.linear`` node.
+    """``x @ weight.T + bias`` for a batch ``x`` of shape (N, in_features), as one ``Tensor.linear`` node.
 
-    ``weight`` has shape (in_features, out_features) -- the transpose of PyTorch's layout, so the
-    forward pass needs no transpose. It starts uniform, scaled for the ``activation`` that follows
+    ``weight`` has PyTorch's layout, (out_features, in_features), so a ``state_dict`` moves between the
+    two unchanged. It starts uniform, scaled for the ``activation`` that follows
     (``nn.init.init_bound``): Kaiming with the leaky gain sqrt(2 / (1 + alpha^2)) for the ReLU family
     (the default, ``alpha=0``, is PyTorch's kaiming for ReLU), Xavier for tanh and sigmoid, gain 1 for
     "linear" (an output layer). The bias starts at 0. The same ``seed`` gives the same weights.
@@ -37,17 +37,18 @@ class Linear(Module):
         check_activation(activation, LAYER_ACTIVATIONS)
         bound = init_bound(activation, checks.finite(alpha, "alpha"), self.in_features, self.out_features)
         rng = np.random.default_rng(seed)
-        self.weight = Tensor(rng.uniform(-bound, bound, (self.in_features, self.out_features)),
-                             requires_grad=True, label="weight")
+        # drawn (in, out) and stored transposed: the same numbers per seed as before the layout was PyTorch's
+        draw = rng.uniform(-bound, bound, (self.in_features, self.out_features))
+        self.weight = Tensor(draw.T, requires_grad=True, label="weight")
         self.bias = Tensor(np.zeros(self.out_features), requires_grad=True, label="bias") if bias else None
 
     def forward(self, x: Any) -> Tensor:
         """The layer's output, shape (N, out_features)."""
-        try:
-            return _tensor(x).linear(self.weight, self.bias)
-        except ValueError:
+        t = _tensor(x)
+        if not t.data.ndim or t.data.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects inputs whose last dimension "
-                             f"is {self.in_features}, got shape {np.shape(getattr(x, 'data', x))}") from None
+                             f"is {self.in_features}, got shape {t.data.shape}")
+        return t.linear(self.weight, self.bias)
 
     def __repr__(self) -> str:
         return f"Linear({self.in_features}, {self.out_features}{'' if self.bias is not None else ', bias=False'})"

@@ -152,33 +152,32 @@ def _matmul_backward(a: Tensor, b: Tensor, g: np.ndarray) -> None:
 
 
 def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
-    """``x @ weight + bias`` as one node, for a 2-D ``weight`` (in, out) and a ``bias`` (out,).
-
-    The op of ``nn.Linear`` (PyTorch's addmm): one node and one closure instead of two, which is most
-    of a small layer's cost. ``x`` is (..., in).
+    """``x @ weight.T + bias`` as one node, for a 2-D ``weight`` (out, in) and a ``bias`` (out,): PyTorch's
+    ``F.linear``, layout included. One node and one closure instead of three, which is most of a small
+    layer's cost; ``weight.T`` is a view, which BLAS reads without a copy. ``x`` is (..., in).
     """
     w = weight
     if type(w) is not type(x) or w.data.ndim != 2:
-        raise ValueError(f"linear: weight must be a 2-D Tensor (in, out), got {getattr(w, 'shape', type(w))}")
-    if bias is not None and (type(bias) is not type(x) or bias.data.shape != w.data.shape[1:]):
-        raise ValueError(f"linear: bias must be a Tensor of shape {w.data.shape[1:]} for a weight of shape "
+        raise ValueError(f"linear: weight must be a 2-D Tensor (out, in), got {getattr(w, 'shape', type(w))}")
+    if bias is not None and (type(bias) is not type(x) or bias.data.shape != w.data.shape[:1]):
+        raise ValueError(f"linear: bias must be a Tensor of shape {w.data.shape[:1]} for a weight of shape "
                          f"{w.data.shape}, got {getattr(bias, 'shape', type(bias))}")
     try:
-        data = np.matmul(x.data, w.data)
+        data = np.matmul(x.data, w.data.T)
     except ValueError:
-        raise matmul_error(x.data.shape, w.data.shape) from None
+        raise matmul_error(x.data.shape, w.data.T.shape) from None
     if bias is not None:
         data += bias.data  # in place: data is the new matmul result
 
     def _backward(out: Tensor) -> None:
         g = out.grad
         if x.requires_grad:
-            accumulate(x, g @ w.data.T)
+            accumulate(x, g @ w.data)
         if w.requires_grad:
             xs = x.data
             if xs.ndim != 2:  # leading axes fold into one batch axis
-                xs, g = xs.reshape(-1, w.data.shape[0]), g.reshape(-1, w.data.shape[1])
-            accumulate(w, xs.T @ g)
+                xs, g = xs.reshape(-1, w.data.shape[1]), g.reshape(-1, w.data.shape[0])
+            accumulate(w, g.T @ xs)
         if bias is not None and bias.requires_grad:
             accumulate(bias, out.grad, may_alias=True)  # passed through as is when there is no batch axis to sum
 

@@ -56,7 +56,7 @@ def node(data: Any, prev: tuple[Tensor, ...], op: str, backward: Backward) -> Te
     """
     out = leaf(prev[0].__class__, data if type(data) is _ndarray else _asarray(data, dtype=_f64))  # 0-d: a scalar
     out._op = op
-    if _grad_mode.enabled:
+    if _grad_mode.all_on or _grad_mode.recording():
         for parent in prev:
             if parent.requires_grad:
                 out.requires_grad, out._prev, out._backward = True, prev, backward

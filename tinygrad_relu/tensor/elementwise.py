@@ -30,12 +30,29 @@ def _leaky_name(alpha: float) -> str:
 def _slope(positive: np.ndarray, alpha: Any) -> np.ndarray:
     """``np.where(positive, 1.0, alpha)``: 1.0 where ``positive``, else ``alpha`` (a number or an array
     broadcast against it), exactly. Done as arithmetic on 0/1 floats, since np.where is ~6x slower on a
-    random mask (it branches per element)."""
+    random mask (it branches per element) -- but not for an infinite or nan alpha, where 0 * alpha would
+    turn the positive side into nan."""
+    if not _finite(alpha):
+        return np.where(positive, 1.0, alpha)
     on = positive.astype(_f64)
     off = 1.0 - on
     off *= alpha  # exactly alpha or 0, so the sum below is exactly 1 or alpha
     off += on
     return off
+
+
+def _finite(alpha: Any) -> bool:
+    """True if the slope ``alpha`` (a number or an array) has no inf or nan."""
+    return alpha - alpha == 0.0 if type(alpha) is float else bool(np.isfinite(alpha).all())
+
+
+def _times(x: Any, slope: np.ndarray, finite: bool) -> np.ndarray:
+    """``x * slope``; for an infinite or nan slope, 0 * inf is nan (as in Value and PyTorch) without a warning."""
+    if finite:
+        product: np.ndarray = x * slope
+        return product
+    with quiet():
+        return _times(x, slope, True)
 
 
 def _positive_bits(x: np.ndarray) -> np.ndarray:
@@ -112,12 +129,12 @@ def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
     """
     if type(alpha) is not float:
         alpha = checks.real(alpha, "leaky_relu alpha")
-    slope = _slope(a.data > 0, alpha)
+    slope, finite = _slope(a.data > 0, alpha), _finite(alpha)
 
     def _backward(out: Tensor) -> None:
-        accumulate(a, out.grad * slope)
+        accumulate(a, _times(out.grad, slope, finite))
 
-    return node(a.data * slope, (a,), _leaky_name(alpha), _backward)
+    return node(_times(a.data, slope, finite), (a,), _leaky_name(alpha), _backward)
 
 
 def prelu(a: Tensor, weight: Union[Tensor, float]) -> Tensor:
@@ -129,14 +146,14 @@ def prelu(a: Tensor, weight: Union[Tensor, float]) -> Tensor:
         raise ValueError(f"prelu: the slope has shape {ws}, but it must have shape (), (1,) or (channels,) "
                          f"where channels is dim 1 of the input, of shape {a.data.shape}")
     per_channel = w.data.reshape((-1,) + (1,) * (a.data.ndim - 2)) if ws and ws[0] != 1 else w.data.reshape(())
-    slope = _slope(a.data > 0, per_channel)
+    slope, finite = _slope(a.data > 0, per_channel), _finite(per_channel)
 
     def _backward(out: Tensor) -> None:
         g = out.grad
         if a.requires_grad:
-            accumulate(a, g * slope)
+            accumulate(a, _times(g, slope, finite))
         if w.requires_grad:
             dw = unbroadcast(g * np.minimum(a.data, 0.0), per_channel.shape)
             accumulate(w, dw.reshape(ws))
 
-    return node(a.data * slope, (a, w), "prelu", _backward)
+    return node(_times(a.data, slope, finite), (a, w), "prelu", _backward)

@@ -22,9 +22,14 @@ def axes_of(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative axes (every axis for None), or an error naming the op."""
     if axis is None:
         return tuple(range(ndim))
-    many = not isinstance(axis, (int, np.integer))
+    if isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    elif isinstance(axis, (int, np.integer)):
+        axes = (axis,)
+    else:
+        raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {type(axis).__name__} {axis!r}")
     result = []
-    for ax in (tuple(axis) if many else (axis,)):  # type: ignore[arg-type]  # many: a sequence
+    for ax in axes:
         if not isinstance(ax, (int, np.integer)) or isinstance(ax, bool):
             raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {type(ax).__name__}")
         if not -ndim <= ax < ndim:

@@ -19,8 +19,11 @@ if TYPE_CHECKING:
 
 def reshape(a: Tensor, *shape: Any) -> Tensor:
     """The same elements in a new shape (``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; -1 allowed)."""
-    if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"reshape: the shape must be ints, got {type(n).__name__} {n!r} in {shape}")
     try:
         data = a.data.reshape(shape)
     except ValueError:
@@ -58,8 +61,9 @@ def getitem(a: Tensor, index: Any) -> Tensor:
         raise TypeError("index a Tensor with ints, slices or integer numpy arrays, not a Tensor "
                         "(its data are floats; use t.data.astype(int) if it holds indices)")
     data = a.data[index]
-    parts = index if type(index) is tuple else (index,)
-    fancy = any(isinstance(i, (list, np.ndarray)) for i in parts)
+    # a list, an array, or a tuple inside the index selects by position and may repeat an element
+    fancy = any(isinstance(i, (list, tuple, np.ndarray)) for i in index) if type(index) is tuple \
+        else isinstance(index, (list, np.ndarray))
 
     def _backward(out: Tensor) -> None:
         g = np.zeros(a.data.shape)

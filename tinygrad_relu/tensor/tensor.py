@@ -18,7 +18,7 @@ from typing import Any, Callable, ClassVar, Iterable, Optional, Sequence, Union
 
 import numpy as np
 
-from .. import graph
+from .. import checks, graph
 from . import arithmetic, elementwise, reduce, shape
 from .autograd import Backward, accumulate, check_shape_from, float_array, leaf, node
 
@@ -33,6 +33,7 @@ def _operand(x: Any) -> Optional[Tensor]:
         return x
     if isinstance(x, (Real, np.ndarray, list, tuple)):
         return Tensor(x)
+    checks.same_engine(x, Tensor, "the other operand")
     return None
 
 
@@ -55,6 +56,13 @@ def _reflected(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any]
 
     method.__doc__ = op.__doc__
     return method
+
+
+def _no_leaf(t: Tensor) -> None:
+    """An in-place op outside no_grad() on a leaf that requires a gradient would lose it: refuse, as PyTorch does."""
+    if t.requires_grad and not t._prev and not t._op:
+        raise RuntimeError("an in-place op (+=, -=, *=, /=) on a leaf Tensor that requires grad, outside no_grad(): "
+                           "wrap the update in `with no_grad():` (as an optimizer step is), or use `p.data -= ...`")
 
 
 class Tensor:
@@ -85,6 +93,8 @@ class Tensor:
     __truediv__, __rtruediv__ = _binary(arithmetic.truediv), _reflected(arithmetic.truediv)
     __matmul__, __rmatmul__ = _binary(arithmetic.matmul), _reflected(arithmetic.matmul)
     __rpow__ = _reflected(arithmetic.pow_tensor)
+    __iadd__, __isub__ = graph.in_place(__add__, _no_leaf), graph.in_place(__sub__, _no_leaf)
+    __imul__, __itruediv__ = graph.in_place(__mul__, _no_leaf), graph.in_place(__truediv__, _no_leaf)
     __neg__ = arithmetic.neg
     linear = arithmetic.linear
     exp, log, tanh, sigmoid = elementwise.exp, elementwise.log, elementwise.tanh, elementwise.sigmoid
@@ -134,6 +144,12 @@ class Tensor:
     def __float__(self) -> float:
         return self.item()
 
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a Tensor of shape {self.data.shape} is ambiguous: use "
+                             ".data.any() or .data.all()")
+        return bool(self.data.reshape(()))
+
     def numpy(self) -> np.ndarray:
         """The data array itself (shared, as ``torch.Tensor.numpy()`` shares memory)."""
         return self.data
@@ -174,8 +190,8 @@ class Tensor:
                   op: str = "custom") -> Tensor:
         """Make a new op's output node from its forward array and a backward closure.
 
-        ``backward(g)`` receives the gradient of the output (an array of its shape) and returns one
-        gradient per parent, in order: a tuple or list, or one array when there is one parent; None means
+        ``backward(g)`` receives the gradient of the output (its own copy, an array of the output's shape: changing
+        it in place is safe) and returns one gradient per parent, in order: a tuple or list, or one array when there is one parent; None means
         no gradient for that parent. A gradient may have a shape broadcast from its parent's (the
         output's, typically): the engine sums it back. Same contract as ``Value.custom_op`` and
         ``torch.autograd.Function.backward``. Example, a hand-written leaky ReLU::
@@ -184,13 +200,15 @@ class Tensor:
                 slope = np.where(x.data > 0, 1.0, alpha)
                 return Tensor.custom_op(x.data * slope, (x,), lambda g: g * slope, op="my_leaky")
         """
+        for i, p in enumerate(parents):
+            checks.same_engine(p, Tensor, f"custom_op parent {i}")
         nodes = tuple(p if isinstance(p, Tensor) else Tensor(float_array(p, f"custom_op parent {i}"))
                       for i, p in enumerate(parents))
         if not nodes:
             raise ValueError(f"custom_op {op!r} needs at least one parent")
 
         def _backward(out: Tensor) -> None:
-            grads = backward(out.grad)
+            grads = backward(out.grad.copy())  # its own copy: user code may change it in place (g *= 2)
             many = (grads,) if len(nodes) == 1 and not isinstance(grads, (tuple, list)) else tuple(grads)  # type: ignore[arg-type]
             if len(many) != len(nodes):
                 raise ValueError(f"backward of op {op!r} returned {len(many)} gradients for {len(nodes)} parents")
