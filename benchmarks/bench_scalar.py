@@ -84,6 +84,53 @@ def moons_step(value_class: type, model, X, y) -> Callable[[int], float]:
     return step
 
 
+def plain_float_step(model: MLP, X, y) -> Callable[[int], float]:
+    """The same moons step with plain Python floats and the backward pass written by hand: the floor.
+
+    The same arithmetic as the engine's step -- each neuron's weighted sum and relu, the hinge loss averaged
+    plus 1e-4 * sum(p*p), the gradient of every weight, the SGD update -- on lists of floats, with no graph.
+    It starts from ``model``'s weights, so its losses match the engine's step for step.
+    """
+    layers = [[([w.data for w in n.w], n.b.data) for n in layer.neurons] for layer in model.layers]
+    rows, labels = X.tolist(), [float(v) for v in y]
+    n = len(rows)
+
+    def step(k: int) -> float:
+        grads = [[([0.0] * len(ws), [0.0]) for ws, _ in layer] for layer in layers]
+        data_loss = 0.0
+        for xs, yi in zip(rows, labels):
+            acts, pres = [xs], []
+            for li, layer in enumerate(layers):  # forward: relu on the hidden layers, linear output
+                pre = [b + sum([w * x for w, x in zip(ws, acts[-1])], 0.0) for ws, b in layer]
+                pres.append(pre)
+                acts.append(pre if li == len(layers) - 1 else [p if p > 0 else 0.0 for p in pre])
+            margin = 1.0 - yi * acts[-1][0]
+            data_loss += margin if margin > 0 else 0.0
+            upstream = [-yi / n if margin > 0 else 0.0]  # a zero gradient flows all the same, as in the engine
+            for li in range(len(layers) - 1, -1, -1):  # backward: d(pre) -> weights, bias and the layer below
+                if li < len(layers) - 1:
+                    upstream = [g if p > 0 else 0.0 for g, p in zip(upstream, pres[li])]
+                below = [0.0] * len(acts[li])
+                for (ws, _), (gws, gb), g in zip(layers[li], grads[li], upstream):
+                    for i, (w, x) in enumerate(zip(ws, acts[li])):
+                        gws[i] += x * g
+                        below[i] += w * g
+                    gb[0] += g
+                upstream = below
+        reg = 0.0
+        learning_rate = 1.0 - 0.9 * k / 100
+        for layer, glayer in zip(layers, grads):
+            for (ws, b), (gws, gb) in zip(layer, glayer):
+                reg += sum([w * w for w in ws], 0.0) + b * b
+        for li, (layer, glayer) in enumerate(zip(layers, grads)):
+            for j, ((ws, b), (gws, gb)) in enumerate(zip(layer, glayer)):
+                new_ws = [w - learning_rate * (g + 2e-4 * w) for w, g in zip(ws, gws)]
+                layers[li][j] = (new_ws, b - learning_rate * (gb[0] + 2e-4 * b))
+        return data_loss / n + 1e-4 * reg
+
+    return step
+
+
 def ms_per_step(step: Callable[[int], float], steps: int, gc_outside: bool = False) -> tuple[float, float]:
     """Median and fastest wall time of ``steps`` training steps, in ms, after one warm-up step.
 
@@ -107,6 +154,14 @@ def ms_per_step(step: Callable[[int], float], steps: int, gc_outside: bool = Fal
         if collecting:
             gc.enable()
     return statistics.median(times), min(times)
+
+
+def check_same_losses(engine: Callable[[int], float], floor: Callable[[int], float]) -> None:
+    """The floor computes what the engine computes: their first three steps' losses agree."""
+    for k in range(3):
+        ours, plain = engine(k), floor(k)
+        if abs(ours - plain) > 1e-9 * max(1.0, abs(ours)):
+            raise AssertionError(f"step {k}: the engine's loss {ours!r} but the plain-float floor's {plain!r}")
 
 
 def main() -> None:
@@ -151,7 +206,15 @@ def moons_comparison(steps: int) -> None:
         no_gc = ms_per_step(moons_step(value_class, make_model(), X, y), steps, gc_outside=True)
         rows[name] = (*as_run, no_gc[0])
         print(f"{name:16} {as_run[0]:>8.1f} {as_run[1]:>8.1f}   {no_gc[0]:>28.1f}")
+    random.seed(1337)
+    floor = plain_float_step(MLP(2, [16, 16, 1], seed=1337), X, y)
+    check_same_losses(moons_step(Value, MLP(2, [16, 16, 1], seed=1337), X, y), floor)
+    plain = ms_per_step(floor, steps)
+    plain_nogc = ms_per_step(plain_float_step(MLP(2, [16, 16, 1], seed=1337), X, y), steps, gc_outside=True)
+    print(f"{'plain floats':16} {plain[0]:>8.1f} {plain[1]:>8.1f}   {plain_nogc[0]:>28.1f}   (backward by hand, no graph)")
     (ours_med, ours_min, ours_nogc), (mg_med, mg_min, mg_nogc) = rows.values()
+    print(f"tinygrad_relu / plain floats: {ours_med / plain[0]:.2f}x by the median, {ours_min / plain[1]:.2f}x by the "
+          f"fastest step, {ours_nogc / plain_nogc[0]:.2f}x with the GC outside (target <= 2.5x)")
     print(f"tinygrad_relu is {mg_med / ours_med:.1f}x faster by the median, {mg_min / ours_min:.1f}x by the "
           f"fastest step (target >= 10x); {mg_nogc / ours_nogc:.1f}x with the GC's time left out")
     print("(micrograd's graph holds reference cycles -- each node's closure refers to the node -- so only the "

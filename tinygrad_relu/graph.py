@@ -157,14 +157,15 @@ def topological_order(root: Node) -> list[Node]:
     return list(leaves) + order
 
 
-def iter_backward(root: Node, seed: Any) -> Generator[Node, None, None]:
+def iter_backward(root: Node, seed: Any, each: bool = True) -> Generator[Node, None, None]:
     """Run reverse-mode autodiff from ``root`` seeded with ``seed``, yielding each node after its backward ran.
 
     Intermediate nodes (those with parents) restart from zero, so repeated runs give exactly the
     sum of the individual runs at the leaves -- leaves accumulate, like PyTorch. Leaves collect this
     pass's gradient from zero and get their old one added back at the end, so two passes give exactly
     twice one pass (old + new, not old + each contribution in turn). Drawings step through this
-    generator to show the backward pass one closure at a time.
+    generator to show the backward pass one closure at a time; ``each=False`` yields nothing and runs
+    the pass in one go (``backward``).
     """
     if root._op and not root._prev:
         raise RuntimeError(
@@ -183,22 +184,25 @@ def iter_backward(root: Node, seed: Any) -> Generator[Node, None, None]:
     gc.disable()
     try:
         order, leaves = _post_order(root)
-        inner = [node.grad for node in order]
+        reset, inner = root._GRAD_RESET, []  # one engine per graph (Value and Tensor do not mix)
         finished = False
         try:
+            for node in order:  # remember each intermediate's grad (a failure puts it back), then restart it
+                inner.append(node.grad)
+                node.grad = reset
             for node in leaves:
-                node.grad = node._GRAD_RESET
-            for node in order:
-                node.grad = node._GRAD_RESET
+                node.grad = reset
             root._add_grad(seed)
             for node in reversed(order):  # a node's grad is complete once every node that uses it has run
                 node._backward(node)  # type: ignore[misc]  # an inner node always has its closure
-                yield node
+                if each:
+                    yield node
             finished = True
         finally:
-            if finished:  # leaves collected this pass from zero: add what they held before
+            if finished:  # leaves collected this pass from zero: add what they held before (None: nothing)
                 for node, previous in leaves.items():
-                    node._add_grad(previous)
+                    if previous is not None:
+                        node._add_grad(previous)
             else:  # put back exactly what every node held, as if the pass had not started
                 for node, previous in leaves.items():
                     node.grad = previous
@@ -211,5 +215,5 @@ def iter_backward(root: Node, seed: Any) -> Generator[Node, None, None]:
 
 def backward(root: Node, seed: Any) -> None:
     """Run the whole backward pass from ``root`` (see ``iter_backward``)."""
-    for _ in iter_backward(root, seed):
+    for _ in iter_backward(root, seed, each=False):  # one pass through the generator, not one per node
         pass

@@ -98,7 +98,8 @@ class Module:
                 if name[0] == "_":
                     continue
                 for item in value if type(value) is tuple or type(value) is list else (value,):
-                    if _is_parameter(item) and id(item) not in seen:
+                    # the exact-type test first: a Neuron's weights pass it without a call
+                    if (type(item) is Value and not item._prev or _is_parameter(item)) and id(item) not in seen:
                         seen.add(id(item))
                         found.append(item)
         return found

@@ -7,6 +7,7 @@ gradient summed back to its own shape (``accumulate`` does it). ``Tensor`` binds
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
@@ -105,7 +106,13 @@ def pow_number(a: Tensor, k: float) -> Tensor:
             else:
                 accumulate(a, out.grad * (2.0 * a.data if k == 2.0 else k * np.power(a.data, k - 1.0)))
 
-    return node(data, (a,), f"**{k:g}", _backward)
+    return node(data, (a,), _power_name(k), _backward)
+
+
+@lru_cache(maxsize=64)
+def _power_name(k: float) -> str:
+    """The op name, as Value gives it (cached: formatting a float costs as much as a small op's arithmetic)."""
+    return f"**{k:g}"
 
 
 def neg(a: Tensor) -> Tensor:

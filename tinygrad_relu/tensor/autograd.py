@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 Axis = Union[int, Sequence[int], None]
 Backward = Callable[["Tensor"], None]
 _grad_mode = graph.grad_mode
-_ndarray, _f64, _asarray = np.ndarray, np.float64, np.asarray
+_ndarray, _f64, _asarray, _new = np.ndarray, np.float64, np.asarray, object.__new__
 quiet = partial(np.errstate, all="ignore")  # a context: IEEE results (inf, nan) without RuntimeWarnings
 
 
@@ -40,7 +40,7 @@ def float_array(data: Any, what: str) -> np.ndarray:
 
 def leaf(cls: type[Tensor], data: np.ndarray, label: str = "") -> Tensor:
     """A leaf of class ``cls`` that holds ``data`` itself: ``Tensor(data)`` without its copy and checks."""
-    out = object.__new__(cls)
+    out = _new(cls)
     out.data, out.grad, out.requires_grad, out.label = data, None, False, label
     out._op, out._prev, out._backward = "", (), None
     return out
@@ -54,13 +54,15 @@ def node(data: Any, prev: tuple[Tensor, ...], op: str, backward: Backward) -> Te
     (and ``requires_grad``), but ``data`` is the op's own new array: no copy is needed. The output is
     of the first parent's class, so the ops need not import ``Tensor``.
     """
-    out = leaf(prev[0].__class__, data if type(data) is _ndarray else _asarray(data, dtype=_f64))  # 0-d: a scalar
-    out._op = op
+    out = _new(prev[0].__class__)
+    out.data = data if type(data) is _ndarray else _asarray(data, dtype=_f64)  # numpy gives 0-d results as scalars
+    out.grad, out.label, out._op = None, "", op
     if _grad_mode.all_on or _grad_mode.recording():
         for parent in prev:
             if parent.requires_grad:
                 out.requires_grad, out._prev, out._backward = True, prev, backward
-                break
+                return out
+    out.requires_grad, out._prev, out._backward = False, (), None
     return out
 
 
@@ -88,21 +90,19 @@ def accumulate(parent: Tensor, g: Any, may_alias: bool = False) -> None:
     optimizer or the user may update ``leaf.grad`` in place. Otherwise ``g`` was made for this parent
     alone and a leaf keeps it, and adds later contributions into it in place.
     """
-    if g.shape != parent.data.shape:
-        g = unbroadcast(g, parent.data.shape)
+    shape = parent.data.shape
+    if g.shape != shape:
+        g = unbroadcast(g, shape)
         may_alias = False
     grad = parent.grad
-    if grad is None:
-        if parent._prev:
-            parent.grad = g
-        elif may_alias or type(g) is not _ndarray:  # np.float64 scalars come from 0-d arithmetic
-            parent.grad = np.array(g, dtype=_f64)
-        else:
-            parent.grad = g
-    elif parent._prev:
-        parent.grad = grad + g
-    else:
+    if parent._prev:  # an intermediate: nothing changes its gradient in place, so it may share g
+        parent.grad = g if grad is None else grad + g
+    elif grad is not None:
         grad += g  # a leaf's gradient was copied or made for it alone during this pass
+    elif may_alias or type(g) is not _ndarray:  # np.float64 scalars come from 0-d arithmetic
+        parent.grad = np.array(g, dtype=_f64)
+    else:
+        parent.grad = g
 
 
 def broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> ValueError:

@@ -222,9 +222,8 @@ class Tensor:
 
         return node(float_array(data, f"forward value of op {op!r}"), nodes, op, _backward)
 
-    def _add_grad(self, g: Optional[np.ndarray]) -> None:
-        if g is not None:
-            accumulate(self, g, may_alias=True)
+    def _add_grad(self, g: np.ndarray) -> None:
+        accumulate(self, g, may_alias=True)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
