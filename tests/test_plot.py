@@ -135,7 +135,8 @@ def test_cli_compare_prints_one_summary_line_per_activation(capsys):
     assert main(["--engine", "tensor", "--epochs", "5", "--compare", "relu,leaky_relu,prelu"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line for line in lines if line.startswith("== ")] == ["== relu ==", "== leaky_relu ==", "== prelu =="]
-    table = lines[lines.index(next(l for l in lines if l.startswith("activation"))) + 1:]
+    table = lines[lines.index(next(l for l in lines if l.startswith("activation"))) + 1:-1]
+    assert lines[-1].startswith("units <= 0: per hidden layer, the share of units <= 0 on every training sample")
     assert [row.split()[0] for row in table] == ["relu", "leaky_relu", "prelu"]
     assert all(re.search(r"layer 1 \d+%$", row) for row in table)
     assert "PReLU" in "\n".join(lines) and "LeakyReLU(alpha=0.01)" in "\n".join(lines)

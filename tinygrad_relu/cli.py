@@ -125,11 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sgd (momentum 0.9) or adam")
     parser.add_argument("--loss", choices=list(HEADS), default=None,
                         help="bce: sigmoid output with binary cross-entropy; mse: regression on 0/1 targets; "
-                             "hinge: max-margin on -1/+1 labels; ce: softmax cross-entropy (needed for spirals)")
+                             "hinge: max-margin on -1/+1 labels; ce: softmax cross-entropy (needed for spirals and digits)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the weights and the data (default 0)")
     parser.add_argument("--engine", choices=["value", "tensor"], default=None,
                         help="value: one graph node per number (default, what --graph draws best; on digits it "
-                             f"trains on the first {VALUE_DIGITS} images); tensor: the same network as Linear "
+                             f"trains on the first {VALUE_DIGITS} images, 30 epochs unless --epochs says); tensor: the same network as Linear "
                              "layers on numpy arrays, much faster (the default for digits)")
     parser.add_argument("--graph", metavar="FILE", default=None,
                         help="after training, draw the backward pass of sample 0's loss to FILE "
@@ -294,14 +294,15 @@ def _compare(args: argparse.Namespace) -> list[TrainResult]:
         print(f"== {activation} ==")
         alpha = args.alpha if activation in ("leaky_relu", "prelu") else None
         results.append(train(argparse.Namespace(**{**vars(args), "activation": activation, "alpha": alpha})))
-    print(f"comparison (seed {args.seed}; share of units <= 0 on every training sample per hidden layer at the "
-          "last epoch: dead for relu, on the alpha side for leaky_relu/prelu):")
+    print(f"comparison, the same network from the same start (seed {args.seed}):")
     print(f"{'activation':<12} {'final loss':>10} {'train acc':>9} {'test acc':>8}  units <= 0")
     for activation, result in zip(args.compare, results):
         test = "-" if result.test_accuracy is None else f"{result.test_accuracy:.1%}"
         shares = result.history.dead_share[-1] if result.history.dead_share else []
         where = "  ".join(f"{name} {share:.0%}" for name, share in zip(result.history.rectifiers, shares))
         print(f"{activation:<12} {result.final_loss:10.4f} {result.accuracy:9.1%} {test:>8}  {where or '-'}")
+    print("units <= 0: per hidden layer, the share of units <= 0 on every training sample in the last epoch "
+          "(dead for relu, on the alpha side for leaky_relu and prelu)")
     return results
 
 
