@@ -126,8 +126,11 @@ def weight_layers(model: Module) -> list[list[Any]]:
 def _grad_norm(params: list[Any]) -> float:
     total = 0.0
     for p in params:
-        if p.grad is not None:  # a Tensor that took no part in the loss has none
-            total += float(np.vdot(p.grad, p.grad))
+        g = p.grad
+        if isinstance(g, float):  # a Value's: numpy's call would cost more than the product
+            total += g * g
+        elif g is not None:  # a Tensor that took no part in the loss has none
+            total += float(np.vdot(g, g))
     return float(np.sqrt(total))
 
 
