@@ -85,7 +85,7 @@ def test_the_engines_import_neither_drawing_nor_checking_nor_layers():
 
 def test_only_the_layers_above_see_both_engines():
     both = {m for m in GRAPH if {"tinygrad_relu.value", "tinygrad_relu.tensor"} <= _reach(m) | GRAPH[m]}
-    allowed = ("tinygrad_relu.nn", "tinygrad_relu.losses", "tinygrad_relu.train", "tinygrad_relu.viz",
+    allowed = ("tinygrad_relu.nn", "tinygrad_relu.losses", "tinygrad_relu.train", "tinygrad_relu.plot", "tinygrad_relu.viz",
                "tinygrad_relu.exercises", "tinygrad_relu.cli", "tinygrad_relu.__main__")
     assert {m for m in both if m != "tinygrad_relu" and not m.startswith(allowed)} == set()
 

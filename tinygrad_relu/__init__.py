@@ -2,7 +2,8 @@
 
 ``Value`` (one number) and ``Tensor`` (a numpy array) record the graph of the ops applied to them;
 ``backward()`` runs it in reverse. The drawing functions (``draw_graph``, ``backward_frames``,
-``write_frames``) load graphviz only when first used, so ``import tinygrad_relu`` stays light.
+``write_frames``) load graphviz only when first used, and the plotting ones (``plot_history``,
+``plot_decision_boundary``) matplotlib only when they draw, so ``import tinygrad_relu`` stays light.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from .graph import is_grad_enabled, no_grad
 from .tensor import Tensor
 from .value import Value
 
-_LAZY = {"backward_frames": "viz", "draw_graph": "viz", "write_frames": "viz"}
+_LAZY = {"backward_frames": "viz", "draw_graph": "viz", "write_frames": "viz",
+         "plot_decision_boundary": "plot", "plot_history": "plot"}
 
 __all__ = [
     "DerivativeReport",
@@ -29,6 +31,8 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
+    "plot_decision_boundary",
+    "plot_history",
     "write_frames",
 ]
 __version__ = "0.1.0"

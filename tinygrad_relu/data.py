@@ -1,16 +1,22 @@
-"""Toy two-dimensional datasets: numpy only, the same points for the same seed.
+"""Datasets, numpy only: toy two-dimensional sets (the same points for the same seed) and real digits.
 
-Each function returns ``(X, y)``: ``X`` a float64 array of shape (n, 2), ``y`` an int64 array of
-class labels 0, 1, ... of shape (n,).
+Each function returns ``(X, y)``: ``X`` a float64 array of shape (n, features) -- (n, 2) for the toy
+sets -- and ``y`` an int64 array of class labels 0, 1, ... of shape (n,). ``train_test_split`` holds
+some samples out for measuring accuracy on data the model never trained on.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
 from . import checks
 
-__all__ = ["make_circles", "make_moons", "make_spirals", "xor"]
+__all__ = ["DIGITS_SHA256", "load_digits", "make_circles", "make_moons", "make_spirals", "train_test_split", "xor"]
+
+DIGITS_FILE = Path(__file__).with_name("datasets") / "digits.csv.gz"
+DIGITS_SHA256 = "09f66e6debdee2cd2b5ae59e0d6abbb73fc2b0e0185d2e1957e9ebb51e23aa22"
 
 
 def _finish(parts: list[np.ndarray], noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -69,3 +75,24 @@ def make_spirals(n: int = 150, classes: int = 3, noise: float = 0.05,
         t = 2.0 * np.pi * (k / classes + r)
         parts.append(np.stack([r * np.cos(t), r * np.sin(t)], axis=1))
     return _finish(parts, noise, rng)
+
+
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 8x8 handwritten digits (UCI, CC BY 4.0; see tinygrad_relu/datasets/README.md): ``X`` of
+    shape (1797, 64), each image's 64 pixels row by row scaled from 0..16 to [0, 1], and ``y`` the digit 0-9."""
+    table = np.loadtxt(DIGITS_FILE, delimiter=",")
+    return table[:, :-1] / 16.0, table[:, -1].astype(np.int64)
+
+
+def train_test_split(X: np.ndarray, y: np.ndarray, test: float = 0.2,
+                     seed: int | None = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(X_train, y_train, X_test, y_test)``: a seeded shuffle, then the last ``test`` share held out
+    (rounded, at least one sample on each side). The same seed gives the same split."""
+    test = checks.in_range(test, "test", 0.0, 1.0, high_open=True)
+    if len(X) != len(y):
+        raise ValueError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
+    n = checks.count(len(X), "number of samples", 2)
+    held = min(max(round(test * n), 1), n - 1)
+    order = np.random.default_rng(seed).permutation(n)
+    train, held_out = order[:n - held], order[n - held:]
+    return X[train], y[train], X[held_out], y[held_out]

@@ -3,19 +3,21 @@
 The engine is a fact of the model, not a setting: a model whose parameters are Values runs one input
 row at a time (micrograd's way), one whose parameters are Tensors runs the whole batch at once. Either
 way the network's outputs come back as a numpy array of shape (samples, outputs), which is all an
-output head reads.
+output head reads. ``fit`` also keeps a ``History``: per epoch the loss, the accuracies, and per layer
+the gradient norm and the share of units stuck on the zero / alpha side.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
 from . import losses
-from .nn import Module
+from .graph import no_grad
+from .nn import Layer, Linear, Module, RectifierWatch
 from .optim import Optimizer
 from .tensor import Tensor
 from .value import Value
@@ -84,6 +86,61 @@ def loss_of(model: Module, head: Head, X: np.ndarray, y: np.ndarray) -> tuple[Lo
 
 
 @dataclass
+class History:
+    """What ``fit`` saw at each epoch, one list entry per epoch (row ``e`` of a per-layer list is epoch ``e + 1``).
+
+    Every number describes the model as the epoch's forward pass saw it, before that step's update.
+    ``grad_norm[e][l]`` is the L2 norm of the gradient of weight layer ``layers[l]`` (its weights and bias
+    together); ``dead_share[e][r]`` the share of the units of rectifier ``rectifiers[r]`` whose
+    pre-activation was <= 0 on every training sample (as ``nn.dead_units`` counts them). ``test_accuracy``
+    stays empty when ``fit`` had no held-out set. ``np.array(history.grad_norm)`` has shape (epochs, layers).
+    """
+
+    label: str = ""  # what the run is, e.g. its activation: plots use it as a title
+    layers: list[str] = field(default_factory=list)
+    rectifiers: list[str] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    grad_norm: list[list[float]] = field(default_factory=list)
+    dead_share: list[list[float]] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        """How many epochs were recorded."""
+        return len(self.loss)
+
+
+def weight_layers(model: Module) -> list[list[Any]]:
+    """The parameters of each weight layer of ``model`` in order: a ``Linear``'s weight and bias, or the
+    weights and biases of a ``Layer``'s neurons (a learned prelu slope is not a weight)."""
+    groups: list[list[Any]] = []
+    for module in model.modules():
+        if isinstance(module, Linear):
+            groups.append([p for p in (module.weight, module.bias) if p is not None])
+        elif isinstance(module, Layer):
+            groups.append([p for n in module.neurons for p in (*n.w, n.b)])
+    return groups
+
+
+def _grad_norm(params: list[Any]) -> float:
+    total = 0.0
+    for p in params:
+        g = p.grad
+        if isinstance(g, float):  # a Value's: numpy's call would cost more than the product
+            total += g * g
+        elif g is not None:  # a Tensor that took no part in the loss has none
+            total += float(np.vdot(g, g))
+    return float(np.sqrt(total))
+
+
+def accuracy(model: Module, head: Head, X: np.ndarray, y: np.ndarray) -> float:
+    """The share of rows of ``X`` whose class, as ``head`` reads the model's output, is ``y`` (no graph kept)."""
+    with no_grad():
+        return float(np.mean(head.read(forward(model, X)[1])[1] == y))
+
+
+@dataclass
 class Fit:
     """What ``fit`` measured after the last step: the loss, the accuracy and the head's reading per sample."""
 
@@ -92,20 +149,36 @@ class Fit:
     shown: np.ndarray  # the number the head shows per sample
     predicted: np.ndarray  # the predicted class per sample
     seconds: float
+    history: History = field(default_factory=History)
+    test_accuracy: Optional[float] = None  # after the last step, on the held-out set if there was one
 
 
 def fit(model: Module, head: Head, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, epochs: int,
-        on_epoch: Optional[Callable[[int, float, float], None]] = None) -> Fit:
+        on_epoch: Optional[Callable[[int, float, float], None]] = None,
+        test: Optional[tuple[np.ndarray, np.ndarray]] = None, label: str = "") -> Fit:
     """Train full-batch for ``epochs`` steps; ``on_epoch(epoch, loss, accuracy)`` is called after each
-    step with that step's loss and accuracy (measured before the update). Returns the scores after the last."""
+    step with that step's loss and accuracy (measured before the update). ``test=(X_test, y_test)`` is a
+    held-out set, scored every epoch. Returns the scores after the last step and the ``History``."""
     start = time.perf_counter()
+    layers = weight_layers(model)
+    watch = RectifierWatch(model)
+    history = History(label, [f"layer {i}" for i in range(1, len(layers) + 1)], list(watch.names))
     for epoch in range(1, epochs + 1):
-        loss, outputs = loss_of(model, head, X, y)
+        with watch:
+            loss, outputs = loss_of(model, head, X, y)
         optimizer.zero_grad()
         loss.backward()
+        history.loss.append(float(loss.data))
+        history.accuracy.append(float(np.mean(head.read(outputs)[1] == y)))
+        history.grad_norm.append([_grad_norm(group) for group in layers])
+        history.dead_share.append(watch.shares())
+        if test is not None:
+            history.test_accuracy.append(accuracy(model, head, *test))
         optimizer.step()
         if on_epoch is not None:
-            on_epoch(epoch, float(loss.data), float(np.mean(head.read(outputs)[1] == y)))
+            on_epoch(epoch, history.loss[-1], history.accuracy[-1])
     loss, outputs = loss_of(model, head, X, y)
     shown, predicted = head.read(outputs)
-    return Fit(float(loss.data), float(np.mean(predicted == y)), shown, predicted, time.perf_counter() - start)
+    held_out = None if test is None else accuracy(model, head, *test)
+    return Fit(float(loss.data), float(np.mean(predicted == y)), shown, predicted, time.perf_counter() - start,
+               history, held_out)
