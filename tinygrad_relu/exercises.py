@@ -183,8 +183,8 @@ def check_leaky_relu_prime(f_prime: Optional[Callable[[np.ndarray], Any]], alpha
     return _run(f"fill in the derivative of leaky_relu(x, {alpha}) for a numpy array x", body)
 
 
-XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+_XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+_XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
 _GRAD_NAMES = ("dW1", "db1", "dW2", "db2")
 
 
@@ -198,8 +198,8 @@ def _xor_params(bias: Optional[float], seed: int = 3) -> list[np.ndarray]:
 
 def _xor_autograd(params: Sequence[np.ndarray], alpha: float) -> list[np.ndarray]:
     W1, b1, W2, b2 = (Tensor(p, requires_grad=True) for p in params)
-    out = (Tensor(XOR_X) @ W1 + b1).leaky_relu(alpha) @ W2 + b2
-    ((out - Tensor(XOR_Y)) ** 2).mean().backward()
+    out = (Tensor(_XOR_X) @ W1 + b1).leaky_relu(alpha) @ W2 + b2
+    ((out - Tensor(_XOR_Y)) ** 2).mean().backward()
     return [np.asarray(t.grad) for t in (W1, b1, W2, b2)]
 
 
@@ -211,7 +211,7 @@ def check_xor_backward(backward: Optional[Callable[..., Sequence[np.ndarray]]], 
         for case, bias in (("all hidden pre-activations > 0", 5.0), ("all hidden pre-activations < 0", -5.0),
                            ("hidden pre-activations of both signs", None)):
             params = _xor_params(bias)
-            grads = _call(backward, XOR_X.copy(), XOR_Y.copy(), *(p.copy() for p in params))
+            grads = _call(backward, _XOR_X.copy(), _XOR_Y.copy(), *(p.copy() for p in params))
             expected = _xor_autograd(params, alpha)
             if len(grads) != 4:
                 return _fail(f"backward must return 4 arrays (dW1, db1, dW2, db2), it returned {len(grads)}")
