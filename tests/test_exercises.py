@@ -171,11 +171,9 @@ def _answer(checker, answer):
     return answer() if checker is ex.check_classifier and callable(answer) else answer
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", sorted(c for c in CASES if CASES[c][1] is not None))  # None: tested in a twin case
 def test_right_answer_passes(case):
     checker, right, _, _, _ = CASES[case]
-    if right is None:
-        pytest.skip("the right answer is tested in the case of the same checker")
     result = checker(_answer(checker, right))
     assert result.ok and result.status == "pass" and str(result) == "pass", str(result)
 
