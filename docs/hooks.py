@@ -106,7 +106,7 @@ def on_files(files: Files, config: Any) -> Files:
     """Add the generated pages and the repository files they link to."""
     index = (ROOT / "README.md").read_text(encoding="utf-8")
     files.append(File.generated(config, "index.md", content=index))
-    linked = {path for path in _LOCAL_LINK.findall(index)} | {f"notebooks/{p.name}" for p in notebooks()}
+    linked = set(_LOCAL_LINK.findall(index)) | {f"notebooks/{p.name}" for p in notebooks()}
     for rel in sorted(linked):
         if (ROOT / rel).is_file() and files.get_file_from_path(rel) is None:
             files.append(File(rel, str(ROOT), config["site_dir"], config["use_directory_urls"]))

@@ -446,7 +446,7 @@ def check_revive_dead_units(revive: Optional[Callable[[Sequential, np.ndarray], 
         after = dead_units(model, Tensor(X))
         still = [str(r) for r in after if r.dead]
         if still:
-            return _fail("dead_units still reports " + "; ".join(still) + f" (before: "
+            return _fail("dead_units still reports " + "; ".join(still) + " (before: "
                          + "; ".join(str(r) for r in before) + "). A unit is revived when its pre-activation is "
                          "> 0 on at least one sample; fix the layers in order, the first one changes the second's input")
         return CheckResult("pass")
