@@ -21,3 +21,13 @@ def test_notebook_runs(path, monkeypatch):
     client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_stored_outputs_keep_their_figures(path):
+    """The committed outputs are what the docs site shows: a cell that plots must have stored its figure (a
+    notebook executed with MPLBACKEND=Agg, as test_notebook_runs does, silently stores none)."""
+    notebook = nbformat.read(path, as_version=4)
+    missing = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code" and "plt.show()" in cell.source
+               and not any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))]
+    assert not missing, f"cells {missing} plot but stored no figure: re-execute without MPLBACKEND=Agg"

@@ -1,0 +1,119 @@
+"""MkDocs hooks: the pages of the site that are generated from the repository at build time.
+
+- ``index.md`` is README.md (one source: the README is written for GitHub and becomes the landing page); the
+  repository files it links to (notebooks, images) are added to the site so its links stay valid;
+- every ``notebooks/*.ipynb`` becomes a page through mkdocs-jupyter, with its stored outputs;
+- ``api/<module>.md`` holds ``::: <module>`` for every module of the package, found by walking it, so a
+  module added later is documented without editing anything here (mkdocstrings renders the docstrings);
+- ``explorer.md`` and ``explorer/example.html`` appear only when ``tinygrad_relu.explore`` exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pathlib
+import pkgutil
+import re
+import tempfile
+from typing import Any, Optional
+
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PACKAGE = "tinygrad_relu"
+# Relative links and images in the README that point at files of the repository, e.g. notebooks/x.ipynb.
+_LOCAL_LINK = re.compile(r"\]\((?!https?:|#|mailto:)([^)\s#]+)")
+
+
+def notebooks() -> list[pathlib.Path]:
+    """The course's notebooks, in order."""
+    return sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def notebook_title(path: pathlib.Path) -> str:
+    """The number and first heading of the notebook (for the navigation, so without code marks), or its name."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith("# "):
+                    return f"{path.stem[:2]}. {line[2:].strip().replace('`', '')}"
+            break
+    return path.stem
+
+
+def modules() -> list[str]:
+    """Every importable module of the package except ``__main__`` (which runs the CLI on import)."""
+    package = importlib.import_module(PACKAGE)
+    found = [PACKAGE] + [m.name for m in pkgutil.walk_packages(package.__path__, PACKAGE + ".")]
+    return [name for name in found if not name.rsplit(".", 1)[-1].startswith("_")]
+
+
+def explorer_html() -> Optional[str]:
+    """The explorer page of one leaky-ReLU neuron, or None when this version has no ``explore``."""
+    package = importlib.import_module(PACKAGE)
+    try:
+        explore = getattr(package, "explore")
+    except AttributeError:
+        return None
+    Value = package.Value
+    x1, x2 = Value(2.0, "x1"), Value(-1.0, "x2")
+    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(4.0, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    out = n.leaky_relu(0.1)
+    out.label = "o"
+    page = explore(out)
+    html = page._repr_html_() if hasattr(page, "_repr_html_") else str(page)
+    if hasattr(page, "save"):  # the standalone page, as a user saves it
+        with tempfile.TemporaryDirectory() as tmp:
+            target = pathlib.Path(tmp) / "explorer.html"
+            page.save(str(target))
+            html = target.read_text(encoding="utf-8")
+    return html
+
+
+EXPLORER_PAGE = """# The backward-pass explorer
+
+`explore(root)` writes one self-contained page that steps through a backward pass closure by closure. Below is
+the page for one leaky-ReLU neuron, `o = leaky_relu(x1*w1 + x2*w2 + b, 0.1)` with `x1 = 2, x2 = -1, w1 = -3,
+w2 = 1, b = 4` (so `n = -3` and the gradient takes the alpha path). Click into it and use the arrow keys, or
+[open it on its own page](explorer/example.html).
+
+<iframe src="example.html" title="backward-pass explorer" style="width:100%;height:720px;border:1px solid #ccc"></iframe>
+"""
+
+
+def on_config(config: Any) -> Any:
+    """The navigation: home, the notebooks, the explorer (when present), the API pages."""
+    nav: list[Any] = [{"Home": "index.md"},
+                      {"Notebooks": [{notebook_title(p): f"notebooks/{p.name}"} for p in notebooks()]}]
+    if _has_explore():
+        nav.append({"Explorer": "explorer.md"})
+    nav.append({"API reference": [{name: f"api/{name}.md"} for name in modules()]})
+    config["nav"] = nav
+    return config
+
+
+def _has_explore() -> bool:
+    return hasattr(importlib.import_module(PACKAGE), "explore")
+
+
+@event_priority(100)  # before mkdocs-jupyter's on_files, which turns the .ipynb files into pages
+def on_files(files: Files, config: Any) -> Files:
+    """Add the generated pages and the repository files they link to."""
+    index = (ROOT / "README.md").read_text(encoding="utf-8")
+    files.append(File.generated(config, "index.md", content=index))
+    linked = set(_LOCAL_LINK.findall(index)) | {f"notebooks/{p.name}" for p in notebooks()}
+    for rel in sorted(linked):
+        if (ROOT / rel).is_file() and files.get_file_from_path(rel) is None:
+            files.append(File(rel, str(ROOT), config["site_dir"], config["use_directory_urls"]))
+    for name in modules():
+        files.append(File.generated(config, f"api/{name}.md", content=f"# `{name}`\n\n::: {name}\n"))
+    html = explorer_html()
+    if html is not None:
+        files.append(File.generated(config, "explorer.md", content=EXPLORER_PAGE))
+        files.append(File.generated(config, "explorer/example.html", content=html))
+    return files

@@ -1,0 +1,19 @@
+"""Self-checks for the notebooks' exercises: each ``check_*`` runs a learner's answer through the engine's own
+tools (``gradcheck``, ``check_derivative``, ``dead_units``, a training run) and returns a ``CheckResult``.
+
+Printing the result shows ``pass``, or what is wrong and where to look -- never the answer. An answer left as
+the notebook's stub (``None``, a function that returns ``None`` or raises ``NotImplementedError``) is not a
+failure: the result says what to do, so a notebook with untouched exercises still runs top to bottom.
+
+Nothing in the engines imports this module; it imports them.
+"""
+
+from .check import CheckResult
+from .derivatives import check_gradients_at_zero, check_leaky_relu_prime, check_relu_at_zero, check_softplus_op, check_xor_backward
+from .models import check_bce_with_logits, check_classifier, check_leaky_relu_any_alpha, check_prelu_op, check_revive_dead_units
+
+__all__ = [
+    "CheckResult", "check_bce_with_logits", "check_classifier", "check_gradients_at_zero", "check_leaky_relu_any_alpha",
+    "check_leaky_relu_prime", "check_prelu_op", "check_relu_at_zero", "check_revive_dead_units", "check_softplus_op",
+    "check_xor_backward",
+]
