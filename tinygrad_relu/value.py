@@ -32,11 +32,8 @@ def _lift(x: object) -> "Value | None":
 
 
 def _node(data: float, prev: tuple["Value", ...], op: str, backward: Backward) -> "Value":
-    """An op's output node; under ``no_grad()`` it keeps the op name but records no parents.
-
-    Plain version: ``out = Value(data); out._op, out._prev, out._backward = op, prev, backward``. This one
-    skips ``__init__``'s check of ``data`` (already a float), most of the cost of a small node.
-    """
+    """An op's output node (under ``no_grad()``: the op name, no parents). Plain version: ``out = Value(data);
+    out._op, out._prev, out._backward = op, prev, backward``, but without ``__init__``'s check of a float."""
     out = object.__new__(Value)
     out.data, out.grad = data, 0.0
     out.label, out._op = "", op
@@ -240,22 +237,12 @@ class Value:
             ws, xs = _leaves(ws, "weighted_sum weight"), _leaves(xs, "weighted_sum input")
             total = sum([w.data * x.data for w, x in zip(ws, xs)], 0.0)
         b = bias if bias is None or type(bias) is Value else Value(checks.number(bias, "weighted_sum bias"))
-        if b is not None:
-            total += b.data
-
-        def _backward(out: Value) -> None:
-            g = out.grad
-            for w, x in zip(ws, xs):
-                w.grad += x.data * g
-                x.grad += w.data * g
-            if b is not None:
-                b.grad += g
-
-        return _node(total, ws + xs if b is None else (*ws, *xs, b), "wsum", _backward)
+        if b is None:
+            return _node(total, ws + xs, "wsum", _weighted_sum_backward)
+        return _node(total + b.data, (*ws, *xs, b), "wsum", _weighted_sum_backward)
 
     def backward(self) -> None:
-        """Fill ``.grad`` of every node this one depends on, seeding d(self)/d(self) = 1. Leaves accumulate
-        across calls (until ``zero_grad()``); intermediate nodes restart from zero each time."""
+        """Fill ``.grad`` of every node this one depends on, seeding 1; leaves accumulate until ``zero_grad()``."""
         graph.backward(self, 1.0)
 
     def zero_grad(self) -> None:
@@ -292,6 +279,19 @@ class Value:
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+
+
+def _weighted_sum_backward(out: Value) -> None:
+    """``weighted_sum``'s backward, read from the node's parents (n weights, n inputs, then the bias if there is
+    one) rather than from a closure: a neuron's node allocates no function and no cells, which the cyclic GC
+    would scan. Plain: ``for w, x in zip(ws, xs): w.grad += x.data * g; x.grad += w.data * g``; ``b.grad += g``."""
+    prev, g = out._prev, out.grad
+    n = len(prev) // 2
+    for w, x in zip(prev, prev[n:2 * n]):  # zip stops after n pairs: (weight i, input i)
+        w.grad += x.data * g
+        x.grad += w.data * g
+    if len(prev) % 2:
+        prev[-1].grad += g
 
 
 def _leaves(items: Sequence[Union[Value, Number]], what: str) -> tuple[Value, ...]:
