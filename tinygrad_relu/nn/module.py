@@ -4,6 +4,10 @@ A module's children are the modules among its attributes (or in a list or tuple 
 parameters are the leaf nodes among them that want a gradient (a ``Value`` leaf, a ``Tensor`` with
 ``requires_grad=True``, or a list or tuple of them). Names follow the attributes: ``layers.0.neurons.3.w.1``.
 Attributes whose name starts with ``_`` are private and not walked.
+
+Calling a module (``module(x)``) also tags the nodes it returns with the modules being called and the
+inputs it got: one attribute per returned node, set once per call, never per op. The drawings read
+the tags to draw a neuron or a layer as one box (``draw_graph(loss, group="neuron")``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,29 @@ from ..value import Value
 Parameter = Union[Value, Tensor]
 
 
+class _Scope:
+    """The modules being called right now, outermost first (one slot: read once per module call)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self) -> None:
+        self.path: tuple[Module, ...] = ()
+
+
+scope = _Scope()
+
+
+def tag(out: Any, path: tuple[Module, ...], inputs: Any) -> None:
+    """Mark the node(s) a module returned as made by the modules ``path`` from ``inputs``.
+
+    A node keeps its first tag: the innermost module that made it tags it first, and the outer modules
+    are in its path already. Leaves (an input handed back unchanged) are not tagged.
+    """
+    for node in out if isinstance(out, (list, tuple)) else (out,):
+        if getattr(node, "_prev", None) and getattr(node, "_scope", None) is None:
+            node._scope = (path, inputs)
+
+
 def _is_parameter(x: object) -> bool:
     """A leaf node that wants a gradient."""
     if isinstance(x, Value):
@@ -25,6 +52,9 @@ def _is_parameter(x: object) -> bool:
 
 class Module:
     """A callable holding parameters and child modules: subclasses define ``forward``."""
+
+    #: True for an activation layer: a drawing puts it in one box with the layer whose output it reads
+    joins_previous = False
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for each direct child, in attribute order; a list attribute's items are ``name.i``."""
@@ -98,4 +128,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any) -> Any:
-        return self.forward(*args)
+        outer = scope.path
+        scope.path = path = outer + (self,)
+        try:
+            out = self.forward(*args)
+        finally:
+            scope.path = outer
+        tag(out, path, args)
+        return out

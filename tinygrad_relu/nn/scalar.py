@@ -14,7 +14,7 @@ import numpy as np
 from .. import checks
 from ..value import Value
 from .init import ACTIVATIONS, LAYER_ACTIVATIONS, Seed, check_activation, init_bound, resolve_alpha
-from .module import Module
+from .module import Module, scope
 
 Input = Sequence[Union[Value, float]]
 _NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "prelu": "PReLU", "tanh": "Tanh",
@@ -56,9 +56,12 @@ class Neuron(Module):
     def forward(self, x: Input) -> Value:
         """The neuron's output for one input list."""
         out = Value.weighted_sum(self.w, x, self.b)
-        if self._act is None:
-            return out
-        return self._act(out) if self.alpha is None else self._act(out, self.alpha)
+        if self._act is not None:
+            out = self._act(out) if self.alpha is None else self._act(out, self.alpha)
+        # The drawings' tag (see module.tag), set here because a Layer calls forward() directly for speed.
+        path = scope.path
+        out._scope = (path if path and path[-1] is self else path + (self,), x)  # type: ignore[attr-defined]
+        return out
 
     def __repr__(self) -> str:
         name = f"{_NAMES[self.activation]}Neuron({len(self.w)}"
