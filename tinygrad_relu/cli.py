@@ -43,6 +43,16 @@ def _positive_int(text: str) -> int:
     return n
 
 
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a sample number 0, 1, 2, ..., got {text!r}")
+    return n
+
+
 def _hidden_sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",")]
@@ -102,12 +112,51 @@ def build_parser() -> argparse.ArgumentParser:
                         help="value: one graph node per number (default, what --graph draws best); tensor: "
                              "the same network as Linear layers on numpy arrays, much faster")
     parser.add_argument("--graph", metavar="FILE", default=None,
-                        help="after training, draw the backward pass of sample 0's loss to FILE "
-                             "(.svg, .png or .dot; needs the graphviz program 'dot' except for .dot)")
+                        help="after training, draw the backward pass of one sample's loss to FILE "
+                             "(.svg, .png, .pdf or .dot; needs the graphviz program 'dot' except for .dot)")
     parser.add_argument("--frames", metavar="DIR", default=None,
                         help="after training, write the same backward pass one closure at a time, "
                              "as DIR/frame_001.svg, frame_002.svg, ...")
+    parser.add_argument("--explore", metavar="FILE.html", default=None,
+                        help="after training, write an interactive page that steps through the same backward "
+                             "pass closure by closure (one self-contained .html file, opens offline)")
+    parser.add_argument("--sample", type=_count, default=None, metavar="N",
+                        help="which sample --graph/--frames/--explore show (default: the first whose inputs "
+                             "are all nonzero, so no weight edge is zero just because its input is 0)")
+    parser.add_argument("--group", choices=["neuron", "layer", "none"], default="neuron",
+                        help="draw the network one box per neuron (default), per layer, or node by node (none)")
     return parser
+
+
+_PICTURES = (".svg", ".png", ".pdf", ".dot", ".gv")
+
+
+def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Stop before training on an output path that cannot be written (a bad suffix or folder, no ``dot``)."""
+    import shutil
+
+    needs_dot = []
+    for option, path, suffixes in (("--graph", args.graph, _PICTURES), ("--explore", args.explore, (".html", ".htm"))):
+        if path is None:
+            continue
+        suffix = os.path.splitext(path)[1].lower()
+        if suffix not in suffixes:
+            parser.error(f"{option} {path}: the file name must end in {', '.join(suffixes)}")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            parser.error(f"{option} {path}: cannot write into {folder} (no such folder, or not writable)")
+        if suffix not in (".dot", ".gv"):
+            needs_dot.append(option)
+    if args.frames is not None:
+        existing = os.path.abspath(args.frames)
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
+            parser.error(f"--frames {args.frames}: cannot write into {existing} (not a writable folder)")
+        needs_dot.append("--frames")
+    if needs_dot and shutil.which("dot") is None:
+        parser.error(f"{' and '.join(needs_dot)} need the graphviz program 'dot', not found on PATH: install it with "
+                     "'sudo apt-get install graphviz' (or 'brew install graphviz'), or write .dot text with --graph")
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -121,6 +170,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         parser.error(f"--alpha applies to leaky_relu and prelu, not {args.activation}")
     if args.dataset == "spirals" and args.loss != "ce":
         parser.error(f"--loss {args.loss} handles two classes; spirals has three: use --loss ce")
+    _check_outputs(parser, args)
     return args
 
 
@@ -139,6 +189,14 @@ class TrainResult:
     def sample_loss(self, i: int = 0) -> Union[Value, Tensor]:
         """A fresh graph of the trained model's loss on sample ``i`` alone (for drawing it)."""
         return loss_of(self.model, self.head, self.X[i:i + 1], self.y[i:i + 1])[0]
+
+    def default_sample(self) -> int:
+        """The sample a drawing shows by default: the first with no zero input (an input of 0 makes every
+        weight it meets get a zero gradient, which looks like a dead unit), else the first not all zero."""
+        for rows in (np.all(self.X != 0, axis=1), np.any(self.X != 0, axis=1)):
+            if rows.any():
+                return int(np.argmax(rows))
+        return 0
 
 
 class _Printer:
@@ -209,8 +267,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     try:
         result = train(args)
-        if args.graph or args.frames:
-            return _draw_sample(result, args.graph, args.frames)
+        if args.graph or args.frames or args.explore:
+            return _draw_sample(result, args)
     except BrokenPipeError:
         return _reader_gone()
     return 0
@@ -223,21 +281,30 @@ def _reader_gone() -> int:
     return 1
 
 
-def _draw_sample(result: TrainResult, graph: Optional[str], frames: Optional[str]) -> int:
-    """Draw the backward pass of sample 0's loss (--graph) and its frames (--frames); 1 if dot is missing."""
-    from .viz import GraphvizNotFoundError, backward_frames, draw_graph, save_graph, write_frames  # loads graphviz
+def _draw_sample(result: TrainResult, args: argparse.Namespace) -> int:
+    """Draw the backward pass of one sample's loss (--graph, --frames, --explore); 1 if dot is missing."""
+    from .viz import GraphvizNotFoundError, backward_frames, draw_graph, explore, save_graph, write_frames  # loads graphviz
 
-    loss = result.sample_loss(0)
+    i = result.default_sample() if args.sample is None else args.sample
+    if i >= len(result.X):
+        print(f"tinygrad-relu: --sample {i}: there are only {len(result.X)} samples (0 to {len(result.X) - 1})",
+              file=sys.stderr)
+        return 2
+    loss = result.sample_loss(i)
     loss.label = "loss"
-    where = "sample 0 (x = " + ", ".join(f"{v:.3g}" for v in result.X[0]) + ")"
+    group = None if args.group == "none" else args.group
+    where = f"sample {i} (x = " + ", ".join(f"{v:.3g}" for v in result.X[i]) + ")"
     try:
-        if graph:  # the user asked for this picture: a large network is drawn, not refused
-            save_graph(draw_graph(loss, mode="backward", max_nodes=100_000), graph)
-            print(f"backward pass of the loss on {where}: {graph}")
-        if frames:
-            paths = write_frames(backward_frames(loss, max_nodes=100_000), frames)
-            print(f"{len(paths)} frames, one per backward closure: {frames}/frame_*.svg")
-    except GraphvizNotFoundError as error:
+        if args.graph:
+            save_graph(draw_graph(loss, mode="backward", group=group, dataset=result.X), args.graph)
+            print(f"backward pass of the loss on {where}: {args.graph}")
+        if args.frames:
+            paths = write_frames(backward_frames(loss, group=group, dataset=result.X), args.frames)
+            print(f"{len(paths)} frames, one per backward closure: {args.frames}/frame_*.svg")
+        if args.explore:
+            explore(loss, group=group, dataset=result.X).save(args.explore)
+            print(f"explore the backward pass on {where} in a browser: {args.explore}")
+    except (GraphvizNotFoundError, ValueError) as error:
         print(f"tinygrad-relu: {error}", file=sys.stderr)
         return 1
     return 0

@@ -31,7 +31,7 @@ STATE_TEXT = {
     "silent": "passed no gradient back on this sample",
     "dead": "activation input <= 0 on every sample",
 }
-_LABELLEDEDGES = 60  # past this many edges between boxes, numbers on them are noise: tooltips only
+_LABELLED_EDGES = 60  # past this many edges between boxes, numbers on them are noise: tooltips only
 
 
 @dataclass
@@ -128,6 +128,9 @@ def group_label(group: Group, grad: Any, state: str, dead: Optional[np.ndarray],
         lines.append(f"{out._op or 'leaf'}{' ' + shape_of(out) if shape_of(out) else ''}, "
                      f"data {describe(out.data, is_grad=False)}")
     lines.append(f"grad {describe(grad, is_grad=True)}")
+    params = [f"{n.label} {n.data.shape}" for n in group.members if not n._prev and n.label and np.size(n.data) > 1]
+    if params:  # a Tensor layer: its weight arrays by name
+        lines.insert(1, ", ".join(params))
     if dead is not None and dead.size > 1 and dead.any():
         lines.append(f"{int(dead.sum())} of {dead.size} units <= 0 on every sample")
     elif state != "active":
@@ -190,14 +193,14 @@ def draw_grouped(nodes: list, groups: list[Group], names: dict, step: Step, seed
             look = {"color": "#b0b0b0", "fontcolor": "#606060"}
         drawing.node(dot[id(node)], node_label(node, names[id(node)], grad), **look)
     edges = group_edges(nodes, owner, dot, step)
-    labelled = len(edges) <= _LABELLEDEDGES
+    labelled = len(edges) <= _LABELLED_EDGES
     for edge in edges:
         carried = edge.carried()
         text = "" if carried is None else (number(carried) if np.size(carried) == 1 else describe(carried, True))
         look = dict(EDGE[edge.kind]) if edge.kind and backward else dict(WAITING_EDGE) if backward else {}
         look.pop("fontcolor", None) if not labelled else None
         drawing.edge(edge.tail, edge.head, label=plain(text) if labelled and text and backward else None,
-                     tooltip=plain(f"gradient carried: {text}") if text else None, **look)
+                     tooltip=plain(f"gradient carried: {text}") if text and not labelled else None, **look)
     if backward:
         root = nodes[-1]
         drawing.node("seed", plain(f"seed {describe(seed, is_grad=True)}"), shape="plaintext")
