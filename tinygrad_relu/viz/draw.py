@@ -17,7 +17,7 @@ from typing import Any, Optional, Sequence
 
 import graphviz
 
-from .draw_groups import draw_grouped
+from .draw_groups import box_word, draw_grouped
 from .groups import dead_on_every_sample, find_groups, representative, stable_names
 from .look import (CURRENT_NODE, EDGE, LEGEND_ROWS, OP_NODE, WAITING_EDGE, WAITING_NODE, Drawing, GraphvizNotFoundError,
                    record_field, needs_dot, new_drawing, plain)
@@ -188,8 +188,8 @@ def draw_graph(root: Any, mode: str = "forward", rankdir: str = "LR", max_nodes:
     step.current = None  # the whole pass: no closure stands out
     name = names[id(root)]
     if groups:
-        title = (f"backward pass from {name}, one box per {group}" if mode == "backward"
-                 else f"forward pass, one box per {group}")
+        title = (f"backward pass from {name}, one box per {box_word(groups, group)}" if mode == "backward"
+                 else f"forward pass, one box per {box_word(groups, group)}")
         return draw_grouped(nodes, groups, names, step, seed, title, dead_on_every_sample(groups, dataset),
                             backward=mode == "backward")
     return _draw_backward(nodes, step, seed, rankdir, f"backward pass from {name}: #k = order the closures ran")

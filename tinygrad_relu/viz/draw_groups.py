@@ -128,7 +128,7 @@ def group_label(group: Group, grad: Any, state: str, dead: Optional[np.ndarray],
         lines.append(f"{out._op or 'leaf'}{' ' + shape_of(out) if shape_of(out) else ''}, "
                      f"data {describe(out.data, is_grad=False)}")
     lines.append(f"grad {describe(grad, is_grad=True)}")
-    params = [f"{n.label} {n.data.shape}" for n in group.members if not n._prev and n.label and np.size(n.data) > 1]
+    params = [f"{n.label} {n.data.shape}" for n in group.members if not n._prev and n.label and isinstance(n.data, np.ndarray)]
     if params:  # a Tensor layer: its weight arrays by name
         lines.insert(1, ", ".join(params))
     if dead is not None and dead.size > 1 and dead.any():
@@ -146,6 +146,11 @@ def group_grad(group: Group, grads: dict) -> Any:
         values = [grads.get(id(o)) for o in group.outputs]
         return None if all(v is None for v in values) else np.array([0.0 if v is None else v for v in values])
     return grads.get(id(group.output))
+
+
+def box_word(groups: list[Group], group: Optional[str]) -> str:
+    """What one box of a grouped drawing is: a Tensor network's boxes are layers whatever was asked."""
+    return "layer" if groups and isinstance(groups[0].output.data, np.ndarray) else str(group)
 
 
 def node_label(node: Any, name: str, grad: Any, order: Optional[int] = None, so_far: bool = False) -> str:

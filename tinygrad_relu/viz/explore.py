@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .draw_groups import draw_grouped, group_grad
+from .draw_groups import box_word, draw_grouped, group_grad
 from .explain import reason
 from .groups import Group, dead_on_every_sample, find_groups, representative, stable_names
 from .look import EDGE, WAITING_EDGE, GraphvizNotFoundError, new_drawing, plain, record_field
@@ -198,7 +198,7 @@ def explore(root: Any, group: Optional[str] = None, seed: Any = None, dataset: A
     final = steps[-1]
     names, owner = stable_names(nodes), representative(groups)
     index = {id(node): i for i, node in enumerate(nodes)}
-    title = title or f"backward pass from {names[id(root)]}" + (f", one box per {group}" if groups else "")
+    title = title or f"backward pass from {names[id(root)]}" + (f", one box per {box_word(groups, group)}" if groups else "")
     dead = dead_on_every_sample(groups, dataset)
     if groups:
         main = draw_grouped(nodes, groups, names, final, seed, title, dead)
