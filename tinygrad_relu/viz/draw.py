@@ -61,7 +61,7 @@ def _flow_label(out: Any, flow: Flow, upstream: Any, names: dict) -> str:
     return "\\n".join(plain(line) for line in lines)
 
 
-def _legend(drawing: Drawing, kinds: set, waiting: bool) -> None:
+def _legend(drawing: Drawing, kinds: set, waiting: bool, so_far: bool) -> None:
     """The legend: one row per line style drawn, and what #k and ∂ mean."""
     rows = "".join(
         f'<tr><td><font color="{EDGE[kind]["color"]}">{line}</font></td>'
@@ -72,8 +72,10 @@ def _legend(drawing: Drawing, kinds: set, waiting: bool) -> None:
         rows += (f'<tr><td><font color="{WAITING_EDGE["color"]}">───</font></td>'
                  '<td align="left">not run yet: greyed nodes have had no gradient yet</td></tr>')
     rows += ('<tr><td>#k</td><td align="left">order in which the backward closures ran</td></tr>'
-             '<tr><td>∂</td><td align="left">local derivative d(out)/d(in) at this point</td></tr>'
-             '<tr><td>so far</td><td align="left">more gradient still to come from closures not run yet</td></tr>')
+             '<tr><td>∂</td><td align="left">local derivative d(out)/d(in) at this point</td></tr>')
+    if so_far:
+        rows += '<tr><td>so far</td><td align="left">more gradient to come from closures still to run</td></tr>'
+
     drawing.node("legend", f'<<table border="0" cellspacing="1">{rows}</table>>',
                  shape="plaintext", fontsize="9")
 
@@ -116,14 +118,16 @@ def _draw_backward(nodes: list, step: Step, seed: Any, rankdir: str, title: str)
     root = nodes[-1]
     drawing.node("seed", plain(f"seed {describe(seed, is_grad=True)}"), shape="plaintext")
     drawing.edge("seed", dot[id(root)], **EDGE[ZERO if is_zero(seed) else FULL])
-    kinds, waiting_edges = {ZERO if is_zero(seed) else FULL}, False
+    kinds, waiting_edges, any_so_far = {ZERO if is_zero(seed) else FULL}, False, False
     for node in reversed(nodes):
         name, grad = dot[id(node)], step.grads.get(id(node))
         order = step.numbers.get(id(node))
         ran = [id(user) in step.numbers for user in users[id(node)]]
         reached = node is root or any(ran)
         look = CURRENT_NODE if node is step.current else WAITING_NODE if not reached else {}
-        drawing.node(name, _box(node, names[id(node)], grad, rankdir, order, so_far=reached and not all(ran)), **look)
+        so_far = reached and not all(ran)
+        any_so_far |= so_far
+        drawing.node(name, _box(node, names[id(node)], grad, rankdir, order, so_far), **look)
         if not node._prev:
             continue
         op = name + "_op"
@@ -139,7 +143,7 @@ def _draw_backward(nodes: list, step: Step, seed: Any, rankdir: str, title: str)
         for flow in step.flows[id(node)]:
             kinds.add(flow.kind)
             drawing.edge(op, dot[id(flow.parent)], label=_flow_label(node, flow, grad, names), **EDGE[flow.kind])
-    _legend(drawing, kinds, waiting_edges)
+    _legend(drawing, kinds, waiting_edges, any_so_far)
     return drawing
 
 

@@ -35,10 +35,14 @@ _NO_GRAD = "–"  # what a gradient shows before any closure has sent it one
 class Explorer:
     """A built explorer page: ``.save("pass.html")`` writes it, and Jupyter shows it inline."""
 
-    def __init__(self, page: str, steps: int, title: str) -> None:
+    def __init__(self, page: str, steps: int, title: str, data: dict) -> None:
         self.html = page
         self.steps = steps
         self.title = title
+        #: what the page steps through, as Python data: ``data["steps"][k - 1]`` is closure k (the node
+        #: that ran and the inputs it filled), ``data["nodes"][i]`` a node with, per input, the local
+        #: derivative, its reason, the chain-rule product and the kind of edge ("full", "alpha", "zero")
+        self.data = data
 
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (one .html file, nothing else needed); returns the path."""
@@ -234,4 +238,4 @@ def explore(root: Any, group: Optional[str] = None, seed: Any = None, dataset: A
             .replace("{{MAIN}}", svgs[0])
             .replace("{{VIEWS}}", views_html)
             .replace("{{DATA}}", json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")))
-    return Explorer(page, len(steps), title)
+    return Explorer(page, len(steps), title, payload)
