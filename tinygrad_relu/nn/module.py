@@ -32,15 +32,31 @@ class _Scope:
 scope = _Scope()
 
 
-def tag(out: Any, path: tuple[Module, ...], inputs: Any) -> None:
+class CallTag:
+    """What a module call leaves on a node it returned: the modules being called, and the call's arguments."""
+
+    __slots__ = ("path", "inputs")
+
+    def __init__(self, path: tuple[Module, ...], inputs: tuple) -> None:
+        self.path = path
+        self.inputs = inputs
+
+
+def tag(out: Any, path: tuple[Module, ...], inputs: tuple) -> None:
     """Mark the node(s) a module returned as made by the modules ``path`` from ``inputs``.
 
     A node keeps its first tag: the innermost module that made it tags it first, and the outer modules
-    are in its path already. Leaves (an input handed back unchanged) are not tagged.
+    are in its path already. A list whose last node is tagged is taken as made by an inner module and
+    left alone (one check, not one per node). Leaves (an input handed back unchanged) are not tagged.
+    A scalar ``Layer`` tags its neurons' outputs with their path alone (no object per node).
     """
-    for node in out if isinstance(out, (list, tuple)) else (out,):
+    nodes = out if type(out) is list or type(out) is tuple else (out,)
+    if not nodes or getattr(nodes[-1], "_scope", None) is not None:
+        return
+    call = CallTag(path, inputs)
+    for node in nodes:
         if getattr(node, "_prev", None) and getattr(node, "_scope", None) is None:
-            node._scope = (path, inputs)
+            node._scope = call
 
 
 def _is_parameter(x: object) -> bool:
@@ -129,7 +145,13 @@ class Module:
 
     def __call__(self, *args: Any) -> Any:
         outer = scope.path
-        scope.path = path = outer + (self,)
+        cached = self.__dict__.get("_call_path")  # (outer, outer + (self,)): called the same way as last time
+        if cached is not None and cached[0] is outer:
+            path = cached[1]
+        else:
+            path = outer + (self,)
+            self.__dict__["_call_path"] = (outer, path)
+        scope.path = path
         try:
             out = self.forward(*args)
         finally:

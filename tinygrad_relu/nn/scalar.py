@@ -56,12 +56,9 @@ class Neuron(Module):
     def forward(self, x: Input) -> Value:
         """The neuron's output for one input list."""
         out = Value.weighted_sum(self.w, x, self.b)
-        if self._act is not None:
-            out = self._act(out) if self.alpha is None else self._act(out, self.alpha)
-        # The drawings' tag (see module.tag), set here because a Layer calls forward() directly for speed.
-        path = scope.path
-        out._scope = (path if path and path[-1] is self else path + (self,), x)  # type: ignore[attr-defined]
-        return out
+        if self._act is None:
+            return out
+        return self._act(out) if self.alpha is None else self._act(out, self.alpha)
 
     def __repr__(self) -> str:
         name = f"{_NAMES[self.activation]}Neuron({len(self.w)}"
@@ -85,6 +82,8 @@ class Layer(Module):
         rng = np.random.default_rng(seed)
         self.nin = nin
         self.neurons = [Neuron(nin, activation, slope, rng, nout) for _ in range(nout)]
+        self._paths_for: Optional[tuple] = None  # the call path the cached neuron paths were built under
+        self._paths: tuple = ()
 
     def forward(self, x: Input) -> Union[Value, list[Value]]:
         """Every neuron's output: a list, or one Value if the layer has one neuron."""
@@ -93,7 +92,19 @@ class Layer(Module):
         # Floats become leaves once here, so all neurons share them (one input node each, not nout).
         xs = tuple([xi if isinstance(xi, Value) else Value(xi) for xi in x])
         out = [n.forward(xs) for n in self.neurons]
+        # The drawings' tags (see module.tag), set here since the neurons' forward() is called directly,
+        # for speed: each neuron's path is built once per enclosing call path, not once per sample.
+        outer = scope.path
+        paths = self._paths if self._paths_for is outer else self._neuron_paths(outer)
+        for node, path in zip(out, paths):
+            node._scope = path  # type: ignore[attr-defined]  # a slot only modules and drawings use
         return out[0] if len(out) == 1 else out
+
+    def _neuron_paths(self, outer: tuple) -> tuple:
+        """Each neuron's call path under ``outer`` (the modules being called), cached for the next sample."""
+        base = outer if outer and outer[-1] is self else outer + (self,)
+        self._paths_for, self._paths = outer, tuple(base + (n,) for n in self.neurons)
+        return self._paths
 
     def __repr__(self) -> str:
         groups: list[list] = []  # runs of neurons that print the same, shown once with a count

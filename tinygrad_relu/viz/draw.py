@@ -218,7 +218,8 @@ def backward_frames(root: Any, rankdir: str = "LR", max_nodes: int = 500, seed: 
     dead = dead_on_every_sample(groups, dataset)
     frames = []
     for k, step in enumerate(steps, 1):
-        title = f"step {k} of {total}: the backward closure of {names[id(step.current)]} (#{k}, {step.current._op}) ran"
+        within = next((f" in {g.title}" for g in groups if any(m is step.current for m in g.members)), "")
+        title = f"step {k} of {total}: the backward closure of {names[id(step.current)]}{within} (#{k}, {step.current._op}) ran"
         frames.append(draw_grouped(nodes, groups, names, step, seed, title, dead) if groups
                       else _draw_backward(nodes, step, seed, rankdir, title))
     return frames

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .look import EDGE, LEGEND_ROWS, WAITING_EDGE, Drawing, new_drawing, record_field, plain
+from .look import CURRENT_NODE, EDGE, LEGEND_ROWS, WAITING_EDGE, WAITING_NODE, Drawing, new_drawing, plain, record_field
 from .groups import Group, representative
 from .trace import ALPHA, FULL, OFF, ZERO, Step, describe, is_zero, number, shape_of
 
@@ -171,6 +171,7 @@ def draw_grouped(nodes: list, groups: list[Group], names: dict, step: Step, seed
     """The grouped picture of ``step`` (a whole pass, or the pass so far): one box per group, columns by layer."""
     owner = representative(groups)
     dot = {id(node): f"n{i}" for i, node in enumerate(nodes)}
+    reached = {id(nodes[-1])} | {id(p) for node in nodes if id(node) in step.numbers for p in node._prev}
     drawing = new_drawing("grouped", "LR", title)
     drawing.attr(ranksep="1.1", nodesep="0.12", newrank="true")
     columns: dict[int, list[Group]] = {}
@@ -187,8 +188,13 @@ def draw_grouped(nodes: list, groups: list[Group], names: dict, step: Step, seed
                 grad = group_grad(group, step.grads) if backward else group_grad(group, {id(n): n.grad for n in group.outputs})
                 state = unit_state(group, step, dead.get(id(group))) if backward else "active"
                 label = group_label(group, grad, state, dead.get(id(group)), alpha_share(group, step))
-                sub.node(group.key, label, shape="box",
-                         style="rounded,filled", fontsize="9", margin="0.06,0.03", **STATE_LOOK[state])
+                look = dict(STATE_LOOK[state])
+                if backward and not any(id(o) in reached for o in group.outputs):  # no gradient reached it yet
+                    look.update(fontcolor="#9a9a9a", color="#c8c8c8")
+                if step.current is not None and any(m is step.current for m in group.members):
+                    look.update(color="#b07d00", penwidth="3")  # its closure just ran
+                sub.node(group.key, label, shape="box", style="rounded,filled", fontsize="9", margin="0.06,0.03",
+                         **look)
     for node in nodes:
         if id(node) in owner:
             continue
@@ -196,6 +202,10 @@ def draw_grouped(nodes: list, groups: list[Group], names: dict, step: Step, seed
         look = {}
         if not node._prev and not names[id(node)].startswith("x"):
             look = {"color": "#b0b0b0", "fontcolor": "#606060"}
+        if backward and id(node) not in reached:
+            look = dict(WAITING_NODE)
+        if node is step.current:
+            look = dict(CURRENT_NODE)
         drawing.node(dot[id(node)], node_label(node, names[id(node)], grad), **look)
     edges = group_edges(nodes, owner, dot, step)
     labelled = len(edges) <= _LABELLED_EDGES
@@ -211,15 +221,18 @@ def draw_grouped(nodes: list, groups: list[Group], names: dict, step: Step, seed
         drawing.node("seed", plain(f"seed {describe(seed, is_grad=True)}"), shape="plaintext")
         drawing.edge(dot_name(root, owner, dot), "seed", dir="back", **EDGE[FULL])
         _group_legend(drawing, {e.kind for e in edges if e.kind} | {FULL},
-                      {unit_state(g, step, dead.get(id(g))) for g in groups})
+                      {unit_state(g, step, dead.get(id(g))) for g in groups}, any(not e.kind for e in edges))
     return drawing
 
 
-def _group_legend(drawing: Drawing, kinds: set, states: set) -> None:
+def _group_legend(drawing: Drawing, kinds: set, states: set, waiting: bool) -> None:
     rows = "".join(
         f'<tr><td><font color="{EDGE[kind]["color"]}">{line}</font></td><td align="left">{text.replace("<", "&lt;")}</td></tr>'
         for kind, line, text in LEGEND_ROWS if kind in kinds
     )
+    if waiting:
+        rows += (f'<tr><td><font color="{WAITING_EDGE["color"]}">───</font></td>'
+                 '<td align="left">not run yet: no gradient on this edge so far</td></tr>')
     rows += "".join(
         f'<tr><td bgcolor="{STATE_LOOK[s]["fillcolor"]}"> </td><td align="left">{STATE_TEXT[s].replace("<", "&lt;")}</td></tr>'
         for s in STATE_LOOK if s in states

@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..nn.module import CallTag
 from ..tensor import Tensor
 
 LEVELS = ("neuron", "layer")
@@ -41,6 +42,20 @@ def _flat_nodes(inputs: Any) -> list:
             if isinstance(item, Tensor) or hasattr(item, "_prev"):
                 found.append(item)
     return found
+
+
+def call_of(node: Any) -> Optional[tuple[tuple, Optional[tuple]]]:
+    """(the modules being called, the call's arguments or None) that made ``node``, or None if no module did.
+
+    A module call tags what it returns with a ``CallTag``; a scalar ``Layer`` tags its neurons' outputs
+    with their path alone, their inputs being every leaf that is not one of the neuron's parameters.
+    """
+    scope = getattr(node, "_scope", None)
+    if scope is None:
+        return None
+    if isinstance(scope, CallTag):
+        return scope.path, scope.inputs
+    return scope, None
 
 
 def _is_tensor_graph(nodes: list) -> bool:
@@ -82,15 +97,23 @@ def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
     tagged = [node for node in nodes if getattr(node, "_scope", None) is not None]
     if not tagged:
         return []
-    names = _module_names(tagged[-1]._scope[0][0])
+    names = _module_names(call_of(tagged[-1])[0][0])  # type: ignore[index]  # tagged: never None
+    parameters: dict[int, set] = {}
     owner: dict[int, Group] = {}
     groups: dict[tuple, Group] = {}
     claimed_leaf: dict[int, Optional[Group]] = {}
     for out in tagged:  # in forward order: a layer's inputs are grouped before the layer
         if id(out) in owner:
             continue
-        path, inputs = out._scope
-        boundary = {id(node) for node in _flat_nodes(inputs)}
+        path, inputs = call_of(out)  # type: ignore[misc]  # tagged: never None
+        if inputs is not None:
+            boundary = {id(node) for node in _flat_nodes(inputs)}
+        else:  # a neuron's inputs: the leaves it reads that are not its own parameters
+            module = path[-1]
+            if id(module) not in parameters:
+                parameters[id(module)] = {id(p) for p in module.parameters()}
+            own = parameters[id(module)]
+            boundary = {id(p) for n in nodes_behind(out) for p in n._prev if not p._prev and id(p) not in own}
         if not tensor and level == "layer" and len(path) >= 2:
             path = path[:-1]
         key = tuple(id(m) for m in path)
@@ -141,6 +164,17 @@ def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
     return result
 
 
+def nodes_behind(out: Any) -> list:
+    """``out`` and the inner nodes behind it that no module tagged (what one neuron call made)."""
+    found, stack = [out], [out]
+    while stack:
+        for parent in stack.pop()._prev:
+            if parent._prev and getattr(parent, "_scope", None) is None:
+                found.append(parent)
+                stack.append(parent)
+    return found
+
+
 def _join_activations(groups: dict, owner: dict) -> None:
     """Put an activation layer's node in the box of the layer whose output it reads."""
     for group in list(groups.values()):
@@ -189,13 +223,15 @@ def stable_names(nodes: list) -> dict:
     the value of any other unnamed leaf (a constant); v<k> for an unnamed inner node, k its place in
     the forward order. The order numbers #k are kept for when a closure ran.
     """
+    groups = find_groups(nodes, "neuron")
+    members = representative(groups)
     inputs: dict[int, None] = {}
-    for node in nodes:
-        scope = getattr(node, "_scope", None)
-        if scope is not None:
-            for item in _flat_nodes(scope[1]):
-                if not item._prev and not item.label and not _is_parameter_like(item):
-                    inputs[id(item)] = None
+    for group in groups:  # the leaves a module read without owning them: the network's inputs
+        for node in group.members:
+            for parent in node._prev:
+                if not parent._prev and id(parent) not in members and not parent.label:
+                    if not _is_parameter_like(parent):
+                        inputs[id(parent)] = None
     numbering = {node_id: f"x{k}" for k, node_id in enumerate(inputs, 1)}
     names = {}
     for k, node in enumerate(nodes):
@@ -229,11 +265,11 @@ def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict:
     The model (the outermost module of the groups' tags) is run on every row (one graph per row for a
     scalar network, one batch for a Tensor one) and each group's activation inputs are read off.
     """
-    scope = getattr(groups[-1].output, "_scope", None) if groups else None
-    if dataset is None or scope is None:
+    call = call_of(groups[-1].output) if groups else None
+    if dataset is None or call is None:
         return {}
     rows = np.asarray(dataset, dtype=np.float64)
-    model = scope[0][0]
+    model = call[0][0]
     inner = {id(m): g for g in groups for m in g.modules}
     seen: dict[int, dict] = {}
     if isinstance(groups[-1].output, Tensor):
@@ -246,11 +282,15 @@ def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict:
         units = seen.get(id(group))
         if not units:
             continue
-        order = [id(out._scope[0][-1]) for out in group.outputs if id(out._scope[0][-1]) in units]
+        order = [id(_unit(out)) for out in group.outputs if id(_unit(out)) in units]
         keys = order if len(order) == len(units) else list(units)
         dead[id(group)] = np.concatenate([np.all(np.concatenate(units[k], axis=0) <= 0, axis=0).reshape(-1)
                                           for k in keys])
     return dead
+
+
+def _unit(out: Any) -> Any:
+    return call_of(out)[0][-1]  # type: ignore[index]  # a group's outputs are tagged
 
 
 def _collect(out: Any, inner: dict, seen: dict) -> None:
@@ -262,13 +302,13 @@ def _collect(out: Any, inner: dict, seen: dict) -> None:
         if id(node) in visited:
             continue
         visited.add(id(node))
-        scope = getattr(node, "_scope", None)
-        if scope is not None and node._op.startswith(_RECTIFIER_OPS):
-            for module in reversed(scope[0]):
+        call = call_of(node)
+        if call is not None and node._op.startswith(_RECTIFIER_OPS):
+            for module in reversed(call[0]):
                 group = inner.get(id(module))
                 if group is not None:
                     pre = np.asarray(node._prev[0].data, dtype=np.float64)
-                    unit = id(scope[0][-1])  # a scalar neuron is one unit; a Tensor layer's columns are its units
+                    unit = id(call[0][-1])  # a scalar neuron is one unit; a Tensor layer's columns are its units
                     seen.setdefault(id(group), {}).setdefault(unit, []).append(pre.reshape(1, -1) if pre.ndim < 2 else pre)
                     break
         stack.extend(node._prev)
