@@ -17,6 +17,7 @@ import json
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
@@ -199,7 +200,7 @@ def explore(root: Any, group: Optional[str] = None, seed: Any = None, dataset: A
     steps = trace_backward(root, nodes, seed, every_step=True)
     if steps[0].current is None:
         raise ValueError("the root is a leaf: its backward pass runs no closure, so there is nothing to explore")
-    final = steps[-1]
+    final = replace(steps[-1], current=None)  # the whole pass, drawn with no closure standing out
     names, owner = stable_names(nodes), representative(groups)
     index = {id(node): i for i, node in enumerate(nodes)}
     title = title or f"backward pass from {names[id(root)]}" + (f", one box per {box_word(groups, group)}" if groups else "")
