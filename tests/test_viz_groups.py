@@ -175,3 +175,17 @@ def test_first_zero_step_check(capsys):
     assert check_first_zero_step(page, zero[0] + 1) is False
     hint = capsys.readouterr().out
     assert "earlier step" in hint and str(zero[0]) not in hint
+
+
+def test_a_copied_layer_does_not_drag_its_callers_along():
+    import copy
+    import pickle
+
+    model = MLP(2, [3, 1], seed=0)
+    model([1.0, 2.0])  # the call caches each module's path of callers
+    layer = copy.deepcopy(model.layers[0])
+    assert "_call_path" not in vars(layer) and layer._paths_for is None
+    again = pickle.loads(pickle.dumps(model))
+    assert again([1.0, 2.0]).data == model([1.0, 2.0]).data
+    assert [g.title for g in find_groups(topological_order(again([1.0, 2.0])), "neuron")] == \
+        ["neuron 1.1", "neuron 1.2", "neuron 1.3", "neuron 2.1"]

@@ -143,6 +143,12 @@ class Module:
         """Compute the module's output."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    def __getstate__(self) -> dict:
+        """What copy and pickle keep: the attributes, without the cached call path (it names the callers)."""
+        state = dict(vars(self))
+        state.pop("_call_path", None)
+        return state
+
     def __call__(self, *args: Any) -> Any:
         outer = scope.path
         cached = self.__dict__.get("_call_path")  # (outer, outer + (self,)): called the same way as last time

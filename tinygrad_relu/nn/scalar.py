@@ -100,6 +100,12 @@ class Layer(Module):
             node._scope = path  # type: ignore[attr-defined]  # a slot only modules and drawings use
         return out[0] if len(out) == 1 else out
 
+    def __getstate__(self) -> dict:
+        """What copy and pickle keep: the cached neuron paths are left out (they name the callers)."""
+        state = super().__getstate__()
+        state["_paths_for"], state["_paths"] = None, ()
+        return state
+
     def _neuron_paths(self, outer: tuple) -> tuple:
         """Each neuron's call path under ``outer`` (the modules being called), cached for the next sample."""
         base = outer if outer and outer[-1] is self else outer + (self,)
