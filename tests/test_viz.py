@@ -377,15 +377,18 @@ def test_cli_writes_the_backward_drawing_and_frames(tmp_path, capsys):
 def test_cli_draws_a_network_one_box_per_neuron_by_default(tmp_path, capsys):
     from tinygrad_relu.cli import main
 
-    svg = tmp_path / "loss.svg"
-    assert main(["--epochs", "2", "--hidden", "3", "--graph", str(svg), "--sample", "1"]) == 0
+    svg, page = tmp_path / "loss.svg", tmp_path / "loss.html"
+    assert main(["--epochs", "2", "--hidden", "3", "--graph", str(svg), "--sample", "1", "--explore", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "one box per neuron" in html and "neuron 2.1" in html
     nodes, edges = parse_svg(svg.read_text(encoding="utf-8"))
     titles = sorted(texts[0] for texts in nodes.values() if texts and texts[0].startswith("neuron"))
     assert titles == ["neuron 1.1", "neuron 1.2", "neuron 1.3", "neuron 2.1"]
     # x1 feeds each of the 3 hidden neurons once: one edge per neuron, not one per weight
     x1 = names_by_label(nodes)["x1"]
     assert len([e for e in edges if e[0] == x1]) == 3
-    assert "sample 1 (x = 0, 1)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "sample 1 (x = 0, 1)" in out and f"in a browser: {page}" in out
 
 
 def test_cli_dot_output_needs_no_dot_and_png_says_how_to_install(tmp_path, monkeypatch, capsys):
