@@ -184,7 +184,7 @@ def test_a_copied_layer_does_not_drag_its_callers_along():
     model = MLP(2, [3, 1], seed=0)
     model([1.0, 2.0])  # the call caches each module's path of callers
     layer = copy.deepcopy(model.layers[0])
-    assert "_call_path" not in vars(layer) and layer._paths_for is None
+    assert "_call_path" not in vars(layer) and layer._path_for is None
     again = pickle.loads(pickle.dumps(model))
     assert again([1.0, 2.0]).data == model([1.0, 2.0]).data
     assert [g.title for g in find_groups(topological_order(again([1.0, 2.0])), "neuron")] == \

@@ -48,7 +48,7 @@ def tag(out: Any, path: tuple[Module, ...], inputs: tuple) -> None:
     A node keeps its first tag: the innermost module that made it tags it first, and the outer modules
     are in its path already. A list whose last node is tagged is taken as made by an inner module and
     left alone (one check, not one per node). Leaves (an input handed back unchanged) are not tagged.
-    A scalar ``Layer`` tags its neurons' outputs with their path alone (no object per node).
+    A scalar ``Layer`` puts only its call path on its last output (see ``viz.groups.module_calls``).
     """
     nodes = out if type(out) is list or type(out) is tuple else (out,)
     if not nodes or getattr(nodes[-1], "_scope", None) is not None:

@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..graph import topological_order
 from ..nn.module import CallTag
 from ..tensor import Tensor
 
@@ -32,6 +33,8 @@ class Group:
     members: list = field(default_factory=list)  # its nodes, leaves first
     column: int = 0  # which column of the picture it goes in: 1 for the first layer, 2 for the next, ...
     outputs: list = field(default_factory=list)  # a layer group of a scalar network: one per neuron
+    units: list = field(default_factory=list)  # the innermost module that made each output
+    model: Any = None  # the outermost module being called: the whole network
 
 
 def _flat_nodes(inputs: Any) -> list:
@@ -44,18 +47,49 @@ def _flat_nodes(inputs: Any) -> list:
     return found
 
 
-def call_of(node: Any) -> Optional[tuple[tuple, Optional[tuple]]]:
-    """(the modules being called, the call's arguments or None) that made ``node``, or None if no module did.
+def module_calls(nodes: list) -> dict:
+    """id(node) -> (the modules being called, the call's arguments or None) for each node of ``nodes`` that a
+    module call returned.
 
-    A module call tags what it returns with a ``CallTag``; a scalar ``Layer`` tags its neurons' outputs
-    with their path alone, their inputs being every leaf that is not one of the neuron's parameters.
+    A module call tags what it returns with a ``CallTag``. A scalar ``Layer`` (hot path: it runs once per
+    sample) puts only its call path on its last output; its neurons' outputs are found here instead, by
+    their weights: a neuron's weighted sum reads its first weight first. A neuron's inputs are then
+    every leaf it reads that is not one of its own parameters (None below).
     """
-    scope = getattr(node, "_scope", None)
-    if scope is None:
-        return None
-    if isinstance(scope, CallTag):
-        return scope.path, scope.inputs
-    return scope, None
+    calls: dict[int, tuple] = {}
+    layers: dict[int, tuple] = {}
+    for node in nodes:
+        scope = getattr(node, "_scope", None)
+        if isinstance(scope, CallTag):
+            calls[id(node)] = (scope.path, scope.inputs)
+        elif scope is not None:
+            layers[id(scope[-1])] = scope
+    if layers:
+        calls.update(_neuron_outputs(nodes, list(layers.values())))
+    return calls
+
+
+def _neuron_outputs(nodes: list, layer_paths: list) -> dict:
+    """The outputs of the neurons of the scalar layers called as ``layer_paths``, with each neuron's path."""
+    by_first_weight = {}
+    for path in layer_paths:
+        for neuron in getattr(path[-1], "neurons", ()):
+            first = neuron.w[0] if neuron.w else neuron.b
+            by_first_weight[id(first)] = (path + (neuron,), neuron)
+    users: dict[int, list] = {}
+    for node in nodes:
+        if node._prev and node._prev[0]._op == "wsum":
+            users.setdefault(id(node._prev[0]), []).append(node)
+    found = {}
+    for node in nodes:
+        if node._op == "wsum" and node._prev and id(node._prev[0]) in by_first_weight:
+            path, neuron = by_first_weight[id(node._prev[0])]
+            out = node
+            if neuron.activation != "linear":
+                acts = [user for user in users.get(id(node), []) if user._op.startswith(neuron.activation)]
+                out = acts[0] if len(acts) == 1 else node
+            found[id(out)] = (path, None)
+    return found
 
 
 def _is_tensor_graph(nodes: list) -> bool:
@@ -94,10 +128,11 @@ def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
         raise ValueError(f"group must be 'neuron', 'layer' or None, got {level!r}")
     tensor = _is_tensor_graph(nodes)
     position = {id(node): i for i, node in enumerate(nodes)}
-    tagged = [node for node in nodes if getattr(node, "_scope", None) is not None]
+    calls = module_calls(nodes)
+    tagged = [node for node in nodes if id(node) in calls]
     if not tagged:
         return []
-    names = _module_names(call_of(tagged[-1])[0][0])  # type: ignore[index]  # tagged: never None
+    names = _module_names(calls[id(tagged[-1])][0][0])
     parameters: dict[int, set] = {}
     owner: dict[int, Group] = {}
     groups: dict[tuple, Group] = {}
@@ -105,7 +140,8 @@ def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
     for out in tagged:  # in forward order: a layer's inputs are grouped before the layer
         if id(out) in owner:
             continue
-        path, inputs = call_of(out)  # type: ignore[misc]  # tagged: never None
+        path, inputs = calls[id(out)]
+        unit = path[-1]
         if inputs is not None:
             boundary = {id(node) for node in _flat_nodes(inputs)}
         else:  # a neuron's inputs: the leaves it reads that are not its own parameters
@@ -113,15 +149,17 @@ def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
             if id(module) not in parameters:
                 parameters[id(module)] = {id(p) for p in module.parameters()}
             own = parameters[id(module)]
-            boundary = {id(p) for n in nodes_behind(out) for p in n._prev if not p._prev and id(p) not in own}
+            boundary = {id(p) for n in nodes_behind(out, calls) for p in n._prev if not p._prev and id(p) not in own}
         if not tensor and level == "layer" and len(path) >= 2:
             path = path[:-1]
         key = tuple(id(m) for m in path)
         group = groups.get(key)
         if group is None:
             group = groups[key] = Group(f"g{len(groups)}", _title(path[-1], names, level), (path[-1],), out)
+            group.model = path[0]
         group.output = out
         group.outputs.append(out)
+        group.units.append(unit)
         owner[id(out)] = group
         stack = [out]
         while stack:  # everything behind the output, up to the call's inputs and other modules' outputs
@@ -135,7 +173,7 @@ def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
                     else:
                         claimed_leaf[id(parent)] = group
                     continue
-                if id(parent) in owner or getattr(parent, "_scope", None) is not None:
+                if id(parent) in owner or id(parent) in calls:
                     continue
                 owner[id(parent)] = group
                 stack.append(parent)
@@ -164,12 +202,12 @@ def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
     return result
 
 
-def nodes_behind(out: Any) -> list:
-    """``out`` and the inner nodes behind it that no module tagged (what one neuron call made)."""
+def nodes_behind(out: Any, calls: dict) -> list:
+    """``out`` and the inner nodes behind it that no other module call returned (what one neuron call made)."""
     found, stack = [out], [out]
     while stack:
         for parent in stack.pop()._prev:
-            if parent._prev and getattr(parent, "_scope", None) is None:
+            if parent._prev and id(parent) not in calls:
                 found.append(parent)
                 stack.append(parent)
     return found
@@ -265,11 +303,10 @@ def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict:
     The model (the outermost module of the groups' tags) is run on every row (one graph per row for a
     scalar network, one batch for a Tensor one) and each group's activation inputs are read off.
     """
-    call = call_of(groups[-1].output) if groups else None
-    if dataset is None or call is None:
+    if dataset is None or not groups:
         return {}
     rows = np.asarray(dataset, dtype=np.float64)
-    model = call[0][0]
+    model = groups[-1].model
     inner = {id(m): g for g in groups for m in g.modules}
     seen: dict[int, dict] = {}
     if isinstance(groups[-1].output, Tensor):
@@ -282,27 +319,20 @@ def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict:
         units = seen.get(id(group))
         if not units:
             continue
-        order = [id(_unit(out)) for out in group.outputs if id(_unit(out)) in units]
+        order = [id(unit) for unit in group.units if id(unit) in units]
         keys = order if len(order) == len(units) else list(units)
         dead[id(group)] = np.concatenate([np.all(np.concatenate(units[k], axis=0) <= 0, axis=0).reshape(-1)
                                           for k in keys])
     return dead
 
 
-def _unit(out: Any) -> Any:
-    return call_of(out)[0][-1]  # type: ignore[index]  # a group's outputs are tagged
-
-
 def _collect(out: Any, inner: dict, seen: dict) -> None:
     """Walk back from a model output and record each tagged rectifier's input, by group and unit."""
-    stack = list(out) if isinstance(out, (list, tuple)) else [out]
-    visited: set[int] = set()
-    while stack:
-        node = stack.pop()
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        call = call_of(node)
+    ends = list(out) if isinstance(out, (list, tuple)) else [out]
+    nodes = [node for end in ends for node in topological_order(end)]
+    calls = module_calls(nodes)
+    for node in nodes:
+        call = calls.get(id(node))
         if call is not None and node._op.startswith(_RECTIFIER_OPS):
             for module in reversed(call[0]):
                 group = inner.get(id(module))
@@ -311,4 +341,3 @@ def _collect(out: Any, inner: dict, seen: dict) -> None:
                     unit = id(call[0][-1])  # a scalar neuron is one unit; a Tensor layer's columns are its units
                     seen.setdefault(id(group), {}).setdefault(unit, []).append(pre.reshape(1, -1) if pre.ndim < 2 else pre)
                     break
-        stack.extend(node._prev)
