@@ -70,6 +70,13 @@ def test_spirals_trains_with_cross_entropy():
     (["--activation", "relu", "--alpha", "0.1"], "--alpha applies to leaky_relu and prelu, not relu"),
     (["--dataset", "spirals", "--loss", "bce"], "spirals has three: use --loss ce"),
     (["--seed", "one"], "argument --seed: expected an integer >= 0, got 'one'"),
+    (["--graph", "g.jpeg"], "--graph g.jpeg: the file name must end in .svg, .png, .pdf, .dot, .gv"),
+    (["--graph", "/no/such/folder/g.svg"], "cannot write into /no/such/folder"),
+    (["--explore", "page.svg"], "--explore page.svg: the file name must end in .html, .htm"),
+    (["--explore", "/no/such/folder/e.html"], "cannot write into /no/such/folder"),
+    (["--frames", "/etc/hostname/frames"], "--frames /etc/hostname/frames: cannot write into /etc/hostname"),
+    (["--sample", "-1"], "argument --sample: expected an integer >= 0, got '-1'"),
+    (["--group", "unit"], "argument --group: invalid choice"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     with pytest.raises(SystemExit) as info:

@@ -196,7 +196,8 @@ def test_untouched_stub_is_a_todo_not_a_failure(case):
 def test_every_checker_is_tested():
     checkers = {name for name in ex.__all__ if name.startswith("check_")}
     assert len(checkers) >= 8
-    assert checkers <= {CASES[c][0].__name__ for c in CASES}
+    # notebook 07's check reads an explorer page: tests/test_viz_groups.py fills in right and wrong answers
+    assert checkers - {"check_first_zero_step"} <= {CASES[c][0].__name__ for c in CASES}
 
 
 def test_hints_never_contain_the_answer():

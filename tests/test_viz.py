@@ -49,7 +49,7 @@ def parse_svg(svg: str):
             nodes[title] = texts
         elif group.get("class") == "edge":
             tail, head = title.split("->")
-            edges.append((tail, head, texts, group.find(SVG + "path").get("stroke")))
+            edges.append((tail, head, texts, next(group.iter(SVG + "path")).get("stroke")))
     return nodes, edges
 
 
@@ -284,7 +284,7 @@ def test_refuses_a_huge_graph_quickly_and_without_recursion():
     y = x
     for _ in range(50_000):
         y = y * 1.0001
-    with pytest.raises(ValueError, match=r"100001 nodes, more than max_nodes=500: pass max_nodes=100001"):
+    with pytest.raises(ValueError, match=r'100001 nodes, more than max_nodes=500; .* group="neuron"; or pass max_nodes=100001'):
         draw_graph(y)
     with pytest.raises(ValueError, match="max_nodes"):
         backward_frames(y, max_nodes=10)
@@ -358,18 +358,37 @@ def test_cli_writes_the_backward_drawing_and_frames(tmp_path, capsys):
     from tinygrad_relu.cli import main
 
     svg, frames = tmp_path / "loss.svg", tmp_path / "frames"
-    assert main(["--epochs", "2", "--hidden", "2", "--graph", str(svg), "--frames", str(frames)]) == 0
+    argv = ["--epochs", "2", "--hidden", "2", "--graph", str(svg), "--frames", str(frames), "--group", "none"]
+    assert main(argv) == 0
     nodes, edges = parse_svg(svg.read_text(encoding="utf-8"))
     by_label = names_by_label(nodes)
     assert nodes[by_label["loss"]][:2] == ["#1", "loss"]
-    for name in ["w1.1.1", "w1.2.2", "b1.1", "w2.1.2", "b2.1"]:  # every parameter is named
+    for name in ["w1.1.1", "w1.2.2", "b1.1", "w2.1.2", "b2.1", "x1", "x2"]:  # every parameter and input is named
         assert name in by_label
     assert any(t.startswith("∂loss/∂") for e in edges for t in e[2])
     written = sorted(p.name for p in frames.iterdir())
     assert written[0] == "frame_001.svg" and len(written) > 5
     assert f"step {len(written)} of {len(written)}" in (frames / written[-1]).read_text(encoding="utf-8")
     out = capsys.readouterr().out
-    assert "backward pass of the loss on sample 0" in out and f"{len(written)} frames" in out
+    # XOR's sample 0 is (0, 0): the default sample is the first without a zero input, (1, 1)
+    assert "backward pass of the loss on sample 3 (x = 1, 1)" in out and f"{len(written)} frames" in out
+
+
+def test_cli_draws_a_network_one_box_per_neuron_by_default(tmp_path, capsys):
+    from tinygrad_relu.cli import main
+
+    svg, page = tmp_path / "loss.svg", tmp_path / "loss.html"
+    assert main(["--epochs", "2", "--hidden", "3", "--graph", str(svg), "--sample", "1", "--explore", str(page)]) == 0
+    html = page.read_text(encoding="utf-8")
+    assert "one box per neuron" in html and "neuron 2.1" in html
+    nodes, edges = parse_svg(svg.read_text(encoding="utf-8"))
+    titles = sorted(texts[0] for texts in nodes.values() if texts and texts[0].startswith("neuron"))
+    assert titles == ["neuron 1.1", "neuron 1.2", "neuron 1.3", "neuron 2.1"]
+    # x1 feeds each of the 3 hidden neurons once: one edge per neuron, not one per weight
+    x1 = names_by_label(nodes)["x1"]
+    assert len([e for e in edges if e[0] == x1]) == 3
+    out = capsys.readouterr().out
+    assert "sample 1 (x = 0, 1)" in out and f"in a browser: {page}" in out
 
 
 def test_cli_dot_output_needs_no_dot_and_png_says_how_to_install(tmp_path, monkeypatch, capsys):
@@ -377,6 +396,10 @@ def test_cli_dot_output_needs_no_dot_and_png_says_how_to_install(tmp_path, monke
 
     monkeypatch.setenv("PATH", str(tmp_path))
     assert main(["--epochs", "1", "--hidden", "2", "--graph", str(tmp_path / "g.dot")]) == 0
-    assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph backward")
-    assert main(["--epochs", "1", "--hidden", "2", "--graph", str(tmp_path / "g.png")]) == 1
-    assert "apt-get install graphviz" in capsys.readouterr().err
+    assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph grouped")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as info:  # found out before training, not after
+        main(["--epochs", "1", "--hidden", "2", "--graph", str(tmp_path / "g.png")])
+    err = capsys.readouterr()
+    assert info.value.code == 2 and "apt-get install graphviz" in err.err.splitlines()[-1]
+    assert "epoch" not in err.out

@@ -2,8 +2,9 @@
 
 ``Value`` (one number) and ``Tensor`` (a numpy array) record the graph of the ops applied to them;
 ``backward()`` runs it in reverse. The drawing functions (``draw_graph``, ``backward_frames``,
-``write_frames``) load graphviz only when first used, and the plotting ones (``plot_history``,
-``plot_decision_boundary``) matplotlib only when they draw, so ``import tinygrad_relu`` stays light.
+``write_frames``, and ``explore`` for the interactive page) load graphviz only when first used, and the
+plotting ones (``plot_history``, ``plot_decision_boundary``) matplotlib only when they draw, so
+``import tinygrad_relu`` stays light.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .graph import is_grad_enabled, no_grad
 from .tensor import Tensor
 from .value import Value
 
-_LAZY = {"backward_frames": "viz", "draw_graph": "viz", "write_frames": "viz",
+_LAZY = {"backward_frames": "viz", "draw_graph": "viz", "explore": "viz", "write_frames": "viz",
          "plot_decision_boundary": "plot", "plot_history": "plot"}
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "backward_frames",
     "check_derivative",
     "draw_graph",
+    "explore",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",

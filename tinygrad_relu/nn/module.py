@@ -4,6 +4,10 @@ A module's children are the modules among its attributes (or in a list or tuple 
 parameters are the leaf nodes among them that want a gradient (a ``Value`` leaf, a ``Tensor`` with
 ``requires_grad=True``, or a list or tuple of them). Names follow the attributes: ``layers.0.neurons.3.w.1``.
 Attributes whose name starts with ``_`` are private and not walked.
+
+Calling a module (``module(x)``) also tags the nodes it returns with the modules being called and the
+inputs it got: one attribute per returned node, set once per call, never per op. The drawings read
+the tags to draw a neuron or a layer as one box (``draw_graph(loss, group="neuron")``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,45 @@ from ..value import Value
 Parameter = Union[Value, Tensor]
 
 
+class _Scope:
+    """The modules being called right now, outermost first (one slot: read once per module call)."""
+
+    __slots__ = ("path",)
+
+    def __init__(self) -> None:
+        self.path: tuple[Module, ...] = ()
+
+
+scope = _Scope()
+
+
+class CallTag:
+    """What a module call leaves on a node it returned: the modules being called, and the call's arguments."""
+
+    __slots__ = ("path", "inputs")
+
+    def __init__(self, path: tuple[Module, ...], inputs: tuple) -> None:
+        self.path = path
+        self.inputs = inputs
+
+
+def tag(out: Any, path: tuple[Module, ...], inputs: tuple) -> None:
+    """Mark the node(s) a module returned as made by the modules ``path`` from ``inputs``.
+
+    A node keeps its first tag: the innermost module that made it tags it first, and the outer modules
+    are in its path already. A list whose last node is tagged is taken as made by an inner module and
+    left alone (one check, not one per node). Leaves (an input handed back unchanged) are not tagged.
+    A scalar ``Layer`` puts only its call path on its last output (see ``viz.groups.module_calls``).
+    """
+    nodes = out if type(out) is list or type(out) is tuple else (out,)
+    if not nodes or getattr(nodes[-1], "_scope", None) is not None:
+        return
+    call = CallTag(path, inputs)
+    for node in nodes:
+        if getattr(node, "_prev", None) and getattr(node, "_scope", None) is None:
+            node._scope = call
+
+
 def _is_parameter(x: object) -> bool:
     """A leaf node that wants a gradient."""
     if type(x) is Value or isinstance(x, Value):  # the exact type first: cheap, and the common case
@@ -28,6 +71,9 @@ def _is_parameter(x: object) -> bool:
 
 class Module:
     """A callable holding parameters and child modules: subclasses define ``forward``."""
+
+    #: True for an activation layer: a drawing puts it in one box with the layer whose output it reads
+    joins_previous = False
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for each direct child, in attribute order; a list attribute's items are ``name.i``."""
@@ -154,5 +200,24 @@ class Module:
         """Compute the module's output."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
+    def __getstate__(self) -> dict:
+        """What copy and pickle keep: the attributes, without the cached call path (it names the callers)."""
+        state = dict(vars(self))
+        state.pop("_call_path", None)
+        return state
+
     def __call__(self, *args: Any) -> Any:
-        return self.forward(*args)
+        outer = scope.path
+        cached = self.__dict__.get("_call_path")  # (outer, outer + (self,)): called the same way as last time
+        if cached is not None and cached[0] is outer:
+            path = cached[1]
+        else:
+            path = outer + (self,)
+            self.__dict__["_call_path"] = (outer, path)
+        scope.path = path
+        try:
+            out = self.forward(*args)
+        finally:
+            scope.path = outer
+        tag(out, path, args)
+        return out

@@ -14,7 +14,7 @@ import numpy as np
 from .. import checks
 from ..value import Value
 from .init import ACTIVATIONS, LAYER_ACTIVATIONS, Seed, check_activation, init_bound, resolve_alpha
-from .module import Module
+from .module import Module, scope
 
 Input = Sequence[Union[Value, float]]
 _NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "prelu": "PReLU", "tanh": "Tanh",
@@ -82,6 +82,8 @@ class Layer(Module):
         rng = np.random.default_rng(seed)
         self.nin = nin
         self.neurons = [Neuron(nin, activation, slope, rng, nout) for _ in range(nout)]
+        self._path_for: Optional[tuple] = None  # the enclosing call path that self._path was built under
+        self._path: tuple = ()
 
     def forward(self, x: Input) -> Union[Value, list[Value]]:
         """Every neuron's output: a list, or one Value if the layer has one neuron."""
@@ -90,7 +92,19 @@ class Layer(Module):
         # Floats become leaves once here, so all neurons share them (one input node each, not nout).
         xs = tuple([xi if isinstance(xi, Value) else Value(xi) for xi in x])
         out = [n.forward(xs) for n in self.neurons]
+        # The drawings' tag (see module.tag): the layer's call path on its last output, once per call; the
+        # drawings find each neuron's output from its weights (viz.groups.module_calls), so no neuron pays.
+        outer = scope.path
+        if self._path_for is not outer:
+            self._path_for, self._path = outer, (outer if outer and outer[-1] is self else outer + (self,))
+        out[-1]._scope = self._path  # type: ignore[attr-defined]  # a slot only modules and drawings use
         return out[0] if len(out) == 1 else out
+
+    def __getstate__(self) -> dict:
+        """What copy and pickle keep: the cached call path is left out (it names the callers)."""
+        state = super().__getstate__()
+        state["_path_for"], state["_path"] = None, ()
+        return state
 
     def __repr__(self) -> str:
         groups: list[list] = []  # runs of neurons that print the same, shown once with a count
@@ -135,7 +149,7 @@ class MLP(Module):
         """Run the layers in turn on one input list."""
         out: Union[Input, Value] = x
         for layer in self.layers:
-            out = layer(out)
+            out = layer.forward(out)  # type: ignore[arg-type]  # not layer(out): one call fewer; it tags its outputs itself
         return out  # type: ignore[return-value]  # a Layer returns a Value or a list of them
 
     def __repr__(self) -> str:

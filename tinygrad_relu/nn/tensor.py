@@ -57,6 +57,7 @@ class Linear(Module):
 class _Elementwise(Module):
     """A layer without parameters that applies the Tensor method named ``_method``."""
 
+    joins_previous = True
     _method = ""
 
     def forward(self, x: Any) -> Tensor:
@@ -89,6 +90,8 @@ class Sigmoid(_Elementwise):
 class LeakyReLU(Module):
     """x if x > 0 else alpha * x (``alpha`` is PyTorch's ``negative_slope``, default 0.01)."""
 
+    joins_previous = True
+
     def __init__(self, alpha: float = 0.01) -> None:
         self.alpha = checks.finite(alpha, "alpha")
 
@@ -102,6 +105,8 @@ class LeakyReLU(Module):
 
 class PReLU(Module):
     """Leaky ReLU with a learned slope: one shared (``num_parameters=1``) or one per channel (dim 1), as PyTorch."""
+
+    joins_previous = True
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
         n = checks.count(num_parameters, "num_parameters")
@@ -132,7 +137,7 @@ class Sequential(Module):
     def forward(self, x: Any) -> Any:
         """Run every layer on the output of the one before."""
         for layer in self.layers:
-            x = layer.forward(x)  # what layer(x) calls, one Python call fewer per layer
+            x = layer(x)  # through __call__, so each layer tags its output for the drawings
         return x
 
     def __getitem__(self, i: int) -> Module:

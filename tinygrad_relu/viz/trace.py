@@ -20,14 +20,16 @@ from ..graph import iter_backward, topological_order
 FULL, ALPHA, ZERO, OFF = "full", "alpha", "zero", "off"
 
 
-def nodes_within(root: Any, max_nodes: int) -> list:
-    """Every node of ``root``'s graph, leaves first, or a ValueError if there are more than ``max_nodes``."""
+def nodes_within(root: Any, max_nodes: int, hint: bool = False) -> list:
+    """Every node of ``root``'s graph, leaves first, or a ValueError if there are more than ``max_nodes``
+    (``hint``: the message suggests drawing it grouped, as a drawing can)."""
     nodes = topological_order(root)
     if len(nodes) > max_nodes:
+        grouped = ('; a network made of modules draws one box per neuron with group="neuron"' if hint else "")
         raise ValueError(
-            f"this graph has {len(nodes)} nodes, more than max_nodes={max_nodes}: pass max_nodes={len(nodes)} "
-            "(or more) to draw it anyway -- graphviz gets slow and the picture hard to read past a few "
-            "hundred nodes, so a smaller example usually shows more"
+            f"this graph has {len(nodes)} nodes, more than max_nodes={max_nodes}{grouped}; or pass "
+            f"max_nodes={len(nodes)} (or more) to draw it anyway -- graphviz gets slow and the picture hard to "
+            "read past a few hundred nodes"
         )
     return nodes
 

@@ -1,0 +1,141 @@
+"""The explorer page driven in a real Chromium: keys, buttons, clicks, and not one network request.
+
+Needs the Debian ``chromium`` (/usr/bin/chromium) and the ``playwright`` package (its own browser
+download is not used). ``TINYGRAD_RELU_SCREENSHOT=docs/explorer.png`` makes the network test save the
+screenshot the README shows.
+"""
+
+import os
+import pathlib
+
+import pytest
+
+from tinygrad_relu import Value, explore
+from tinygrad_relu.data import make_moons
+from tinygrad_relu.nn import MLP, Neuron, mlp
+from tinygrad_relu.train import HEADS, loss_of
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM):
+    pytest.skip("needs the Debian chromium at /usr/bin/chromium", allow_module_level=True)
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+X, Y = make_moons(seed=0)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Page:
+    """A saved explorer page opened from disk, with every console error and non-file request recorded."""
+
+    def __init__(self, browser, explorer, tmp_path):
+        path = explorer.save(tmp_path / "pass.html")
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.errors, self.requests = [], []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.route("**/*", self._route)
+        self.page.goto(path.as_uri())
+
+    def _route(self, route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            self.requests.append(route.request.url)
+            route.abort()
+
+    def where(self):
+        return self.page.inner_text("#where")
+
+    def box(self, key, within="#main"):
+        return self.page.locator(f"{within} g.node:has(> title:text-is('{key}'))")
+
+    def close(self):
+        self.page.close()
+        assert self.errors == [] and self.requests == []
+
+
+def test_neuron_page_steps_with_keys_and_buttons_and_explains_a_node(browser, tmp_path):
+    neuron = Neuron(2, "leaky_relu", alpha=0.1, seed=1)
+    y = neuron([Value(-2.0), Value(1.0)])
+    y.label = "y"
+    explorer = explore(y)
+    page = Page(browser, explorer, tmp_path)
+    assert page.where() == "step 0 of 2"
+    assert "forward values" in page.page.inner_text("#caption")
+    page.page.keyboard.press("ArrowRight")
+    assert page.where() == "step 1 of 2" and "closure #1 of y" in page.page.inner_text("#caption")
+    page.page.keyboard.press("End")
+    assert page.where() == "step 2 of 2"
+    page.page.keyboard.press("ArrowLeft")
+    assert page.where() == "step 1 of 2"
+    page.page.click("#last")
+    page.page.click("#prev")
+    page.page.click("#first")
+    assert page.where() == "step 0 of 2"
+    y_index = next(i for i, n in enumerate(explorer.data["nodes"]) if n["name"] == "y")
+    page.box(f"n{y_index}").click()
+    assert "Its closure runs at step 1" in page.page.inner_text("#details")
+    page.page.keyboard.press("ArrowRight")  # the panel follows the step
+    details = page.page.inner_text("#details")
+    pre = explorer.data["nodes"][y_index]["inputs"][0]
+    assert pre["why"] in details and pre["chain"] in details and "leaky_relu: input" in pre["why"]
+    page.close()
+
+
+def test_network_page_expands_and_folds_a_neuron(browser, tmp_path):
+    model = MLP(2, [16, 16, 1], activation="leaky_relu", seed=0)
+    loss = loss_of(model, HEADS["bce"], X[:1], Y[:1])[0]
+    loss.label = "loss"
+    explorer = explore(loss, group="neuron", dataset=X)
+    page = Page(browser, explorer, tmp_path)
+    assert page.where() == "step 0 of 67"
+    waiting = page.page.locator("#main g.node.wait").count()
+    assert waiting == 33 + 2 + 2  # every neuron box, the two inputs and the two nodes under the loss
+    page.page.keyboard.press("End")
+    assert page.page.locator("#main g.node.wait").count() == 0 and page.page.locator("#main g.edge.wait").count() == 0
+    page.page.keyboard.press("Home")
+    for _ in range(3):
+        page.page.keyboard.press("ArrowRight")
+    groups = explorer.data["groups"]
+    key = next(k for k, g in groups.items()  # a layer-2 neuron whose activation input is <= 0
+               if g["title"].startswith("neuron 2.") and explorer.data["nodes"][g["output"]]["inputs"][0]["kind"] == "alpha")
+    view = page.page.locator(f"#view-{key}")
+    assert view.is_hidden()
+    page.box(key).click()
+    assert view.is_visible() and view.locator("g.node").count() == 19 + 16  # 16 weights, bias, sum, activation; 16 inputs
+    title = groups[key]["title"]
+    assert title in page.page.inner_text("#details")
+    activation = groups[key]["output"]
+    for _ in range(explorer.data["nodes"][activation]["ran"] - 3):
+        page.page.keyboard.press("ArrowRight")
+    page.box(f"n{activation}", within=f"#view-{key}").click()
+    assert "slope alpha = 0.01" in page.page.inner_text("#details")
+    page.page.evaluate("window.scrollTo(0, 0)")
+    shot = os.environ.get("TINYGRAD_RELU_SCREENSHOT")
+    page.page.screenshot(path=shot or str(tmp_path / "explorer.png"))
+    page.box(key).click()
+    assert view.is_hidden()
+    page.close()
+
+
+def test_tensor_page_shows_a_gradient_histogram(browser, tmp_path):
+    model = mlp(2, [16, 16, 1], activation="relu", seed=0)
+    loss = loss_of(model, HEADS["bce"], X[:4], Y[:4])[0]
+    explorer = explore(loss, group="layer")
+    page = Page(browser, explorer, tmp_path)
+    page.page.keyboard.press("End")
+    page.box("g0").click()
+    member = explorer.data["groups"]["g0"]["members"][-1]  # the relu output: a (4, 16) gradient
+    page.box(member, within="#view-g0").click()
+    details = page.page.inner_text("#details")
+    assert "shape (4, 16)" in details and "% of entries exactly zero" in details
+    assert page.page.locator("#details svg.hist rect").count() == 10
+    page.close()

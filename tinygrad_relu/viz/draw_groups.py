@@ -1,0 +1,240 @@
+"""Grouped drawings: a network's backward pass with one box per neuron (or per layer), layers as columns.
+
+``draw_graph(loss, group="neuron")`` comes here. The groups come from the modules that made the
+nodes (``groups.find_groups``); nodes no module made (the inputs, the loss) are drawn alone. An edge
+between two boxes carries the sum of the gradients that flowed along the scalar edges it stands for,
+coloured by what flowed: full, through the alpha slope, or zero. A unit that passed no gradient back
+on this sample is grey; one whose activation input is <= 0 on every sample of ``dataset`` is dark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from .look import CURRENT_NODE, EDGE, LEGEND_ROWS, WAITING_EDGE, WAITING_NODE, Drawing, new_drawing, plain, record_field
+from .groups import Group, representative
+from .trace import ALPHA, FULL, OFF, ZERO, Step, describe, is_zero, number, shape_of
+
+#: fill colours of a box, by what the unit did on this sample
+STATE_LOOK = {
+    "active": {"fillcolor": "#eaf2fb"},
+    "alpha": {"fillcolor": "#fde7cc"},
+    "silent": {"fillcolor": "#eeeeee", "fontcolor": "#707070", "color": "#a0a0a0"},
+    "dead": {"fillcolor": "#4a4a4a", "fontcolor": "#ffffff", "color": "#222222"},
+}
+STATE_TEXT = {
+    "active": "passes its gradient on",
+    "alpha": "activation input <= 0: passes alpha x its gradient",
+    "silent": "passed no gradient back on this sample",
+    "dead": "activation input <= 0 on every sample",
+}
+_LABELLED_EDGES = 60  # past this many edges between boxes, numbers on them are noise: tooltips only
+
+
+@dataclass
+class GroupEdge:
+    """One drawn edge between two boxes (or lone nodes): the scalar edges it stands for, summed."""
+
+    tail: str
+    head: str
+    flows: list = field(default_factory=list)  # (child node, Flow) pairs, the child's closure sent it
+    kind: str = FULL
+
+    def carried(self) -> Any:
+        """The gradient all its scalar edges carried, summed (None before any ran)."""
+        total: Any = None
+        for _, flow in self.flows:
+            if flow.carried is not None:
+                total = flow.carried if total is None else total + flow.carried
+        return total
+
+
+def dot_name(node: Any, owner: dict, dot: dict) -> str:
+    """The DOT name a node is drawn under: its group's key, or its own n<k> (k: its place in the forward order)."""
+    group = owner.get(id(node))
+    return str(group.key if group is not None else dot[id(node)])
+
+
+def unit_state(group: Group, step: Step, dead: Optional[np.ndarray]) -> str:
+    """What a group's unit(s) did: "dead", "silent", "alpha" or "active" (the worst of a layer's units)."""
+    if dead is not None and bool(np.all(dead)):
+        return "dead"
+    members = {id(node) for node in group.members}
+    sent = [flow.carried for node in group.members for flow in step.flows.get(id(node), [])
+            if id(flow.parent) not in members or not flow.parent._prev]
+    if sent and all(is_zero(g) for g in sent):
+        return "silent"
+    if _units(group) == 1 and any(flow.kind == ALPHA for node in group.members
+                                  for flow in step.flows.get(id(node), [])):
+        return "alpha"
+    return "active"
+
+
+def _units(group: Group) -> int:
+    return len(group.outputs) if len(group.outputs) > 1 else int(np.size(group.output.data))
+
+
+def alpha_share(group: Group, step: Step) -> float:
+    """The share of a group's units whose activation input was <= 0 (on the alpha side) on this sample."""
+    shares: list[float] = [flow.alpha_share for node in group.members for flow in step.flows.get(id(node), [])]
+    if len(group.outputs) > 1:
+        return sum(share > 0 for share in shares) / len(group.outputs)
+    return float(max(shares, default=0.0))
+
+
+def group_edges(nodes: list, owner: dict, dot: dict, step: Step) -> list[GroupEdge]:
+    """The edges between boxes, each the sum of the scalar edges between their members."""
+    edges: dict[tuple[str, str], GroupEdge] = {}
+    for node in nodes:
+        if not node._prev:
+            continue
+        head = dot_name(node, owner, dot)
+        flows = step.flows.get(id(node))
+        pairs = [(p, None) for p in dict.fromkeys(node._prev)] if flows is None else [(f.parent, f) for f in flows]
+        for parent, flow in pairs:
+            tail = dot_name(parent, owner, dot)
+            if tail == head:
+                continue
+            edge = edges.setdefault((tail, head), GroupEdge(tail, head))
+            if flow is not None:
+                edge.flows.append((node, flow))
+    for edge in edges.values():
+        kinds = {flow.kind for _, flow in edge.flows}
+        head_group = next((owner.get(id(child)) for child, _ in edge.flows), None)
+        if not edge.flows:
+            edge.kind = ""
+        elif kinds == {OFF}:
+            edge.kind = OFF
+        elif is_zero(edge.carried()):
+            edge.kind = ZERO
+        elif head_group is not None and unit_state(head_group, step, None) == "alpha":
+            edge.kind = ALPHA
+        else:
+            edge.kind = FULL
+    return list(edges.values())
+
+
+def group_label(group: Group, grad: Any, state: str, dead: Optional[np.ndarray], alpha: float = 0.0) -> str:
+    """The text of a box: its title, what it computed, its gradient, and what its units did."""
+    out = group.output
+    lines = [group.title]
+    if len(group.outputs) > 1:  # a layer of scalar neurons: its outputs as one vector
+        data = np.array([o.data for o in group.outputs])
+        lines.append(f"{len(group.outputs)} units, data {describe(data, is_grad=False)}")
+    else:
+        lines.append(f"{out._op or 'leaf'}{' ' + shape_of(out) if shape_of(out) else ''}, "
+                     f"data {describe(out.data, is_grad=False)}")
+    lines.append(f"grad {describe(grad, is_grad=True)}")
+    params = [f"{n.label} {n.data.shape}" for n in group.members if not n._prev and n.label and isinstance(n.data, np.ndarray)]
+    if params:  # a Tensor layer: its weight arrays by name
+        lines.insert(1, ", ".join(params))
+    if dead is not None and dead.size > 1 and dead.any():
+        lines.append(f"{int(dead.sum())} of {dead.size} units <= 0 on every sample")
+    elif state != "active":
+        lines.append(STATE_TEXT[state])
+    elif alpha > 0:
+        lines.append(f"{alpha:.0%} of units on the alpha side (input <= 0)")
+    return "\\n".join(plain(line) for line in lines)
+
+
+def group_grad(group: Group, grads: dict) -> Any:
+    """The gradient shown on a box: its output's, or the vector of a layer's neuron outputs."""
+    if len(group.outputs) > 1:
+        values = [grads.get(id(o)) for o in group.outputs]
+        return None if all(v is None for v in values) else np.array([0.0 if v is None else v for v in values])
+    return grads.get(id(group.output))
+
+
+def box_word(groups: list[Group], group: Optional[str]) -> str:
+    """What one box of a grouped drawing is: a Tensor network's boxes are layers whatever was asked."""
+    return "layer" if groups and isinstance(groups[0].output.data, np.ndarray) else str(group)
+
+
+def node_label(node: Any, name: str, grad: Any, order: Optional[int] = None, so_far: bool = False) -> str:
+    """A lone node's record: [#k |] name | op | [shape |] data | grad."""
+    fields = [f"#{order}"] if order else []
+    fields.append(name)
+    if node._op:
+        fields.append(node._op)
+    if shape_of(node):
+        fields.append(shape_of(node))
+    fields.append(f"data {describe(node.data, is_grad=False)}")
+    fields.append(f"grad {describe(grad, is_grad=True)}" + (" so far" if so_far else ""))
+    return "{ " + " | ".join(record_field(f) for f in fields) + " }"
+
+
+def draw_grouped(nodes: list, groups: list[Group], names: dict, step: Step, seed: Any, title: str,
+                 dead: dict, backward: bool = True) -> Drawing:
+    """The grouped picture of ``step`` (a whole pass, or the pass so far): one box per group, columns by layer."""
+    owner = representative(groups)
+    dot = {id(node): f"n{i}" for i, node in enumerate(nodes)}
+    reached = {id(nodes[-1])} | {id(p) for node in nodes if id(node) in step.numbers for p in node._prev}
+    drawing = new_drawing("grouped", "LR", title)
+    drawing.attr(ranksep="1.1", nodesep="0.12", newrank="true")
+    columns: dict[int, list[Group]] = {}
+    for group in groups:
+        columns.setdefault(group.column, []).append(group)
+    scalar_neurons = any(len(g.outputs) == 1 and np.size(g.output.data) == 1 for g in groups)
+    for column, members in sorted(columns.items()):
+        with drawing.subgraph(name=f"cluster_{column}" if scalar_neurons and len(members) > 1 else f"col{column}") as sub:
+            if scalar_neurons and len(members) > 1:
+                sub.attr(label=f"layer {column}", style="rounded", color="#c0c0c0", fontsize="11")
+            else:
+                sub.attr(rank="same")
+            for group in members:
+                grad = group_grad(group, step.grads) if backward else group_grad(group, {id(n): n.grad for n in group.outputs})
+                state = unit_state(group, step, dead.get(id(group))) if backward else "active"
+                label = group_label(group, grad, state, dead.get(id(group)), alpha_share(group, step))
+                look = dict(STATE_LOOK[state])
+                if backward and not any(id(o) in reached for o in group.outputs):  # no gradient reached it yet
+                    look.update(fontcolor="#9a9a9a", color="#c8c8c8")
+                if step.current is not None and any(m is step.current for m in group.members):
+                    look.update(color="#b07d00", penwidth="3")  # its closure just ran
+                sub.node(group.key, label, shape="box", style="rounded,filled", fontsize="9", margin="0.06,0.03",
+                         **look)
+    for node in nodes:
+        if id(node) in owner:
+            continue
+        grad = step.grads.get(id(node)) if backward else node.grad
+        look = {}
+        if not node._prev and not names[id(node)].startswith("x"):
+            look = {"color": "#b0b0b0", "fontcolor": "#606060"}
+        if backward and id(node) not in reached:
+            look = dict(WAITING_NODE)
+        if node is step.current:
+            look = dict(CURRENT_NODE)
+        drawing.node(dot[id(node)], node_label(node, names[id(node)], grad), **look)
+    edges = group_edges(nodes, owner, dot, step)
+    labelled = len(edges) <= _LABELLED_EDGES
+    for edge in edges:
+        carried = edge.carried()
+        text = "" if carried is None else (number(carried) if np.size(carried) == 1 else describe(carried, True))
+        look = dict(EDGE[edge.kind]) if edge.kind and backward else dict(WAITING_EDGE) if backward else {}
+        look.pop("fontcolor", None) if not labelled else None
+        drawing.edge(edge.tail, edge.head, label=plain(text) if labelled and text and backward else None,
+                     tooltip=plain(f"gradient carried: {text}") if text and not labelled else None, **look)
+    if backward:
+        root = nodes[-1]
+        drawing.node("seed", plain(f"seed {describe(seed, is_grad=True)}"), shape="plaintext")
+        drawing.edge(dot_name(root, owner, dot), "seed", dir="back", **EDGE[FULL])
+        _group_legend(drawing, {e.kind for e in edges if e.kind} | {FULL},
+                      {unit_state(g, step, dead.get(id(g))) for g in groups}, any(not e.kind for e in edges))
+    return drawing
+
+
+def _group_legend(drawing: Drawing, kinds: set, states: set, waiting: bool) -> None:
+    rows = "".join(
+        f'<tr><td><font color="{EDGE[kind]["color"]}">{line}</font></td><td align="left">{text.replace("<", "&lt;")}</td></tr>'
+        for kind, line, text in LEGEND_ROWS if kind in kinds
+    )
+    if waiting:
+        rows += (f'<tr><td><font color="{WAITING_EDGE["color"]}">───</font></td>'
+                 '<td align="left">not run yet: no gradient on this edge so far</td></tr>')
+    rows += "".join(
+        f'<tr><td bgcolor="{STATE_LOOK[s]["fillcolor"]}"> </td><td align="left">{STATE_TEXT[s].replace("<", "&lt;")}</td></tr>'
+        for s in STATE_LOOK if s in states
+    )
+    drawing.node("legend", f'<<table border="0" cellspacing="1">{rows}</table>>', shape="plaintext", fontsize="9")

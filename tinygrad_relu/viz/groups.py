@@ -1,0 +1,343 @@
+"""Which nodes belong together in a drawing: a neuron, a layer, read from the tags modules put on their outputs.
+
+A module's call tags the nodes it returns with the modules being called and the inputs it got
+(``nn.module.tag``). A group is then the tagged output and everything behind it up to those inputs:
+for a scalar neuron its activation, its weighted sum and its weight and bias leaves. A graph built
+without modules has no tags and no groups. Also here: the one stable name of every node, used by every
+drawing and frame, and which units are dead on every sample of a data set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import numpy as np
+
+from ..graph import topological_order
+from ..nn.module import CallTag
+from ..tensor import Tensor
+
+LEVELS = ("neuron", "layer")
+_RECTIFIER_OPS = ("relu", "leaky_relu", "prelu")
+
+
+@dataclass
+class Group:
+    """Nodes drawn as one box: what one module call (a neuron, or a layer) computed."""
+
+    key: str  # "g0", "g1", ... in the order the forward pass made them
+    title: str  # "neuron 1.4", "layer 2", "layer 1: Linear(2, 16) + LeakyReLU(alpha=0.01)"
+    modules: tuple  # the module(s) whose calls made it (a Linear and its activation: two)
+    output: Any  # the node the rest of the graph reads (the last one made)
+    members: list = field(default_factory=list)  # its nodes, leaves first
+    column: int = 0  # which column of the picture it goes in: 1 for the first layer, 2 for the next, ...
+    outputs: list = field(default_factory=list)  # a layer group of a scalar network: one per neuron
+    units: list = field(default_factory=list)  # the innermost module that made each output
+    model: Any = None  # the outermost module being called: the whole network
+
+
+def _flat_nodes(inputs: Any) -> list:
+    """The nodes among a module call's arguments (lists and tuples looked into, one level)."""
+    found = []
+    for arg in inputs:
+        for item in arg if isinstance(arg, (list, tuple)) else (arg,):
+            if isinstance(item, Tensor) or hasattr(item, "_prev"):
+                found.append(item)
+    return found
+
+
+def module_calls(nodes: list) -> dict:
+    """id(node) -> (the modules being called, the call's arguments or None) for each node of ``nodes`` that a
+    module call returned.
+
+    A module call tags what it returns with a ``CallTag``. A scalar ``Layer`` (hot path: it runs once per
+    sample) puts only its call path on its last output; its neurons' outputs are found here instead, by
+    their weights: a neuron's weighted sum reads its first weight first. A neuron's inputs are then
+    every leaf it reads that is not one of its own parameters (None below).
+    """
+    calls: dict[int, tuple] = {}
+    layers: dict[int, tuple] = {}
+    for node in nodes:
+        scope = getattr(node, "_scope", None)
+        if isinstance(scope, CallTag):
+            calls[id(node)] = (scope.path, scope.inputs)
+        elif scope is not None:
+            layers[id(scope[-1])] = scope
+    if layers:
+        calls.update(_neuron_outputs(nodes, list(layers.values())))
+    return calls
+
+
+def _neuron_outputs(nodes: list, layer_paths: list) -> dict:
+    """The outputs of the neurons of the scalar layers called as ``layer_paths``, with each neuron's path."""
+    by_first_weight = {}
+    for path in layer_paths:
+        for neuron in getattr(path[-1], "neurons", ()):
+            first = neuron.w[0] if neuron.w else neuron.b
+            by_first_weight[id(first)] = (path + (neuron,), neuron)
+    users: dict[int, list] = {}
+    for node in nodes:
+        if node._prev and node._prev[0]._op == "wsum":
+            users.setdefault(id(node._prev[0]), []).append(node)
+    found = {}
+    for node in nodes:
+        if node._op == "wsum" and node._prev and id(node._prev[0]) in by_first_weight:
+            path, neuron = by_first_weight[id(node._prev[0])]
+            out = node
+            if neuron.activation != "linear":
+                acts = [user for user in users.get(id(node), []) if user._op.startswith(neuron.activation)]
+                out = acts[0] if len(acts) == 1 else node
+            found[id(out)] = (path, None)
+    return found
+
+
+def _is_tensor_graph(nodes: list) -> bool:
+    return bool(nodes) and isinstance(nodes[-1], Tensor)
+
+
+def _module_names(root_module: Any) -> dict:
+    """id(module) -> its qualified name below the outermost module ("layers.0.neurons.3")."""
+    return {id(m): name for name, m in root_module.named_modules()}
+
+
+def _numbered(name: str) -> str:
+    """'layers.0.neurons.3' -> '1.4': the list positions in a module's name, counted from 1."""
+    return ".".join(str(int(part) + 1) for part in name.split(".") if part.isdigit())
+
+
+def _title(module: Any, names: dict, level: str) -> str:
+    name = names.get(id(module), "")
+    kind = "neuron" if level == "neuron" else "layer"
+    numbers = _numbered(name)
+    if type(module).__name__ in ("Neuron", "Layer"):
+        return f"{kind} {numbers}" if numbers else kind
+    return f"{type(module).__name__} {numbers or name}".strip()
+
+
+def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
+    """The groups of ``nodes`` (a topological order, leaves first) at ``level``: "neuron", "layer" or None.
+
+    "neuron": what each innermost module call made (a scalar Neuron; for a Tensor network a Linear
+    with the activation layer after it). "layer": for a scalar network every neuron of a Layer
+    together; a Tensor network's layers are its neurons already. A node no module made stays alone.
+    """
+    if level is None:
+        return []
+    if level not in LEVELS:
+        raise ValueError(f"group must be 'neuron', 'layer' or None, got {level!r}")
+    tensor = _is_tensor_graph(nodes)
+    position = {id(node): i for i, node in enumerate(nodes)}
+    calls = module_calls(nodes)
+    tagged = [node for node in nodes if id(node) in calls]
+    if not tagged:
+        return []
+    names = _module_names(calls[id(tagged[-1])][0][0])
+    parameters: dict[int, set] = {}
+    owner: dict[int, Group] = {}
+    groups: dict[tuple, Group] = {}
+    claimed_leaf: dict[int, Optional[Group]] = {}
+    for out in tagged:  # in forward order: a layer's inputs are grouped before the layer
+        if id(out) in owner:
+            continue
+        path, inputs = calls[id(out)]
+        unit = path[-1]
+        if inputs is not None:
+            boundary = {id(node) for node in _flat_nodes(inputs)}
+        else:  # a neuron's inputs: the leaves it reads that are not its own parameters
+            module = path[-1]
+            if id(module) not in parameters:
+                parameters[id(module)] = {id(p) for p in module.parameters()}
+            own = parameters[id(module)]
+            boundary = {id(p) for n in nodes_behind(out, calls) for p in n._prev if not p._prev and id(p) not in own}
+        if not tensor and level == "layer" and len(path) >= 2:
+            path = path[:-1]
+        key = tuple(id(m) for m in path)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = Group(f"g{len(groups)}", _title(path[-1], names, level), (path[-1],), out)
+            group.model = path[0]
+        group.output = out
+        group.outputs.append(out)
+        group.units.append(unit)
+        owner[id(out)] = group
+        stack = [out]
+        while stack:  # everything behind the output, up to the call's inputs and other modules' outputs
+            node = stack.pop()
+            for parent in node._prev:
+                if id(parent) in boundary or id(parent) not in position:
+                    continue
+                if not parent._prev:  # a leaf: a weight, a bias, a constant; shared by two groups: alone
+                    if id(parent) in claimed_leaf and claimed_leaf[id(parent)] is not group:
+                        claimed_leaf[id(parent)] = None
+                    else:
+                        claimed_leaf[id(parent)] = group
+                    continue
+                if id(parent) in owner or id(parent) in calls:
+                    continue
+                owner[id(parent)] = group
+                stack.append(parent)
+    for leaf_id, group in claimed_leaf.items():
+        if group is not None:
+            owner.setdefault(leaf_id, group)
+    if tensor:
+        _join_activations(groups, owner)
+    order = {key: i for i, key in enumerate(names)}  # the model's own order of its modules
+    result = sorted({id(g): g for g in owner.values()}.values(),
+                    key=lambda g: (order.get(id(g.modules[0]), len(order)), position[id(g.output)]))
+    for i, group in enumerate(result):
+        group.key = f"g{i}"
+        group.members = []
+    for node in nodes:
+        group = owner.get(id(node))
+        if group is not None:
+            group.members.append(node)
+    _columns(nodes, result, owner)
+    result.sort(key=lambda g: g.column)  # stable: the model's order within a column
+    for i, group in enumerate(result):
+        group.key = f"g{i}"
+    if tensor:
+        for k, group in enumerate(result, 1):
+            group.title = f"layer {k}: " + " + ".join(map(repr, group.modules))
+    return result
+
+
+def nodes_behind(out: Any, calls: dict) -> list:
+    """``out`` and the inner nodes behind it that no other module call returned (what one neuron call made)."""
+    found, stack = [out], [out]
+    while stack:
+        for parent in stack.pop()._prev:
+            if parent._prev and id(parent) not in calls:
+                found.append(parent)
+                stack.append(parent)
+    return found
+
+
+def _join_activations(groups: dict, owner: dict) -> None:
+    """Put an activation layer's node in the box of the layer whose output it reads."""
+    for group in list(groups.values()):
+        module = group.modules[-1]
+        if not getattr(module, "joins_previous", False):
+            continue
+        sources = {id(owner[id(p)]): owner[id(p)] for p in group.output._prev if id(p) in owner}
+        if len(sources) != 1:
+            continue
+        (target,) = sources.values()
+        if target is group:
+            continue
+        for node_id, g in list(owner.items()):
+            if g is group:
+                owner[node_id] = target
+        target.modules = target.modules + (module,)
+        target.output = group.output
+        target.outputs = [group.output]
+
+
+def _columns(nodes: list, groups: list[Group], owner: dict) -> None:
+    """Number each group's column: one more than the furthest group it reads from."""
+    column: dict[int, int] = {}
+    for node in nodes:  # leaves first: a node's parents have their column already
+        here = owner.get(id(node))
+        best = 0
+        for parent in node._prev:
+            source = owner.get(id(parent))
+            if source is not None and source is not here:
+                best = max(best, column.get(id(source), 1))
+        if here is not None:
+            column[id(here)] = max(column.get(id(here), 1), best + 1)
+    for group in groups:
+        group.column = column.get(id(group), 1)
+
+
+def representative(groups: list[Group]) -> dict:
+    """id(node) -> the group it is drawn in, for every grouped node."""
+    return {id(node): group for group in groups for node in group.members}
+
+
+def stable_names(nodes: list) -> dict:
+    """id(node) -> the one name a node has in every drawing and frame.
+
+    Its label if it has one; x1, x2, ... for the inputs a module was called on (leaves no module made);
+    the value of any other unnamed leaf (a constant); v<k> for an unnamed inner node, k its place in
+    the forward order. The order numbers #k are kept for when a closure ran.
+    """
+    groups = find_groups(nodes, "neuron")
+    members = representative(groups)
+    inputs: dict[int, None] = {}
+    for group in groups:  # the leaves a module read without owning them: the network's inputs
+        for node in group.members:
+            for parent in node._prev:
+                if not parent._prev and id(parent) not in members and not parent.label:
+                    if not _is_parameter_like(parent):
+                        inputs[id(parent)] = None
+    numbering = {node_id: f"x{k}" for k, node_id in enumerate(inputs, 1)}
+    names = {}
+    for k, node in enumerate(nodes):
+        if node.label:
+            names[id(node)] = node.label
+        elif id(node) in numbering:
+            names[id(node)] = numbering[id(node)]
+        elif not node._prev:
+            names[id(node)] = _constant(node)
+        else:
+            names[id(node)] = f"v{k}"
+    return names
+
+
+def _is_parameter_like(node: Any) -> bool:
+    return isinstance(node, Tensor) and node.requires_grad
+
+
+def _constant(node: Any) -> str:
+    data = node.data
+    if isinstance(data, np.ndarray) and data.size != 1:
+        return f"const {data.shape}"
+    value = float(np.reshape(data, -1)[0])
+    return "0" if value == 0 else f"{value:.4g}"
+
+
+def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict:
+    """id(group) -> one bool per unit of the group: True if that unit's activation input is <= 0 on every
+    row of ``dataset`` (dead for relu, only ever on the alpha side for leaky_relu).
+
+    The model (the outermost module of the groups' tags) is run on every row (one graph per row for a
+    scalar network, one batch for a Tensor one) and each group's activation inputs are read off.
+    """
+    if dataset is None or not groups:
+        return {}
+    rows = np.asarray(dataset, dtype=np.float64)
+    model = groups[-1].model
+    inner = {id(m): g for g in groups for m in g.modules}
+    seen: dict[int, dict] = {}
+    if isinstance(groups[-1].output, Tensor):
+        _collect(model(Tensor(rows)), inner, seen)
+    else:
+        for row in rows.tolist():
+            _collect(model(row), inner, seen)
+    dead = {}
+    for group in groups:
+        units = seen.get(id(group))
+        if not units:
+            continue
+        order = [id(unit) for unit in group.units if id(unit) in units]
+        keys = order if len(order) == len(units) else list(units)
+        dead[id(group)] = np.concatenate([np.all(np.concatenate(units[k], axis=0) <= 0, axis=0).reshape(-1)
+                                          for k in keys])
+    return dead
+
+
+def _collect(out: Any, inner: dict, seen: dict) -> None:
+    """Walk back from a model output and record each tagged rectifier's input, by group and unit."""
+    ends = list(out) if isinstance(out, (list, tuple)) else [out]
+    nodes = [node for end in ends for node in topological_order(end)]
+    calls = module_calls(nodes)
+    for node in nodes:
+        call = calls.get(id(node))
+        if call is not None and node._op.startswith(_RECTIFIER_OPS):
+            for module in reversed(call[0]):
+                group = inner.get(id(module))
+                if group is not None:
+                    pre = np.asarray(node._prev[0].data, dtype=np.float64)
+                    unit = id(call[0][-1])  # a scalar neuron is one unit; a Tensor layer's columns are its units
+                    seen.setdefault(id(group), {}).setdefault(unit, []).append(pre.reshape(1, -1) if pre.ndim < 2 else pre)
+                    break

@@ -1,0 +1,94 @@
+"""How the drawings look: the graphviz Digraph they are, the colours of edges and nodes, and the legend rows.
+
+Shared by ``draw.py`` (one node per box) and ``draw_groups.py`` (a neuron or a layer per box).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import graphviz
+
+from .trace import ALPHA, FULL, OFF, ZERO
+
+_INSTALL_HINT = (
+    "rendering a drawing needs the graphviz program 'dot', which was not found on PATH. Install it with "
+    "'sudo apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or "
+    "'conda install -c conda-forge graphviz' (conda), then restart Python. Without it the DOT text is "
+    "still there: drawing.source, or save_graph(drawing, 'out.dot')."
+)
+
+
+class GraphvizNotFoundError(graphviz.ExecutableNotFound):
+    """Rendering needs the system graphviz program ``dot``; the message says how to install it."""
+
+    def __init__(self) -> None:
+        RuntimeError.__init__(self, _INSTALL_HINT)
+
+
+@contextmanager
+def needs_dot() -> Iterator[None]:
+    """Turn graphviz's own missing-`dot` error into one that says how to install it."""
+    try:
+        yield
+    except GraphvizNotFoundError:
+        raise
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFoundError() from None
+
+
+class Drawing(graphviz.Digraph):
+    """A ``graphviz.Digraph`` (shows in Jupyter, ``.render()``/``.pipe()`` work) that explains a missing ``dot``."""
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        """Render to bytes or text; GraphvizNotFoundError if the ``dot`` program is missing."""
+        with needs_dot():
+            return super().pipe(*args, **kwargs)
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        """Render to a file; GraphvizNotFoundError if the ``dot`` program is missing."""
+        with needs_dot():
+            return super().render(*args, **kwargs)
+
+
+EDGE = {
+    FULL: {"color": "#1f5fa8", "fontcolor": "#1f5fa8", "penwidth": "1.6"},
+    ALPHA: {"color": "#e07b00", "fontcolor": "#a85a00", "penwidth": "2.4"},
+    ZERO: {"color": "#a0a0a0", "fontcolor": "#808080", "style": "dashed"},
+    OFF: {"color": "#c8c8c8", "fontcolor": "#a0a0a0", "style": "dotted"},
+}
+WAITING_EDGE = {"color": "#e2e2e2", "fontcolor": "#c0c0c0", "arrowhead": "none"}  # solid and faint: unlike every legend style
+OP_NODE = {"shape": "ellipse", "style": "filled", "fillcolor": "#eeeeee", "color": "#bbbbbb",
+            "fontsize": "9", "height": "0.3", "margin": "0.04"}
+CURRENT_NODE = {"style": "filled", "fillcolor": "#ffe27a", "penwidth": "2.2"}
+WAITING_NODE = {"color": "#c8c8c8", "fontcolor": "#9a9a9a"}
+LEGEND_ROWS = (  # (kind, line drawn in the legend, meaning)
+    (FULL, "━━━", "gradient passed on"),
+    (ALPHA, "━━━", "through the slope alpha (leaky_relu/prelu input <= 0)"),
+    (ZERO, "╍╍╍", "zero: nothing flowed, a dead path"),
+    (OFF, "┈┈┈", "no gradient asked for (a Tensor with requires_grad=False)"),
+)
+
+
+def record_field(text: str) -> str:
+    """Text made safe inside a record label, where { } | < > and backslash have meanings."""
+    for char in "\\{}|<>":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def plain(text: str) -> str:
+    """Text made safe in an ordinary label, where a backslash starts an escape."""
+    return text.replace("\\", "\\\\")
+
+
+def new_drawing(name: str, rankdir: str, title: str) -> Drawing:
+    """An empty drawing with the shared fonts and spacing, ``title`` on top."""
+    return Drawing(
+        name=name,
+        graph_attr={"rankdir": rankdir, "label": plain(title), "labelloc": "t", "fontname": "Helvetica",
+                    "fontsize": "12", "nodesep": "0.25", "ranksep": "0.35"},
+        node_attr={"fontname": "Helvetica", "fontsize": "10", "shape": "record", "height": "0.3"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
+    )
