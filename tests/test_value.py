@@ -213,3 +213,15 @@ def test_negative_zero_to_a_negative_odd_power_is_minus_inf():
     v = Value(-0.0)
     (v ** -2).backward()
     assert v.grad == math.inf  # -2 * (-0.0) ** -3 = -2 * -inf
+
+
+def test_an_add_node_with_its_constant_leaf_holds_at_most_400_bytes():
+    import tracemalloc
+
+    y = Value(0.0)
+    tracemalloc.start()
+    for _ in range(10_000):
+        y = y + 1.0  # the add node, its closure and tuple, and the new leaf for 1.0
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert held / 10_000 <= 400  # 392 measured; a slot more on every node (8 bytes twice) would break it

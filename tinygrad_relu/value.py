@@ -43,8 +43,7 @@ def _node(data: float, prev: tuple["Value", ...], op: str, backward: Backward) -
 
 class Value:
     """A scalar that records the operations applied to it so ``backward()`` can differentiate them."""
-    # _scope: set by a Module on the nodes it returns (never by an op), read only by the drawings
-    __slots__ = ("data", "grad", "label", "_op", "_prev", "_backward", "_scope")
+    __slots__ = ("data", "grad", "label", "_op", "_prev", "_backward")
     _GRAD_RESET: ClassVar[float] = 0.0
 
     def __init__(self, data: Number, label: str = "") -> None:

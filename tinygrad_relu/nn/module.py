@@ -54,12 +54,31 @@ def tag(out: Any, path: tuple[Module, ...], inputs: tuple) -> None:
     A scalar ``Layer`` puts only its call path on its last output (see ``viz.groups.module_calls``).
     """
     nodes = out if type(out) is list or type(out) is tuple else (out,)
-    if not nodes or getattr(nodes[-1], "_scope", None) is not None:
+    if not nodes or scope_of(nodes[-1]) is not None:
         return
     call = CallTag(path, inputs)
     for node in nodes:
-        if getattr(node, "_prev", None) and getattr(node, "_scope", None) is None:
-            node._scope = call
+        if getattr(node, "_prev", None) and scope_of(node) is None:
+            set_scope(node, call)
+
+
+class _ScopedOp(str):
+    """An op name that also carries ``scope``, what a module call put on the node it returned: the tag rides on
+    the name (it compares and prints as the plain op name), so no node pays a slot for the few that are tagged."""
+
+    scope: Any
+
+
+def scope_of(node: Any) -> Any:
+    """The tag a module call put on ``node`` (a ``CallTag``, or a scalar Layer's call path), or None."""
+    return getattr(getattr(node, "_op", None), "scope", None)
+
+
+def set_scope(node: Any, scope: Any) -> None:
+    """Tag ``node`` with ``scope`` (see ``scope_of``)."""
+    op = _ScopedOp(node._op)
+    op.scope = scope
+    node._op = op
 
 
 def _is_parameter(x: object) -> bool:

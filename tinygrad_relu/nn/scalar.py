@@ -14,7 +14,7 @@ import numpy as np
 from .. import checks
 from ..value import Value
 from .init import ACTIVATIONS, LAYER_ACTIVATIONS, Seed, check_activation, init_bound, resolve_alpha
-from .module import Module, scope
+from .module import Module, scope, set_scope
 
 Input = Sequence[Union[Value, float]]
 _NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "prelu": "PReLU", "tanh": "Tanh",
@@ -97,7 +97,7 @@ class Layer(Module):
         outer = scope.path
         if self._path_for is not outer:
             self._path_for, self._path = outer, (outer if outer and outer[-1] is self else outer + (self,))
-        out[-1]._scope = self._path  # type: ignore[attr-defined]  # a slot only modules and drawings use
+        set_scope(out[-1], self._path)
         return out[0] if len(out) == 1 else out
 
     def __getstate__(self) -> dict:

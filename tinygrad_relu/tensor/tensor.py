@@ -73,8 +73,7 @@ class Tensor:
     inputs requires a gradient and grad mode is on, as in PyTorch.
     """
 
-    # _scope: set by a Module on the nodes it returns (never by an op), read only by the drawings
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_backward", "_scope")
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_backward")
     _GRAD_RESET: ClassVar[None] = None
     __array_ufunc__ = None  # numpy defers to our reflected ops, so ndarray + Tensor builds a node
 

@@ -15,7 +15,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..graph import topological_order
-from ..nn.module import CallTag
+from ..nn.module import CallTag, scope_of
 from ..tensor import Tensor
 
 LEVELS = ("neuron", "layer")
@@ -59,7 +59,7 @@ def module_calls(nodes: list) -> dict:
     calls: dict[int, tuple] = {}
     layers: dict[int, tuple] = {}
     for node in nodes:
-        scope = getattr(node, "_scope", None)
+        scope = scope_of(node)
         if isinstance(scope, CallTag):
             calls[id(node)] = (scope.path, scope.inputs)
         elif scope is not None:
