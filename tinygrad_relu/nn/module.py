@@ -63,19 +63,25 @@ def tag(out: Any, path: tuple[Module, ...], inputs: tuple) -> None:
 
 
 class _ScopedOp(str):
-    """An op name that also carries ``scope``, what a module call put on the node it returned: the tag rides on
-    the name (it compares and prints as the plain op name), so no node pays a slot for the few that are tagged."""
+    """An op name that also carries ``scope``, what a module call put on the node it returned. A Value has no
+    slot for the tag (8 bytes more on each of a network's thousands of nodes), so on a Value the tag rides on
+    the op name, which compares and prints as the plain one; a Tensor keeps it in its ``_scope`` slot."""
 
     scope: Any
 
 
 def scope_of(node: Any) -> Any:
     """The tag a module call put on ``node`` (a ``CallTag``, or a scalar Layer's call path), or None."""
+    if type(node) is Tensor:
+        return node._scope
     return getattr(getattr(node, "_op", None), "scope", None)
 
 
 def set_scope(node: Any, scope: Any) -> None:
     """Tag ``node`` with ``scope`` (see ``scope_of``)."""
+    if type(node) is Tensor:
+        node._scope = scope
+        return
     op = _ScopedOp(node._op)
     op.scope = scope
     node._op = op
@@ -238,5 +244,9 @@ class Module:
             out = self.forward(*args)
         finally:
             scope.path = outer
-        tag(out, path, args)
+        if type(out) is Tensor:  # the common case of tag(), inline: a Tensor layer returns one node
+            if out._scope is None and out._prev:
+                out._scope = CallTag(path, args)
+        else:
+            tag(out, path, args)
         return out

@@ -42,7 +42,7 @@ def leaf(cls: type[Tensor], data: np.ndarray, label: str = "") -> Tensor:
     """A leaf of class ``cls`` that holds ``data`` itself: ``Tensor(data)`` without its copy and checks."""
     out = _new(cls)
     out.data, out.grad, out.requires_grad, out.label = data, None, False, label
-    out._op, out._prev, out._backward = "", (), None
+    out._op, out._prev, out._backward, out._scope = "", (), None, None
     return out
 
 
@@ -56,7 +56,7 @@ def node(data: Any, prev: tuple[Tensor, ...], op: str, backward: Backward) -> Te
     """
     out = _new(prev[0].__class__)
     out.data = data if type(data) is _ndarray else _asarray(data, dtype=_f64)  # numpy gives 0-d results as scalars
-    out.grad, out.label, out._op = None, "", op
+    out.grad, out.label, out._op, out._scope = None, "", op, None
     if _grad_mode.all_on or _grad_mode.recording():
         for parent in prev:
             if parent.requires_grad:

@@ -73,7 +73,8 @@ class Tensor:
     inputs requires a gradient and grad mode is on, as in PyTorch.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_backward")
+    # _scope: the tag a Module call puts on the node it returns (never an op); only the drawings read it
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_backward", "_scope")
     _GRAD_RESET: ClassVar[None] = None
     __array_ufunc__ = None  # numpy defers to our reflected ops, so ndarray + Tensor builds a node
 
@@ -85,6 +86,7 @@ class Tensor:
         self._op = ""
         self._prev: tuple[Tensor, ...] = ()
         self._backward: Optional[Backward] = None
+        self._scope: Any = None
 
     # the ops, bound as methods
     __add__, __radd__ = _binary(arithmetic.add), _reflected(arithmetic.add)
