@@ -234,6 +234,18 @@ def test_16_small_mistakes_get_a_clear_message(call, error, message):
         call()
 
 
+@pytest.mark.parametrize("call, error, message", [
+    (lambda draw: draw(5), TypeError, "the root to draw must be a Value or a Tensor .*got int 5"),
+    (lambda draw: draw(Value(1.0) * 2, max_nodes=None), ValueError, "max_nodes must be a positive int, got None"),
+    (lambda draw: draw(Value(1.0) * 2, group="neuron", max_nodes=0), ValueError, "max_nodes must be a positive int"),
+])
+def test_16_drawing_a_non_node_or_without_a_cap_says_so(call, error, message):
+    from tinygrad_relu import draw_graph
+
+    with pytest.raises(error, match=message):
+        call(draw_graph)
+
+
 def test_16_a_wrong_bias_shape_is_named_as_such():
     layer = Linear(2, 3)
     layer.bias = Tensor(np.zeros(2), requires_grad=True)

@@ -17,6 +17,7 @@ from typing import Any, Optional, Sequence
 
 import graphviz
 
+from .. import checks
 from .draw_groups import box_word, draw_grouped
 from .groups import dead_on_every_sample, find_groups, representative, stable_names
 from .look import (CURRENT_NODE, EDGE, LEGEND_ROWS, OP_NODE, WAITING_EDGE, WAITING_NODE, Drawing, GraphvizNotFoundError,
@@ -156,6 +157,7 @@ def _check(mode: str, rankdir: str) -> None:
 
 def _grouped_nodes(root: Any, group: Optional[str], max_nodes: int) -> tuple[list, list]:
     """The graph's nodes and groups; a graph too big to draw node by node is refused, one that groups is not."""
+    checks.count(max_nodes, "max_nodes")
     if group is None:
         return nodes_within(root, max_nodes, hint=True), []
     nodes = nodes_within(root, 10**9)

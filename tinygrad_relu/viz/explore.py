@@ -24,6 +24,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .. import checks
 from .draw_groups import box_word, draw_grouped, group_grad
 from .explain import reason
 from .groups import Group, dead_on_every_sample, find_groups, representative, stable_names
@@ -191,6 +192,7 @@ def explore(root: Any, group: Optional[str] = None, seed: Any = None, dataset: A
     its scalar nodes), as ``draw_graph`` does; ``dataset`` marks units dead on every sample. The pass
     runs on the side: every ``.grad`` is left as it was. Needs the graphviz program ``dot``.
     """
+    checks.count(max_nodes, "max_nodes")
     if group is None:
         nodes = nodes_within(root, max_nodes, hint=True)
     else:

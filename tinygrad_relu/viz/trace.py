@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import checks
 from ..graph import iter_backward, topological_order
 
 # Edge kinds, by what flowed along the edge in the backward pass; OFF: the parent asked for no
@@ -22,7 +23,12 @@ FULL, ALPHA, ZERO, OFF = "full", "alpha", "zero", "off"
 
 def nodes_within(root: Any, max_nodes: int, hint: bool = False) -> list:
     """Every node of ``root``'s graph, leaves first, or a ValueError if there are more than ``max_nodes``
-    (``hint``: the message suggests drawing it grouped, as a drawing can)."""
+    (``hint``: the message suggests drawing it grouped, as a drawing can). A root that is not a node, or a
+    ``max_nodes`` that is not a positive int, is an error that says so."""
+    if not hasattr(root, "_prev"):
+        raise TypeError(f"the root to draw must be a Value or a Tensor (a node of a graph), got {type(root).__name__} "
+                        f"{root!r}")
+    checks.count(max_nodes, "max_nodes")
     nodes = topological_order(root)
     if len(nodes) > max_nodes:
         grouped = ('; a network made of modules draws one box per neuron with group="neuron"' if hint else "")
