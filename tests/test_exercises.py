@@ -134,6 +134,22 @@ def revive_first_layer_only(model, x):
     return True
 
 
+def first_over_right(shares, level):
+    return next((epoch for epoch, share in enumerate(shares, 1) if share > level), None)
+
+
+def first_over_from_0(shares, level):
+    return next((epoch for epoch, share in enumerate(shares) if share > level), None)
+
+
+def first_over_at_least(shares, level):
+    return next((epoch for epoch, share in enumerate(shares, 1) if share >= level), None)
+
+
+def first_over_never_zero(shares, level):
+    return next((epoch for epoch, share in enumerate(shares, 1) if share > level), 0)
+
+
 ZERO_RIGHT = {"relu": 0.0, "leaky_relu(0.2)": 0.2, "prelu d/dx (a=0.25)": 0.25, "prelu d/da (a=0.25)": 0.0}
 
 # (checker, right answer, wrong answer, a phrase the wrong answer's hint must contain, the stub)
@@ -164,6 +180,10 @@ CASES = {
     "relu at zero": (ex.check_relu_at_zero, relu_half, relu_pytorch, "at exactly x = 0 your closure gives 0", stub),
     "revive": (ex.check_revive_dead_units, revive_right, revive_everything, "which was alive", stub),
     "revive order": (ex.check_revive_dead_units, None, revive_first_layer_only, "dead_units still reports", None),
+    "first epoch over": (ex.check_first_epoch_over, first_over_right, first_over_from_0, "yours looks counted from 0",
+                         stub),
+    "first epoch over, >=": (ex.check_first_epoch_over, None, first_over_at_least, "is not over 0.5", None),
+    "first epoch over, never": (ex.check_first_epoch_over, None, first_over_never_zero, "return None then", None),
 }
 
 
