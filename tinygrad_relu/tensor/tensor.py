@@ -14,6 +14,7 @@ inf - inf, with the same IEEE result.
 from __future__ import annotations
 
 from numbers import Real
+from functools import wraps
 from typing import Any, Callable, ClassVar, Iterable, Optional, Sequence, Union
 
 import numpy as np
@@ -40,21 +41,21 @@ def _operand(x: Any) -> Optional[Tensor]:
 def _binary(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any], Tensor]:
     """``op`` as the method ``self <op> other``; ``other`` arrives as a Tensor, or the method returns
     NotImplemented for a non-numeric one, so that Python tries the reflected op and then names both types."""
+    @wraps(op)  # its name and docstring: help(Tensor.__add__) and the in-place ops' docs say "add"
     def method(self: Tensor, other: Any) -> Tensor:
         b = other if type(other) is Tensor else _operand(other)
         return NotImplemented if b is None else op(self, b)
 
-    method.__doc__ = op.__doc__
     return method
 
 
 def _reflected(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any], Tensor]:
     """``op`` as the reflected method ``other <op> self`` (Python calls it when ``other`` does not know Tensors)."""
+    @wraps(op)
     def method(self: Tensor, other: Any) -> Tensor:
         a = _operand(other)
         return NotImplemented if a is None else op(a, self)
 
-    method.__doc__ = op.__doc__
     return method
 
 
