@@ -17,6 +17,8 @@ from .autograd import accumulate, broadcast_error, matmul_error, node, quiet, un
 if TYPE_CHECKING:
     from .tensor import Tensor
 
+_dot = np.dot
+
 
 def _broadcasting(f: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Tensor, b: Tensor, op: str) -> np.ndarray:
     """``f(a.data, b.data)``, with an error naming the op and both shapes when they do not broadcast."""
@@ -125,17 +127,18 @@ def neg(a: Tensor) -> Tensor:
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b as numpy's matmul (1-D, 2-D and batched); d/da = g @ b.T, d/db = a.T @ g."""
-    try:
-        data = np.matmul(a.data, b.data)
+    matrices = a.data.ndim == 2 and b.data.ndim == 2
+    try:  # np.dot is matmul for two matrices (the same BLAS call, the same numbers), 0.3 us cheaper to call
+        data = _dot(a.data, b.data) if matrices else np.matmul(a.data, b.data)
     except ValueError:
         raise matmul_error(a.data.shape, b.data.shape) from None
 
-    if a.data.ndim == 2 and b.data.ndim == 2:
+    if matrices:
         def _backward(out: Tensor) -> None:
             if a.requires_grad:
-                accumulate(a, out.grad @ b.data.T)
+                accumulate(a, _dot(out.grad, b.data.T))  # g @ b.T
             if b.requires_grad:
-                accumulate(b, a.data.T @ out.grad)
+                accumulate(b, _dot(a.data.T, out.grad))  # a.T @ g
     else:
         def _backward(out: Tensor) -> None:
             _matmul_backward(a, b, np.asarray(out.grad))
@@ -170,7 +173,7 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
         raise ValueError(f"linear: bias must be a Tensor of shape {w.data.shape[:1]} for a weight of shape "
                          f"{w.data.shape}, got {getattr(bias, 'shape', type(bias))}")
     try:
-        data = np.matmul(x.data, w.data.T)
+        data = _dot(x.data, w.data.T) if x.data.ndim == 2 else np.matmul(x.data, w.data.T)
     except ValueError:
         raise matmul_error(x.data.shape, w.data.T.shape) from None
     if bias is not None:
@@ -179,12 +182,12 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     def _backward(out: Tensor) -> None:
         g = out.grad
         if x.requires_grad:
-            accumulate(x, g @ w.data)
+            accumulate(x, _dot(g, w.data) if g.ndim == 2 else g @ w.data)
         if w.requires_grad:
             xs = x.data
             if xs.ndim != 2:  # leading axes fold into one batch axis
                 xs, g = xs.reshape(-1, w.data.shape[1]), g.reshape(-1, w.data.shape[0])
-            accumulate(w, g.T @ xs)
+            accumulate(w, _dot(g.T, xs))  # g.T @ x
         if bias is not None and bias.requires_grad:
             accumulate(bias, out.grad, may_alias=True)  # passed through as is when there is no batch axis to sum
 
