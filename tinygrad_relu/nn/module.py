@@ -13,7 +13,7 @@ the tags to draw a neuron or a layer as one box (``draw_graph(loss, group="neuro
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Union
+from typing import Any, Iterator, Mapping, Optional, Union
 
 import numpy as np
 
@@ -73,14 +73,15 @@ class _ScopedOp(str):
 def scope_of(node: Any) -> Any:
     """The tag a module call put on ``node`` (a ``CallTag``, or a scalar Layer's call path), or None."""
     if type(node) is Tensor:
-        return node._scope
+        pair = node._scope  # a Tensor holds the plain pair (path, inputs): see Module.__call__
+        return None if pair is None else CallTag(*pair)
     return getattr(getattr(node, "_op", None), "scope", None)
 
 
 def set_scope(node: Any, scope: Any) -> None:
     """Tag ``node`` with ``scope`` (see ``scope_of``)."""
     if type(node) is Tensor:
-        node._scope = scope
+        node._scope = (scope.path, scope.inputs)
         return
     op = _ScopedOp(node._op)
     op.scope = scope
@@ -231,22 +232,25 @@ class Module:
         state.pop("_call_path", None)
         return state
 
+    #: (the enclosing call path, it + (self,)) from this module's last call: the path is built once, not per call
+    _call_path: Optional[tuple[tuple[Module, ...], tuple[Module, ...]]] = None
+
     def __call__(self, *args: Any) -> Any:
         outer = scope.path
-        cached = self.__dict__.get("_call_path")  # (outer, outer + (self,)): called the same way as last time
-        if cached is not None and cached[0] is outer:
+        cached = self._call_path
+        if cached is not None and cached[0] is outer:  # called the same way as last time
             path = cached[1]
         else:
             path = outer + (self,)
-            self.__dict__["_call_path"] = (outer, path)
+            self._call_path = (outer, path)
         scope.path = path
         try:
             out = self.forward(*args)
         finally:
             scope.path = outer
-        if type(out) is Tensor:  # the common case of tag(), inline: a Tensor layer returns one node
-            if out._scope is None and out._prev:
-                out._scope = CallTag(path, args)
+        if type(out) is Tensor:  # the common case of tag(), inline: a Tensor layer returns one node,
+            if out._scope is None and out._prev:  # tagged with the plain pair, which scope_of wraps
+                out._scope = (path, args)
         else:
             tag(out, path, args)
         return out
