@@ -116,28 +116,33 @@ def _post_order(root: Node) -> tuple[list[Node], dict[Node, Any]]:
     """The inner nodes (those with parents) below ``root``, each after all of its inner parents,
     and the leaves apart, mapped to their current gradient.
 
-    An iterative depth-first search: a stack of parent iterators stands in for recursion, so the
-    depth of the graph is limited by memory only. Each edge is looked at once.
+    An iterative depth-first search: a stack of half-read parent iterators stands in for recursion, so
+    the depth of the graph is limited by memory only. Each edge is looked at once. The iterator being
+    read (``parents``) stays in a local; only going down a level pushes it onto the stack.
     """
     order: list[Node] = []
     leaves: dict[Node, Any] = {}
     visited = {root}
-    nodes, parents = [root], [iter(root._prev)]
-    mark, push_node, push_parents = visited.add, nodes.append, parents.append
-    while parents:
-        for parent in parents[-1]:
+    nodes: list[Node] = [root]  # the path from the root down to the node whose parents are being read
+    waiting: list[Iterator[Node]] = []  # the parent iterators of the nodes above it, each where it stopped
+    mark = visited.add
+    parents = iter(root._prev)
+    while True:
+        for parent in parents:
             if parent._prev:
                 if parent not in visited:
                     mark(parent)
-                    push_node(parent)
-                    push_parents(iter(parent._prev))
+                    nodes.append(parent)
+                    waiting.append(parents)
+                    parents = iter(parent._prev)
                     break  # go down first; this node's remaining parents wait on the stack
             else:  # nothing changes a grad during this walk, so storing a leaf twice stores the same
                 leaves[parent] = parent.grad
         else:  # every parent of nodes[-1] is placed: it can follow them
-            parents.pop()
             order.append(nodes.pop())
-    return order, leaves
+            if not waiting:
+                return order, leaves
+            parents = waiting.pop()
 
 
 def backward_order(root: Node) -> list[Node]:
