@@ -175,6 +175,25 @@ def test_leaky_relu_is_piecewise_not_max():
     assert (out.data.tolist(), x.grad.tolist()) == ([-4.0], [2.0])
 
 
+@pytest.mark.parametrize("n", [4096, 4097, 70_000])  # np.where up to 4096 elements, the in-place build above
+@pytest.mark.parametrize("alpha", [0.01, 1 / 3, -0.7, np.inf, np.nan])
+def test_leaky_relu_slope_is_exact_on_both_sides_of_the_size_switch(n, alpha):
+    x_np = np.random.default_rng(n).standard_normal(n)
+    x_np[::7] = 0.0  # exactly 0 gets alpha
+    x = leaf(x_np)
+    out = x.leaky_relu(alpha)
+    out.backward(np.ones(n))
+    slope = np.where(x_np > 0, 1.0, alpha)
+    assert np.array_equal(x.grad, slope, equal_nan=True)
+    with np.errstate(invalid="ignore"):  # 0 * inf is nan, as the engine gives it
+        assert np.array_equal(out.data, x_np * slope, equal_nan=True)
+    c = x_np.reshape(-1, 2) if n % 2 == 0 else None  # prelu with a per-channel slope array, both sides
+    if c is not None:
+        y, a = leaf(c), leaf([alpha, 0.25])
+        y.prelu(a).sum().backward()
+        assert np.array_equal(y.grad, np.where(c > 0, 1.0, np.array([alpha, 0.25])), equal_nan=True)
+
+
 def test_relu_exact():
     x = leaf([-2.0, 0.0, 3.0, -np.inf])
     out = x.relu()
