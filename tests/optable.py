@@ -76,6 +76,10 @@ TENSOR_OPS = [
     ("leaky_mixed_signs", lambda a: a.leaky_relu(0.2), [(3, 4)], (-3.0, 3.0)),
     ("prelu_channels", lambda x, w: x.prelu(w), [(4, 3, 2), (3,)], (-3.0, 3.0)),
     ("linear_leaky_layer", lambda x, w, b: (x @ w + b).leaky_relu(0.1), [(4, 3), (3, 5), (5,)], (-2.0, 2.0)),
+    ("linear_fused", lambda x, w, b: x.linear(w, b), [(4, 3), (5, 3), (5,)], (-2.0, 2.0)),
+    ("linear_fused_one_sample", lambda x, w, b: x.linear(w, b), [(3,), (5, 3), (5,)], (-2.0, 2.0)),
+    ("linear_fused_batched", lambda x, w, b: x.linear(w, b), [(2, 4, 3), (5, 3), (5,)], (-2.0, 2.0)),
+    ("linear_fused_no_bias", lambda x, w: x.linear(w), [(2, 4, 3), (5, 3)], (-2.0, 2.0)),
     ("cross_entropy", lambda z: -z.log_softmax()[np.arange(3), np.array([0, 2, 1])].mean(), [(3, 4)],
      (-3.0, 3.0)),
 ]

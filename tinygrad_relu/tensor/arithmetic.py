@@ -17,7 +17,7 @@ from .autograd import accumulate, broadcast_error, matmul_error, node, quiet, un
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-_dot = np.dot
+_dot, _sum_rows = np.dot, np.add.reduce
 
 
 def _broadcasting(f: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Tensor, b: Tensor, op: str) -> np.ndarray:
@@ -183,12 +183,12 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
         g = out.grad
         if x.requires_grad:
             accumulate(x, _dot(g, w.data) if g.ndim == 2 else g @ w.data)
+        if g.ndim != 2:  # leading axes fold into one batch axis (none: a batch of one)
+            g = g.reshape(-1, w.data.shape[0])
         if w.requires_grad:
-            xs = x.data
-            if xs.ndim != 2:  # leading axes fold into one batch axis
-                xs, g = xs.reshape(-1, w.data.shape[1]), g.reshape(-1, w.data.shape[0])
+            xs = x.data if x.data.ndim == 2 else x.data.reshape(-1, w.data.shape[1])
             accumulate(w, _dot(g.T, xs))  # g.T @ x
         if bias is not None and bias.requires_grad:
-            accumulate(bias, out.grad, may_alias=True)  # passed through as is when there is no batch axis to sum
+            accumulate(bias, _sum_rows(g, 0))  # the bias was added to every row: the sum over rows
 
     return node(data, (x, w) if bias is None else (x, w, bias), "linear", _backward)
