@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
-from .autograd import accumulate, broadcast_error, matmul_error, node, quiet, unbroadcast
+from .autograd import accumulate, broadcast_error, matmul_error, node, quiet, quietly, unbroadcast
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -97,18 +97,27 @@ def pow_tensor(a: Tensor, b: Tensor) -> Tensor:
 
 
 def pow_number(a: Tensor, k: float) -> Tensor:
-    """a ** k for a constant exponent (a square is a product: cheaper than np.power)."""
-    with quiet():
-        data = a.data * a.data if k == 2.0 else np.power(a.data, k)
-
+    """a ** k for a constant exponent."""
     def _backward(out: Tensor) -> None:
-        with quiet():
-            if k == 0.0:  # x ** 0 is constant: gradient 0, also at x = 0 where 0 * 0**-1 would give nan (as PyTorch)
-                accumulate(a, np.zeros(a.data.shape))
-            else:
-                accumulate(a, out.grad * (2.0 * a.data if k == 2.0 else k * np.power(a.data, k - 1.0)))
+        accumulate(a, _power_grad(out.grad, a.data, k))
 
-    return node(data, (a,), _power_name(k), _backward)
+    return node(_power(a.data, k), (a,), _power_name(k), _backward)
+
+
+@quietly
+def _power(x: np.ndarray, k: float) -> np.ndarray:
+    """``x ** k``; a square is a product, cheaper than np.power."""
+    result: np.ndarray = x * x if k == 2.0 else np.power(x, k)
+    return result
+
+
+@quietly
+def _power_grad(g: np.ndarray, x: np.ndarray, k: float) -> np.ndarray:
+    """``g * k x^(k-1)``; for k = 0 it is 0, also at x = 0 where 0 * 0**-1 would give nan (as PyTorch)."""
+    if k == 0.0:  # x ** 0 is constant
+        return np.zeros(x.shape)
+    result: np.ndarray = g * (2.0 * x if k == 2.0 else k * np.power(x, k - 1.0))
+    return result
 
 
 @lru_cache(maxsize=64)

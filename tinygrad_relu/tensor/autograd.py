@@ -19,6 +19,9 @@ Backward = Callable[["Tensor"], None]
 _grad_mode = graph.grad_mode
 _ndarray, _f64, _asarray, _new = np.ndarray, np.float64, np.asarray, object.__new__
 quiet = partial(np.errstate, all="ignore")  # a context: IEEE results (inf, nan) without RuntimeWarnings
+# the same as a decorator, for a helper that is one op's arithmetic: about half the cost of entering the
+# context (0.6 us, not 1.05 us, numpy 2.4), since numpy then builds no errstate object per call
+quietly = np.errstate(all="ignore")
 
 
 def float_array(data: Any, what: str) -> np.ndarray:
