@@ -44,11 +44,14 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         """The layer's output, shape (N, out_features)."""
-        t = _tensor(x)
-        if not t.data.ndim or t.data.shape[-1] != self.in_features:
-            raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects inputs whose last dimension "
-                             f"is {self.in_features}, got shape {t.data.shape}")
-        return t.linear(self.weight, self.bias)
+        t = x if type(x) is Tensor else Tensor(x)
+        try:
+            return t.linear(self.weight, self.bias)
+        except ValueError:  # checked only on failure: the layer's own message, in the layer's terms
+            if not t.data.ndim or t.data.shape[-1] != self.in_features:
+                raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects inputs whose last "
+                                 f"dimension is {self.in_features}, got shape {t.data.shape}") from None
+            raise
 
     def __repr__(self) -> str:
         return f"Linear({self.in_features}, {self.out_features}{'' if self.bias is not None else ', bias=False'})"
