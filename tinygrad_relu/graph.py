@@ -113,20 +113,51 @@ def in_place(op: Callable[[Any, Any], Any], check: Optional[Callable[[Any], None
 
 
 def _post_order(root: Node) -> tuple[list[Node], dict[Node, Any]]:
-    """The inner nodes (those with parents) below ``root``, each after all of its inner parents,
-    and the leaves apart, mapped to their current gradient.
+    """The inner nodes (those with parents) below ``root``, each after all of its inner parents, in the
+    order of a depth-first search from ``root``; and the leaves apart, mapped to their current gradient.
 
-    An iterative depth-first search: a stack of half-read parent iterators stands in for recursion, so
-    the depth of the graph is limited by memory only. Each edge is looked at once. The iterator being
-    read (``parents``) stays in a local; only going down a level pushes it onto the stack.
+    From the root down, as long as each node has one inner parent (a chain: a small network's step, a
+    layer after a layer), the order is forced and no search is needed. The first node with two inner
+    parents starts a depth-first search below it; nothing it reaches can be on the chain above (that
+    would be a cycle), so the chain follows the search's order. (The leaves are met in another order than
+    a search's; ``topological_order``, which the drawings number nodes by, runs the search itself.)
     """
-    order: list[Node] = []
     leaves: dict[Node, Any] = {}
-    visited = {root}
-    nodes: list[Node] = [root]  # the path from the root down to the node whose parents are being read
+    chain: list[Node] = []  # the root and the nodes below it, each the only inner parent of the one before
+    node = root
+    while True:
+        below = None
+        for parent in node._prev:
+            if parent._prev:
+                if below is not None and parent is not below:
+                    break  # two inner parents: search from this node
+                below = parent
+            else:  # nothing changes a grad during this walk, so storing a leaf twice stores the same
+                leaves[parent] = parent.grad
+        else:
+            chain.append(node)
+            if below is None:
+                chain.reverse()
+                return chain, leaves
+            node = below
+            continue
+        order = _search(node, leaves)
+        chain.reverse()
+        order += chain
+        return order, leaves
+
+
+def _search(top: Node, leaves: dict[Node, Any]) -> list[Node]:
+    """The inner nodes below ``top``, ``top`` included, each after all of its inner parents; the leaves go
+    into ``leaves``. An iterative depth-first search: a stack of half-read parent iterators stands in for
+    recursion, so the depth of the graph is limited by memory only. Each edge is looked at once. The
+    iterator being read (``parents``) stays in a local; only going down a level pushes it onto the stack."""
+    order: list[Node] = []
+    visited = {top}
+    nodes: list[Node] = [top]  # the path from ``top`` down to the node whose parents are being read
     waiting: list[Iterator[Node]] = []  # the parent iterators of the nodes above it, each where it stopped
     mark = visited.add
-    parents = iter(root._prev)
+    parents = iter(top._prev)
     while True:
         for parent in parents:
             if parent._prev:
@@ -136,12 +167,12 @@ def _post_order(root: Node) -> tuple[list[Node], dict[Node, Any]]:
                     waiting.append(parents)
                     parents = iter(parent._prev)
                     break  # go down first; this node's remaining parents wait on the stack
-            else:  # nothing changes a grad during this walk, so storing a leaf twice stores the same
+            else:
                 leaves[parent] = parent.grad
         else:  # every parent of nodes[-1] is placed: it can follow them
             order.append(nodes.pop())
             if not waiting:
-                return order, leaves
+                return order
             parents = waiting.pop()
 
 
@@ -155,10 +186,12 @@ def backward_order(root: Node) -> list[Node]:
 
 
 def topological_order(root: Node) -> list[Node]:
-    """Every node reachable from ``root``, each after all of its parents (leaves first, root last)."""
+    """Every node reachable from ``root``, each after all of its parents (leaves first, root last), in the
+    order of a depth-first search from ``root``."""
     if not root._prev:
         return [root]
-    order, leaves = _post_order(root)
+    leaves: dict[Node, Any] = {}
+    order = _search(root, leaves)
     return list(leaves) + order
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Union
 import numpy as np
 
 from .. import checks
-from .autograd import accumulate, node, quiet, unbroadcast
+from .autograd import accumulate, node, quiet, quietly, unbroadcast
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -46,13 +46,12 @@ def _finite(alpha: Any) -> bool:
     return alpha - alpha == 0.0 if type(alpha) is float else bool(np.isfinite(alpha).all())
 
 
-def _times(x: Any, slope: np.ndarray, finite: bool) -> np.ndarray:
-    """``x * slope``; for an infinite or nan slope, 0 * inf is nan (as in Value and PyTorch) without a warning."""
-    if finite:
-        product: np.ndarray = x * slope
-        return product
-    with quiet():
-        return _times(x, slope, True)
+@quietly
+def _product(x: Any, slope: np.ndarray) -> np.ndarray:
+    """``x * slope`` for a slope with an inf or nan: 0 * inf is nan (as in Value and PyTorch), without a warning.
+    A finite slope is multiplied in place of the call (``x * slope if finite else _product(x, slope)``)."""
+    product: np.ndarray = x * slope
+    return product
 
 
 def _positive_bits(x: np.ndarray) -> np.ndarray:
@@ -129,12 +128,13 @@ def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
     """
     if type(alpha) is not float:
         alpha = checks.real(alpha, "leaky_relu alpha")
-    slope, finite = _slope(a.data > 0, alpha), _finite(alpha)
+    slope, finite = _slope(a.data > 0, alpha), alpha - alpha == 0.0  # finite: no inf or nan
 
     def _backward(out: Tensor) -> None:
-        accumulate(a, _times(out.grad, slope, finite))
+        g = out.grad
+        accumulate(a, g * slope if finite else _product(g, slope))
 
-    return node(_times(a.data, slope, finite), (a,), _leaky_name(alpha), _backward)
+    return node(a.data * slope if finite else _product(a.data, slope), (a,), _leaky_name(alpha), _backward)
 
 
 def prelu(a: Tensor, weight: Union[Tensor, float]) -> Tensor:
@@ -151,9 +151,9 @@ def prelu(a: Tensor, weight: Union[Tensor, float]) -> Tensor:
     def _backward(out: Tensor) -> None:
         g = out.grad
         if a.requires_grad:
-            accumulate(a, _times(g, slope, finite))
+            accumulate(a, g * slope if finite else _product(g, slope))
         if w.requires_grad:
             dw = unbroadcast(g * np.minimum(a.data, 0.0), per_channel.shape)
             accumulate(w, dw.reshape(ws))
 
-    return node(_times(a.data, slope, finite), (a, w), "prelu", _backward)
+    return node(a.data * slope if finite else _product(a.data, slope), (a, w), "prelu", _backward)
