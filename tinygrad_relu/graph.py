@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import threading
 from contextlib import contextmanager
-from typing import Any, Callable, ClassVar, Generator, Iterator, Optional, Protocol
+from typing import Any, Callable, ClassVar, Iterator, Optional, Protocol
 
 
 class Node(Protocol):
@@ -195,15 +195,14 @@ def topological_order(root: Node) -> list[Node]:
     return list(leaves) + order
 
 
-def iter_backward(root: Node, seed: Any, each: bool = True) -> Generator[Node, None, None]:
-    """Run reverse-mode autodiff from ``root`` seeded with ``seed``, yielding each node after its backward ran.
+def backward(root: Node, seed: Any, after: Optional[Callable[[Node], None]] = None) -> None:
+    """Run reverse-mode autodiff from ``root`` seeded with ``seed``; ``after(node)``, if given, is called after
+    each node's backward ran (the drawings record the pass one closure at a time with it).
 
     Intermediate nodes (those with parents) restart from zero, so repeated runs give exactly the
     sum of the individual runs at the leaves -- leaves accumulate, like PyTorch. Leaves collect this
     pass's gradient from zero and get their old one added back at the end, so two passes give exactly
-    twice one pass (old + new, not old + each contribution in turn). Drawings step through this
-    generator to show the backward pass one closure at a time; ``each=False`` yields nothing and runs
-    the pass in one go (``backward``).
+    twice one pass (old + new, not old + each contribution in turn).
     """
     if root._op and not root._prev:
         raise RuntimeError(
@@ -216,42 +215,42 @@ def iter_backward(root: Node, seed: Any, each: bool = True) -> Generator[Node, N
         return
     # The walk allocates only acyclic bookkeeping, but on a graph of millions of nodes each cyclic-GC
     # pass it triggers scans the whole graph: pausing the collector makes a 10^6-node backward ~2x faster.
-    # One try/finally around the whole pass: whatever fails, or an interrupt, or a caller that stops
-    # early, the collector is left as it was and so is every .grad.
+    # One try/finally around the whole pass: whatever fails (a closure, ``after``, an interrupt), the
+    # collector is left as it was and so is every .grad.
     collecting = gc.isenabled()
     gc.disable()
     try:
         order, leaves = _post_order(root)
-        reset, inner = root._GRAD_RESET, []  # one engine per graph (Value and Tensor do not mix)
+        reset = root._GRAD_RESET  # one engine per graph (Value and Tensor do not mix)
+        inner = [node.grad for node in order]  # what the intermediates held: a failure puts it back
+        held = False  # whether any leaf had a gradient to add back (not after zero_grad() on Tensors)
         finished = False
         try:
-            for node in order:  # remember each intermediate's grad (a failure puts it back), then restart it
-                inner.append(node.grad)
+            for node in order:
                 node.grad = reset
-            for node in leaves:
+            for node, previous in leaves.items():
                 node.grad = reset
+                if previous is not None:
+                    held = True
             root._add_grad(seed)
-            for node in reversed(order):  # a node's grad is complete once every node that uses it has run
-                node._backward(node)  # type: ignore[misc]  # an inner node always has its closure
-                if each:
-                    yield node
+            if after is None:
+                for node in reversed(order):  # a node's grad is complete once every node that uses it has run
+                    node._backward(node)  # type: ignore[misc]  # an inner node always has its closure
+            else:
+                for node in reversed(order):
+                    node._backward(node)  # type: ignore[misc]
+                    after(node)
             finished = True
         finally:
-            if finished:  # leaves collected this pass from zero: add what they held before (None: nothing)
-                for node, previous in leaves.items():
-                    if previous is not None:
-                        node._add_grad(previous)
-            else:  # put back exactly what every node held, as if the pass had not started
+            if not finished:  # put back exactly what every node held, as if the pass had not started
                 for node, previous in leaves.items():
                     node.grad = previous
                 for node, previous in zip(order, inner):
                     node.grad = previous
+            elif held:  # leaves collected this pass from zero: add what they held before (None: nothing)
+                for node, previous in leaves.items():
+                    if previous is not None:
+                        node._add_grad(previous)
     finally:
         if collecting:
             gc.enable()
-
-
-def backward(root: Node, seed: Any) -> None:
-    """Run the whole backward pass from ``root`` (see ``iter_backward``)."""
-    for _ in iter_backward(root, seed, each=False):  # one pass through the generator, not one per node
-        pass

@@ -7,14 +7,13 @@ contents), so drawing a graph never changes it.
 
 from __future__ import annotations
 
-from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .. import checks
-from ..graph import iter_backward, topological_order
+from ..graph import backward, topological_order
 
 # Edge kinds, by what flowed along the edge in the backward pass; OFF: the parent asked for no
 # gradient (a Tensor with requires_grad=False), so its closure skipped it.
@@ -171,15 +170,15 @@ def trace_backward(root: Any, nodes: list, seed: Any, every_step: bool) -> list[
     steps: list[Step] = []
     numbers: dict = {}
     flows: dict = {}
+    def record(node: Any) -> None:  # called by the walker after each closure
+        numbers[id(node)] = len(numbers) + 1
+        flows[id(node)] = local_flows(node)
+        if every_step or len(numbers) == inner:
+            grads = {id(n): _copy(n.grad) for n in nodes}
+            steps.append(Step(dict(numbers), dict(flows), grads, node))
+
     try:
-        # closing(): the walker's own clean-up (adding old leaf gradients back) must run before ours.
-        with closing(iter_backward(root, seed)) as walk:
-            for node in walk:
-                numbers[id(node)] = len(numbers) + 1
-                flows[id(node)] = local_flows(node)
-                if every_step or len(numbers) == inner:
-                    grads = {id(n): _copy(n.grad) for n in nodes}
-                    steps.append(Step(dict(numbers), dict(flows), grads, node))
+        backward(root, seed, after=record)  # its own clean-up (old leaf gradients added back) runs before ours
     finally:
         _restore(saved)
     if not steps:  # a leaf: no closure ran, its gradient is just the seed
