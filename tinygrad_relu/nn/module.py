@@ -83,9 +83,14 @@ def set_scope(node: Any, scope: Any) -> None:
     if type(node) is Tensor:
         node._scope = (scope.path, scope.inputs)
         return
-    op = _ScopedOp(node._op)
-    op.scope = scope
-    node._op = op
+    node._op = scoped_op(node._op, scope)
+
+
+def scoped_op(op: str, scope: Any) -> _ScopedOp:
+    """The op name ``op`` carrying ``scope``: what a Value tagged with ``scope`` has as its ``_op``."""
+    tagged = _ScopedOp(op)
+    tagged.scope = scope
+    return tagged
 
 
 def _is_parameter(x: object) -> bool:

@@ -14,7 +14,7 @@ import numpy as np
 from .. import checks
 from ..value import Value
 from .init import ACTIVATIONS, LAYER_ACTIVATIONS, Seed, check_activation, init_bound, resolve_alpha
-from .module import Module, scope, set_scope
+from .module import Module, scope, scoped_op
 
 Input = Sequence[Union[Value, float]]
 _NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "prelu": "PReLU", "tanh": "Tanh",
@@ -84,6 +84,7 @@ class Layer(Module):
         self.neurons = [Neuron(nin, activation, slope, rng, nout) for _ in range(nout)]
         self._path_for: Optional[tuple] = None  # the enclosing call path that self._path was built under
         self._path: tuple = ()
+        self._tag: Optional[str] = None  # the last output's op name carrying self._path, from the last call
 
     def forward(self, x: Input) -> Union[Value, list[Value]]:
         """Every neuron's output: a list, or one Value if the layer has one neuron."""
@@ -94,16 +95,20 @@ class Layer(Module):
         out = [n.forward(xs) for n in self.neurons]
         # The drawings' tag (see module.tag): the layer's call path on its last output, once per call; the
         # drawings find each neuron's output from its weights (viz.groups.module_calls), so no neuron pays.
-        outer = scope.path
+        # The tagged op name is kept from call to call: one string object per layer, not one per call.
+        outer, last = scope.path, out[-1]
         if self._path_for is not outer:
             self._path_for, self._path = outer, (outer if outer and outer[-1] is self else outer + (self,))
-        set_scope(out[-1], self._path)
+            self._tag = None
+        if self._tag is None or self._tag != last._op:
+            self._tag = scoped_op(last._op, self._path)
+        last._op = self._tag
         return out[0] if len(out) == 1 else out
 
     def __getstate__(self) -> dict:
         """What copy and pickle keep: the cached call path is left out (it names the callers)."""
         state = super().__getstate__()
-        state["_path_for"], state["_path"] = None, ()
+        state["_path_for"], state["_path"], state["_tag"] = None, (), None
         return state
 
     def __repr__(self) -> str:
