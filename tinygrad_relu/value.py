@@ -30,7 +30,7 @@ _grad_mode, _new = graph.grad_mode, object.__new__
 
 def _lift(x: object) -> "Value | None":
     """A plain number as a leaf Value; None for anything else, so an operator can return NotImplemented."""
-    return Value(x) if isinstance(x, Real) else None  # type: ignore[arg-type]
+    return Value(x) if type(x) is float or type(x) is int or isinstance(x, Real) else None  # type: ignore[arg-type]
 
 
 def _node(data: float, prev: tuple["Value", ...], op: str, backward: Backward) -> "Value":
