@@ -105,6 +105,15 @@ class Module:
 
     #: True for an activation layer: a drawing puts it in one box with the layer whose output it reads
     joins_previous = False
+    #: True for a layer whose forward() calls no other module (Linear, the activations): a Sequential runs its
+    #: forward() itself and tags the output as ``layer(x)`` would, for less than a module call costs. A subclass
+    #: that defines its own forward() is taken to call modules, unless its class body says otherwise.
+    calls_no_module = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "forward" in vars(cls) and "calls_no_module" not in vars(cls):
+            cls.calls_no_module = False
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for each direct child, in attribute order; a list attribute's items are ``name.i``."""
@@ -242,12 +251,8 @@ class Module:
 
     def __call__(self, *args: Any) -> Any:
         outer = scope.path
-        cached = self._call_path
-        if cached is not None and cached[0] is outer:  # called the same way as last time
-            path = cached[1]
-        else:
-            path = outer + (self,)
-            self._call_path = (outer, path)
+        cached = self._call_path  # from the last call: the same path if called from the same place
+        path = cached[1] if cached is not None and cached[0] is outer else self._path_under(outer)
         scope.path = path
         try:
             out = self.forward(*args)
@@ -259,3 +264,9 @@ class Module:
         else:
             tag(out, path, args)
         return out
+
+    def _path_under(self, outer: tuple[Module, ...]) -> tuple[Module, ...]:
+        """The call path of this module called within ``outer``, kept for the next call."""
+        path = outer + (self,)
+        self._call_path = (outer, path)
+        return path
