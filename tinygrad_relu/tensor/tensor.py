@@ -108,7 +108,7 @@ class Tensor:
 
     def __pow__(self, other: ArrayLike) -> Tensor:
         """self ** other, for a number or a Tensor (or array-like) exponent."""
-        if isinstance(other, Real):
+        if type(other) is int or type(other) is float or isinstance(other, Real):  # exact types first: cheap
             return arithmetic.pow_number(self, float(other))
         b = _operand(other)
         return NotImplemented if b is None else arithmetic.pow_tensor(self, b)
