@@ -13,8 +13,10 @@ from numbers import Integral, Real
 
 def number(x: object, what: str) -> float:
     """``x`` as a float, for data: any real number (bool included), else a TypeError naming ``what``."""
-    if type(x) is float:  # the common case, without the abstract-class check
+    if type(x) is float:  # the common cases, without the abstract-class check
         return x
+    if type(x) is int:
+        return float(x)
     if isinstance(x, Real):
         return float(x)
     same_engine(x, type(None), what)  # for data, the only nodes welcome are those the caller unwraps first
