@@ -220,7 +220,7 @@ class Value:
         xs: tuple[Value, ...] = inputs if type(inputs) is tuple else tuple(inputs)  # type: ignore[arg-type]
         if len(ws) != len(xs):
             raise ValueError(f"weighted_sum got {len(ws)} weights for {len(xs)} inputs")
-        total = 0.0  # a loop, not sum([...]): no list to build (0.2 us less for 16 inputs); adds in order, as + nodes do
+        total = 0.0  # a loop, not sum([...]): no list to build (0.2 us less for 16 inputs); adds in order, as + does
         try:  # the common case, all Values (as typed), without a check per element
             for w, x in zip(ws, xs):
                 total += w.data * x.data
