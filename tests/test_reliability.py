@@ -118,6 +118,27 @@ def test_5_a_malformed_node_fails_before_the_walk_without_disabling_the_collecto
     assert gc.isenabled() and a.grad == 1.5
 
 
+def test_5_a_failing_step_callback_leaves_every_grad_as_it_was():
+    from tinygrad_relu.graph import backward
+
+    a, b = Value(2.0), Value(-1.0)
+    mid = a * b
+    out = (mid + a).relu()
+    out.backward()
+    before = [(v, v.grad) for v in (a, b, mid, out)]
+    seen = []
+
+    def stop_at_second(node):
+        seen.append(node)
+        if len(seen) == 2:
+            raise KeyboardInterrupt  # as a drawing interrupted by the user would
+
+    with pytest.raises(KeyboardInterrupt):
+        backward(out, 1.0, after=stop_at_second)
+    assert [v.grad for v, _ in before] == [g for _, g in before] and gc.isenabled()
+    assert seen[0] is out and len(seen) == 2
+
+
 def test_5_a_failed_tensor_backward_restores_the_same_gradient_array():
     w = Tensor([1.0, 2.0], requires_grad=True)
     (w * w).sum().backward()
