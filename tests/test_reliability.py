@@ -121,11 +121,12 @@ def test_5_a_malformed_node_fails_before_the_walk_without_disabling_the_collecto
 def test_5_a_failing_step_callback_leaves_every_grad_as_it_was():
     from tinygrad_relu.graph import backward
 
-    a, b = Value(2.0), Value(-1.0)
+    a, b = Value(2.0), Value(3.0)
     mid = a * b
-    out = (mid + a).relu()
+    out = (mid + a).relu() * 0.5
     out.backward()
     before = [(v, v.grad) for v in (a, b, mid, out)]
+    assert [g for _, g in before] == [2.0, 1.0, 0.5, 1.0]
     seen = []
 
     def stop_at_second(node):
