@@ -232,7 +232,7 @@ def backward(root: Node, seed: Any, after: Optional[Callable[[Node], None]] = No
                 node.grad = reset
                 if previous is not None:
                     held = True
-            root._add_grad(seed)
+            root.grad = seed  # the root, reset above, starts from the seed (its gradient with respect to itself)
             if after is None:
                 for node in reversed(order):  # a node's grad is complete once every node that uses it has run
                     node._backward(node)  # type: ignore[misc]  # an inner node always has its closure
