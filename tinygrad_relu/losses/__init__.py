@@ -45,6 +45,8 @@ def _values(pred: Any, target: Any, loss: str) -> tuple[list[Value], np.ndarray]
 def _batch(pred: Tensor, target: Any, loss: str) -> Tensor:
     """Tensor engine: ``target`` as a Tensor of ``pred``'s shape; (N,) against (N, 1) is accepted,
     nothing that would broadcast."""
+    if type(target) is Tensor and target.data.shape == pred.data.shape and pred.data.size:  # the common case
+        return target
     if pred.data.size == 0:
         raise ValueError(f"{loss}: no predictions (the mean over zero samples is undefined)")
     t = target if isinstance(target, Tensor) else Tensor(target)
