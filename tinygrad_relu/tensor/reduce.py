@@ -91,7 +91,8 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     scale = 1.0 / count if count else np.nan  # the mean of nothing is nan, as in numpy
 
     def _backward(out: Tensor) -> None:
-        accumulate(a, _spread(out.grad * scale, kept, a.data.shape))
+        g = out.grad * scale if axes is not None else out.grad.item() * scale  # one number: a float is cheaper
+        accumulate(a, _spread(g, kept, a.data.shape))
 
     data = np.add.reduce(a.data, axis=axes, keepdims=keepdims) * scale  # type: ignore[call-overload]
     return node(data, (a,), "mean", _backward)
