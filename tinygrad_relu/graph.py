@@ -213,8 +213,9 @@ def backward(root: Node, seed: Any, after: Optional[Callable[[Node], None]] = No
     if not root._prev:  # backward() on a leaf: d(leaf)/d(leaf) = seed, nothing else to run
         root._add_grad(seed)
         return
-    # The walk allocates only acyclic bookkeeping, but on a graph of millions of nodes each cyclic-GC
-    # pass it triggers scans the whole graph: pausing the collector makes a 10^6-node backward ~2x faster.
+    # The walk allocates only acyclic bookkeeping (a search holds one parent iterator per level), but on a
+    # graph of millions of nodes each cyclic-GC pass it triggers scans the whole graph: pausing the collector
+    # makes a deep searched backward ~2x faster (3 * 10^5 nodes of y + y * 0.5: 0.34 s, not 0.64 s).
     # One try/finally around the whole pass: whatever fails (a closure, ``after``, an interrupt), the
     # collector is left as it was and so is every .grad.
     collecting = gc.isenabled()
