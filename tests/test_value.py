@@ -105,6 +105,15 @@ def test_deep_chain_has_no_recursion_limit():
     assert x.grad == 1.0 and y.data == 1.0
 
 
+def test_deep_diamonds_are_searched_without_recursion():
+    x = Value(1.0)
+    y = x
+    for _ in range(50_000):  # every level a diamond: two inner parents, so the walker searches, 100,000 deep
+        y = y * 0.5 + y * 0.5
+    y.backward()
+    assert x.grad == 1.0 and y.data == 1.0
+
+
 def test_no_grad_records_nothing():
     x = Value(2.0)
     with no_grad():
