@@ -113,3 +113,27 @@ def test_sequential_tags_each_layer_output_as_a_module_call_would():
     assert scope_of(out).path == (model, last) and scope_of(out).inputs == (a,)
     assert scope_of(a).path == (model, gated, gated.act) and scope_of(h) is None
     assert scope_of(h._prev[0]).path == (model, first) and scope_of(h._prev[0]).inputs == (x,)
+
+
+def test_parameters_lists_what_named_parameters_names_in_the_same_order():
+    shared = Linear(2, 2, seed=0)
+
+    class Twice(Module):  # one module reached twice, and a list mixing modules and a parameter
+        def __init__(self):
+            self.first = shared
+            self.parts = [ReLU(), Tensor([1.0], requires_grad=True), shared, Linear(2, 1, seed=1)]
+
+    class Picky(Module):  # lists its children itself: only the second one
+        def __init__(self):
+            self.a, self.b = Linear(1, 1, seed=2), Linear(1, 1, seed=3)
+
+        def named_children(self):
+            yield "b", self.b
+
+    for model in (Twice(), Picky(), MLP(2, [3, 2, 1], activation="prelu", seed=0),
+                  MLP(2, [2, 1], activation="prelu", prelu_per="neuron", seed=0), mlp(3, [4, 2], seed=0)):
+        named = [p for _, p in model.named_parameters()]
+        assert [id(p) for p in model.parameters()] == [id(p) for p in named]
+    assert len(Twice().parameters()) == 2 + 1 + 2  # the shared layer's weight and bias once
+    picky = Picky()
+    assert [id(p) for p in picky.parameters()] == [id(picky.b.weight), id(picky.b.bias)]

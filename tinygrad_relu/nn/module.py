@@ -176,18 +176,32 @@ class Module:
 
     def parameters(self) -> list[Any]:
         """Every trainable node (Value or Tensor) of this module and the modules below it: ``named_parameters()``
-        without the names, which training loops, calling it every step, need not pay for."""
+        without the names, which training loops, calling it every step, need not pay for. One pass over each
+        module's attributes finds both its parameters and its children (in ``named_modules()`` order)."""
         found: list[Any] = []
-        seen: set[int] = set()
-        for module in self.modules():
+        seen: set[int] = set()  # parameters met
+        walked: set[int] = set()  # modules met (a shared one is walked once)
+        stack: list[Module] = [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in walked:
+                continue
+            walked.add(id(module))
+            children: list[Module] = []
             for name, value in vars(module).items():
                 if name[0] == "_":
                     continue
                 for item in value if type(value) is tuple or type(value) is list else (value,):
                     # the exact-type test first: a Neuron's weights pass it without a call
-                    if (type(item) is Value and not item._prev or _is_parameter(item)) and id(item) not in seen:
-                        seen.add(id(item))
-                        found.append(item)
+                    if type(item) is Value and not item._prev or _is_parameter(item):
+                        if id(item) not in seen:
+                            seen.add(id(item))
+                            found.append(item)
+                    elif isinstance(item, Module):
+                        children.append(item)
+            if type(module).named_children is not Module.named_children:  # a class that lists its own children
+                children = [child for _, child in module.named_children()]
+            stack.extend(reversed(children))
         return found
 
     def state_dict(self) -> dict[str, np.ndarray]:
