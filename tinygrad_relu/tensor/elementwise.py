@@ -30,16 +30,16 @@ def _leaky_name(alpha: float) -> str:
 
 def _slope(positive: np.ndarray, alpha: Any) -> np.ndarray:
     """``np.where(positive, 1.0, alpha)``: 1.0 where ``positive``, else ``alpha`` (a number or an array
-    broadcast against it), exactly. np.where itself up to 4096 elements; above, it branches per element and
-    is 2-4x slower on a random mask (numpy 2.4), so the slope is built in one float array instead:
-    1.0 where not positive, times alpha, plus the mask -- exactly alpha or 1 for a finite alpha (an
-    infinite or nan one keeps np.where, since 0 * alpha would turn the positive side into nan)."""
+    broadcast against it), exactly. np.where itself up to 4096 elements; above, it branches per element and is
+    2-4x slower on a random mask (numpy 2.4), so the slope is arithmetic on 0/1 floats there -- but not for an
+    infinite or nan alpha, where 0 * alpha would turn the positive side into nan."""
     if positive.size <= 4096 or not _finite(alpha):
         return np.where(positive, 1.0, alpha)
-    slope = (~positive).astype(_f64)
-    slope *= alpha  # alpha where not positive, 0 where positive
-    slope += positive
-    return slope
+    on = positive.astype(_f64)
+    off = 1.0 - on
+    off *= alpha  # exactly alpha or 0, so the sum below is exactly 1 or alpha
+    off += on
+    return off
 
 
 def _finite(alpha: Any) -> bool:
