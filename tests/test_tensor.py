@@ -175,7 +175,7 @@ def test_leaky_relu_is_piecewise_not_max():
     assert (out.data.tolist(), x.grad.tolist()) == ([-4.0], [2.0])
 
 
-@pytest.mark.parametrize("n", [4096, 4097, 70_000])  # np.where up to 4096 elements, the in-place build above
+@pytest.mark.parametrize("n", [4096, 4097, 70_000])  # np.where up to 4096 elements, arithmetic above
 @pytest.mark.parametrize("alpha", [0.01, 1 / 3, -0.7, np.inf, np.nan])
 def test_leaky_relu_slope_is_exact_on_both_sides_of_the_size_switch(n, alpha):
     x_np = np.random.default_rng(n).standard_normal(n)
