@@ -46,7 +46,7 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         """The layer's output, shape (N, out_features)."""
-        t = x if type(x) is Tensor else Tensor(x)
+        t = _tensor(x)
         try:
             return t.linear(self.weight, self.bias)
         except ValueError:  # checked only on failure: the layer's own message, in the layer's terms

@@ -129,7 +129,7 @@ def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
     """
     if type(alpha) is not float:
         alpha = checks.real(alpha, "leaky_relu alpha")
-    slope, finite = _slope(a.data > 0.0, alpha), alpha - alpha == 0.0  # finite: no inf or nan
+    slope, finite = _slope(a.data > 0.0, alpha), _finite(alpha)
 
     def _backward(out: Tensor) -> None:
         g = out.grad
