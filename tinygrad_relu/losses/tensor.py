@@ -14,7 +14,7 @@ def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
     scale = 2.0 / diff.size
 
     def _backward(out: Tensor) -> None:
-        g = float(out.grad) * scale  # the loss is one number: as a float, 0.5 us cheaper than a 0-d array's product
+        g = out.grad.item() * scale  # the loss is one number: as a float, 0.5 us cheaper than a 0-d array's product
         if pred.requires_grad:
             accumulate(pred, diff * g)
         if target.requires_grad:
