@@ -11,7 +11,7 @@ import random
 import statistics
 import time
 import tracemalloc
-from typing import Callable
+from collections.abc import Callable
 
 from tinygrad_relu import Value
 from tinygrad_relu.data import make_moons
@@ -69,7 +69,7 @@ def moons_step(value_class: type, model, X, y) -> Callable[[int], float]:
         losses = [(1 + -yi * scorei).relu() for yi, scorei in zip(y, scores)]
         data_loss = sum(losses) * (1.0 / len(losses))
         alpha = 1e-4
-        reg_loss = alpha * sum((p * p for p in model.parameters()))
+        reg_loss = alpha * sum(p * p for p in model.parameters())
         return data_loss + reg_loss
 
     def step(k: int) -> float:
@@ -119,8 +119,8 @@ def plain_float_step(model: MLP, X, y) -> Callable[[int], float]:
                 upstream = below
         reg = 0.0
         learning_rate = 1.0 - 0.9 * k / 100
-        for layer, glayer in zip(layers, grads):
-            for (ws, b), (gws, gb) in zip(layer, glayer):
+        for layer in layers:
+            for ws, b in layer:
                 reg += sum([w * w for w in ws], 0.0) + b * b
         for li, (layer, glayer) in enumerate(zip(layers, grads)):
             for j, ((ws, b), (gws, gb)) in enumerate(zip(layer, glayer)):
@@ -193,8 +193,10 @@ def moons_comparison(steps: int) -> None:
     # loss averaged plus 1e-4 * sum(p*p), full-batch SGD with a decaying learning rate.
     X, y = make_moons(100, noise=0.1, seed=1)
     y = y * 2 - 1
-    print(f"\nmicrograd's moons demo step (MLP(2, [16, 16, 1]), 100 points, hinge + L2, SGD), "
-          f"{steps} steps each, ms/step:")
+    print(
+        f"\nmicrograd's moons demo step (MLP(2, [16, 16, 1]), 100 points, hinge + L2, SGD), "
+        f"{steps} steps each, ms/step:"
+    )
     print(f"{'':16} {'median':>8} {'fastest':>8}   {'median, GC outside the step':>28}")
     rows = {}
     for name, value_class, make_model in [
@@ -211,14 +213,23 @@ def moons_comparison(steps: int) -> None:
     check_same_losses(moons_step(Value, MLP(2, [16, 16, 1], seed=1337), X, y), floor)
     plain = ms_per_step(floor, steps)
     plain_nogc = ms_per_step(plain_float_step(MLP(2, [16, 16, 1], seed=1337), X, y), steps, gc_outside=True)
-    print(f"{'plain floats':16} {plain[0]:>8.1f} {plain[1]:>8.1f}   {plain_nogc[0]:>28.1f}   (backward by hand, no graph)")
+    print(
+        f"{'plain floats':16} {plain[0]:>8.1f} {plain[1]:>8.1f}   {plain_nogc[0]:>28.1f}   (backward by hand, no graph)"
+    )
     (ours_med, ours_min, ours_nogc), (mg_med, mg_min, mg_nogc) = rows.values()
-    print(f"tinygrad_relu / plain floats: {ours_med / plain[0]:.2f}x by the median, {ours_min / plain[1]:.2f}x by the "
-          f"fastest step, {ours_nogc / plain_nogc[0]:.2f}x with the GC outside (target <= 2.5x)")
-    print(f"tinygrad_relu is {mg_med / ours_med:.1f}x faster by the median, {mg_min / ours_min:.1f}x by the "
-          f"fastest step (target >= 10x); {mg_nogc / ours_nogc:.1f}x with the GC's time left out")
-    print("(micrograd's graph holds reference cycles -- each node's closure refers to the node -- so only the "
-          "cyclic GC frees it; tinygrad_relu's graph is freed by reference counting)")
+    print(
+        f"tinygrad_relu / plain floats: {ours_med / plain[0]:.2f}x by the median, {ours_min / plain[1]:.2f}x by the "
+        f"fastest step, {ours_nogc / plain_nogc[0]:.2f}x with the GC outside (target <= 2.5x)"
+    )
+    print(
+        f"tinygrad_relu is {mg_med / ours_med:.1f}x faster by the median, {mg_min / ours_min:.1f}x by the "
+        f"fastest step (target >= 10x); {mg_nogc / ours_nogc:.1f}x with the GC's time left out"
+    )
+    print(
+        "(micrograd's graph holds reference cycles -- each node's closure refers to the node -- so only the "
+        "cyclic GC frees it; tinygrad_relu's graph is freed by reference counting)"
+    )
+
 
 if __name__ == "__main__":
     main()

@@ -24,8 +24,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402  (after the thread settings, which numpy reads when it loads)
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -59,7 +59,7 @@ def tasks() -> dict:
 
 
 def initial_weights(n_in: int, hidden: int, n_out: int) -> list[np.ndarray]:
-    """W1, b1, W2, b2 as the tinygrad_relu layers draw them (PyTorch's (out, in) layout); every way starts from copies."""
+    """W1, b1, W2, b2 as the tinygrad_relu layers draw them ((out, in), as PyTorch); every way starts from copies."""
     first, second = Linear(n_in, hidden, seed=1, alpha=ALPHA), Linear(hidden, n_out, seed=2)
     return [p.data.copy() for p in (*first.parameters(), *second.parameters())]
 
@@ -238,8 +238,10 @@ def main() -> None:
         us = {name: f"{1e6 * t:8.1f}u" for name, t in best.items()}
         ours = best["tinygrad_relu"] / best["numpy"]
         theirs = f"{best['torch'] / best['numpy']:7.2f}x" if "torch" in best else "      -"
-        print(f"{task} {title:<49} {us['numpy']} {us['tinygrad_relu']} {us.get('torch', '        -'):>9} "
-              f"{ours:7.2f}x {theirs} {TARGETS[task]:6.2f}x")
+        print(
+            f"{task} {title:<49} {us['numpy']} {us['tinygrad_relu']} {us.get('torch', '        -'):>9} "
+            f"{ours:7.2f}x {theirs} {TARGETS[task]:6.2f}x"
+        )
     print("\n(u = microseconds per step; ratios are time / numpy's time, lower is faster)")
     if not args.no_plot:
         path = Path(__file__).with_name("bench_tensor.png")

@@ -16,7 +16,7 @@ import pathlib
 import pkgutil
 import re
 import tempfile
-from typing import Any, Optional
+from typing import Any
 
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
@@ -51,11 +51,11 @@ def modules() -> list[str]:
     return [name for name in found if not name.rsplit(".", 1)[-1].startswith("_")]
 
 
-def explorer_html() -> Optional[str]:
+def explorer_html() -> str | None:
     """The explorer page of one leaky-ReLU neuron, or None when this version has no ``explore``."""
     package = importlib.import_module(PACKAGE)
     try:
-        explore = getattr(package, "explore")
+        explore = package.explore
     except AttributeError:
         return None
     Value = package.Value
@@ -82,14 +82,17 @@ the page for one leaky-ReLU neuron, `o = leaky_relu(x1*w1 + x2*w2 + b, 0.1)` wit
 w2 = 1, b = 4` (so `n = -3` and the gradient takes the alpha path). Click into it and use the arrow keys, or
 [open it on its own page](explorer/example.html).
 
-<iframe src="example.html" title="backward-pass explorer" style="width:100%;height:720px;border:1px solid #ccc"></iframe>
+<iframe src="example.html" title="backward-pass explorer"
+        style="width:100%;height:720px;border:1px solid #ccc"></iframe>
 """
 
 
 def on_config(config: Any) -> Any:
     """The navigation: home, the notebooks, the explorer (when present), the API pages."""
-    nav: list[Any] = [{"Home": "index.md"},
-                      {"Notebooks": [{notebook_title(p): f"notebooks/{p.name}"} for p in notebooks()]}]
+    nav: list[Any] = [
+        {"Home": "index.md"},
+        {"Notebooks": [{notebook_title(p): f"notebooks/{p.name}"} for p in notebooks()]},
+    ]
     if _has_explore():
         nav.append({"Explorer": "explorer.md"})
     nav.append({"API reference": [{name: f"api/{name}.md"} for name in modules()]})

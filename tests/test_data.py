@@ -5,8 +5,16 @@ import hashlib
 import numpy as np
 import pytest
 
-from tinygrad_relu.data import (DIGITS_FILE, DIGITS_SHA256, load_digits, make_circles, make_moons, make_spirals,
-                                train_test_split, xor)
+from tinygrad_relu.data import (
+    DIGITS_FILE,
+    DIGITS_SHA256,
+    load_digits,
+    make_circles,
+    make_moons,
+    make_spirals,
+    train_test_split,
+    xor,
+)
 
 MAKERS = [make_moons, make_circles, make_spirals]
 
@@ -58,14 +66,17 @@ def test_spirals_without_noise():
     assert np.allclose(np.diff(np.unwrap(starts)), 2 * np.pi / 4)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda: make_moons(n=1), "n must be an int >= 2"),
-    (lambda: make_moons(n=10.5), "n must be an int"),
-    (lambda: make_moons(noise=-0.1), "noise must be a number in \\[0, inf\\]"),
-    (lambda: make_circles(factor=1.0), "factor must be a number in \\[0, 1\\)"),
-    (lambda: make_spirals(classes=1), "classes must be an int >= 2"),
-    (lambda: make_spirals(n=2, classes=3), "n must be an int >= 3"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: make_moons(n=1), "n must be an int >= 2"),
+        (lambda: make_moons(n=10.5), "n must be an int"),
+        (lambda: make_moons(noise=-0.1), "noise must be a number in \\[0, inf\\]"),
+        (lambda: make_circles(factor=1.0), "factor must be a number in \\[0, 1\\)"),
+        (lambda: make_spirals(classes=1), "classes must be an int >= 2"),
+        (lambda: make_spirals(n=2, classes=3), "n must be an int >= 3"),
+    ],
+)
 def test_bad_arguments_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
@@ -103,10 +114,13 @@ def test_train_test_split_is_seeded_and_disjoint():
     assert train_test_split(X[:3], y[:3], test=0.0)[2].shape == (1, 64)  # at least one held out
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"test": 1.0}, "test"),
-    ({"test": -0.1}, "test"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"test": 1.0}, "test"),
+        ({"test": -0.1}, "test"),
+    ],
+)
 def test_train_test_split_bad_arguments(kwargs, message):
     X, y = xor()
     with pytest.raises(ValueError, match=message):

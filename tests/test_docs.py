@@ -13,11 +13,15 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-MISSING = [name for name in ("mkdocs", "material", "mkdocs_jupyter", "mkdocstrings_handlers.python")
-           if importlib.util.find_spec(name.split(".")[0]) is None
-           or (name.count(".") and importlib.util.find_spec(name) is None)]
-pytestmark = pytest.mark.skipif(bool(MISSING), reason=f"the docs extra is not installed (missing {MISSING}): "
-                                                      "pip install -e '.[docs]'")
+MISSING = [
+    name
+    for name in ("mkdocs", "material", "mkdocs_jupyter", "mkdocstrings_handlers.python")
+    if importlib.util.find_spec(name.split(".")[0]) is None
+    or (name.count(".") and importlib.util.find_spec(name) is None)
+]
+pytestmark = pytest.mark.skipif(
+    bool(MISSING), reason=f"the docs extra is not installed (missing {MISSING}): pip install -e '.[docs]'"
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +29,14 @@ def site(tmp_path_factory):
     """One strict build for the whole module, into a temporary directory; returns (site dir, build log)."""
     out = tmp_path_factory.mktemp("site")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT)}
-    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     log = run.stdout + run.stderr
     assert run.returncode == 0, f"mkdocs build --strict failed:\n{log[-4000:]}"
     return out, log
@@ -67,8 +77,9 @@ def test_landing_page_is_the_readme(site):
     index = (site_dir / "index.html").read_text(encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     headings = re.findall(r"^## (.+)$", readme, flags=re.M)
-    assert headings and all(html.escape(h.replace("`", ""), quote=False) in re.sub(r"</?code>", "", index)
-                            for h in headings)
+    assert headings and all(
+        html.escape(h.replace("`", ""), quote=False) in re.sub(r"</?code>", "", index) for h in headings
+    )
 
 
 def test_every_notebook_has_a_page_with_its_outputs(site):
@@ -92,9 +103,11 @@ def test_api_reference_covers_every_public_name(site):
     anchors = set()
     for page in (site_dir / "api").rglob("index.html"):
         anchors |= set(re.findall(r'id="(tinygrad_relu[\w.]*)"', page.read_text(encoding="utf-8")))
-    missing = sorted(name for name, obj in CALLABLES.items()
-                     if name not in anchors and f"{obj.__module__}.{obj.__qualname__}" not in anchors
-                     and obj.__name__ != "__init__")  # merged into the class's entry
+    missing = sorted(
+        name
+        for name, obj in CALLABLES.items()
+        if name not in anchors and f"{obj.__module__}.{obj.__qualname__}" not in anchors and obj.__name__ != "__init__"
+    )  # merged into the class's entry
     assert not missing, f"no API entry for {missing}"
 
 
@@ -121,8 +134,9 @@ def test_explorer_page_is_built_when_explore_exists(monkeypatch, tmp_path):
             self.root = root
 
         def save(self, path):
-            pathlib.Path(path).write_text(f"<html><body>step 0 of N for {self.root.label}</body></html>"
-                                          + " " * 1000, encoding="utf-8")
+            pathlib.Path(path).write_text(
+                f"<html><body>step 0 of N for {self.root.label}</body></html>" + " " * 1000, encoding="utf-8"
+            )
 
     monkeypatch.setattr(tinygrad_relu, "explore", lambda root, **kwargs: Page(root), raising=False)
     monkeypatch.chdir(ROOT)

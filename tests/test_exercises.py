@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from tinygrad_relu import Tensor, Value, exercises as ex
+from tinygrad_relu import Tensor, Value
+from tinygrad_relu import exercises as ex
 from tinygrad_relu.nn import LeakyReLU, Linear, ReLU, Sequential, Sigmoid
 
 
@@ -15,6 +16,7 @@ def stub(*args):
 
 
 # --- right and wrong answers, one pair per checker -------------------------------------------------------------
+
 
 def softplus_right(v):
     return Value.custom_op(math.log1p(math.exp(v.data)), (v,), lambda g: g / (1 + math.exp(-v.data)), op="softplus")
@@ -47,6 +49,7 @@ def xor_backward(slope):
         d_out = 2 * (h @ W2 + b2 - Y) / len(X)
         d_z = (d_out @ W2.T) * slope(z)
         return X.T @ d_z, d_z.sum(0), h.T @ d_out, d_out.sum(0)
+
     return backward
 
 
@@ -79,20 +82,29 @@ def leaky_max(x, alpha):
 
 def prelu_right(x, a):
     neg = x.data <= 0
-    return Value.custom_op(a.data * x.data if neg else x.data, (x, a),
-                           lambda g: (g * (a.data if neg else 1.0), g * (x.data if neg else 0.0)), op="prelu")
+    return Value.custom_op(
+        a.data * x.data if neg else x.data,
+        (x, a),
+        lambda g: (g * (a.data if neg else 1.0), g * (x.data if neg else 0.0)),
+        op="prelu",
+    )
 
 
 def prelu_no_slope_grad(x, a):
     neg = x.data <= 0
-    return Value.custom_op(a.data * x.data if neg else x.data, (x, a),
-                           lambda g: (g * (a.data if neg else 1.0), 0.0), op="prelu")
+    return Value.custom_op(
+        a.data * x.data if neg else x.data, (x, a), lambda g: (g * (a.data if neg else 1.0), 0.0), op="prelu"
+    )
 
 
 def prelu_strict_at_zero(x, a):  # x < 0 instead of x <= 0: at exactly 0 the slope is 1
     neg = x.data < 0
-    return Value.custom_op(a.data * x.data if neg else x.data, (x, a),
-                           lambda g: (g * (a.data if neg else 1.0), g * (x.data if neg else 0.0)), op="prelu")
+    return Value.custom_op(
+        a.data * x.data if neg else x.data,
+        (x, a),
+        lambda g: (g * (a.data if neg else 1.0), g * (x.data if neg else 0.0)),
+        op="prelu",
+    )
 
 
 def relu_half(v):
@@ -112,7 +124,7 @@ def revive_right(model, x):
         if isinstance(layer, Linear):
             pre = h @ layer.weight.data.T + layer.bias.data
             dead = np.all(pre <= 0, axis=0)
-            layer.bias.data[dead] += -pre[:, dead].max(axis=0) + 0.1   # just above 0 on its best sample
+            layer.bias.data[dead] += -pre[:, dead].max(axis=0) + 0.1  # just above 0 on its best sample
             h = h @ layer.weight.data.T + layer.bias.data
         else:
             h = layer(Tensor(h)).data
@@ -156,22 +168,56 @@ ZERO_RIGHT = {"relu": 0.0, "leaky_relu(0.2)": 0.2, "prelu d/dx (a=0.25)": 0.25, 
 CASES = {
     "softplus": (ex.check_softplus_op, softplus_right, softplus_wrong, "look at the closure", stub),
     "softplus composed": (ex.check_softplus_op, softplus_right, softplus_composed, "Value.custom_op", stub),
-    "gradients at zero": (ex.check_gradients_at_zero, ZERO_RIGHT, {**ZERO_RIGHT, "relu": 0.5}, "relu: not what",
-                          dict.fromkeys(ZERO_RIGHT)),
-    "leaky prime threshold": (ex.check_leaky_relu_prime, prime_right, prime_threshold_at_alpha,
-                              "wrong on x in (0, 0.1] (10 points)", stub),
+    "gradients at zero": (
+        ex.check_gradients_at_zero,
+        ZERO_RIGHT,
+        {**ZERO_RIGHT, "relu": 0.5},
+        "relu: not what",
+        dict.fromkeys(ZERO_RIGHT),
+    ),
+    "leaky prime threshold": (
+        ex.check_leaky_relu_prime,
+        prime_right,
+        prime_threshold_at_alpha,
+        "wrong on x in (0, 0.1] (10 points)",
+        stub,
+    ),
     "leaky prime one number": (ex.check_leaky_relu_prime, prime_right, prime_one_number, "returned one number", stub),
-    "xor backward one number": (ex.check_xor_backward, xor_backward(prime_right), xor_backward(prime_one_number),
-                                "with hidden pre-activations of both signs (right with all", stub),
-    "xor backward threshold": (ex.check_xor_backward, xor_backward(prime_right), xor_backward(lambda z: 1.0),
-                               "with all hidden pre-activations < 0", stub),
-    "xor backward output": (ex.check_xor_backward, xor_backward(prime_right), xor_backward_no_mean,
-                            "d loss / d output", stub),
-    "classifier": (ex.check_classifier, lambda: Sequential(Linear(2, 8, seed=0), LeakyReLU(0.01), Linear(8, 1, seed=1)),
-                   lambda: Sequential(Linear(2, 1, seed=0), LeakyReLU(0.01)), "section 1", lambda: None),
-    "classifier sigmoid": (ex.check_classifier, None, lambda: Sequential(Linear(2, 8, seed=0), ReLU(),
-                                                                         Linear(8, 1, seed=1), Sigmoid()),
-                           "applies the sigmoid itself", None),
+    "xor backward one number": (
+        ex.check_xor_backward,
+        xor_backward(prime_right),
+        xor_backward(prime_one_number),
+        "with hidden pre-activations of both signs (right with all",
+        stub,
+    ),
+    "xor backward threshold": (
+        ex.check_xor_backward,
+        xor_backward(prime_right),
+        xor_backward(lambda z: 1.0),
+        "with all hidden pre-activations < 0",
+        stub,
+    ),
+    "xor backward output": (
+        ex.check_xor_backward,
+        xor_backward(prime_right),
+        xor_backward_no_mean,
+        "d loss / d output",
+        stub,
+    ),
+    "classifier": (
+        ex.check_classifier,
+        lambda: Sequential(Linear(2, 8, seed=0), LeakyReLU(0.01), Linear(8, 1, seed=1)),
+        lambda: Sequential(Linear(2, 1, seed=0), LeakyReLU(0.01)),
+        "section 1",
+        lambda: None,
+    ),
+    "classifier sigmoid": (
+        ex.check_classifier,
+        None,
+        lambda: Sequential(Linear(2, 8, seed=0), ReLU(), Linear(8, 1, seed=1), Sigmoid()),
+        "applies the sigmoid itself",
+        None,
+    ),
     "bce": (ex.check_bce_with_logits, bce_right, bce_naive, "nothing large is ever exponentiated", stub),
     "bce sum": (ex.check_bce_with_logits, None, bce_sum, "averaged over the samples", None),
     "leaky any alpha": (ex.check_leaky_relu_any_alpha, leaky_right, leaky_max, "with alpha = 2 it is wrong", stub),
@@ -180,8 +226,13 @@ CASES = {
     "relu at zero": (ex.check_relu_at_zero, relu_half, relu_pytorch, "at exactly x = 0 your closure gives 0", stub),
     "revive": (ex.check_revive_dead_units, revive_right, revive_everything, "which was alive", stub),
     "revive order": (ex.check_revive_dead_units, None, revive_first_layer_only, "dead_units still reports", None),
-    "first epoch over": (ex.check_first_epoch_over, first_over_right, first_over_from_0, "yours looks counted from 0",
-                         stub),
+    "first epoch over": (
+        ex.check_first_epoch_over,
+        first_over_right,
+        first_over_from_0,
+        "yours looks counted from 0",
+        stub,
+    ),
     "first epoch over, >=": (ex.check_first_epoch_over, None, first_over_at_least, "is not over 0.5", None),
     "first epoch over, never": (ex.check_first_epoch_over, None, first_over_never_zero, "return None then", None),
 }
@@ -236,6 +287,7 @@ def test_exercises_import_nothing_into_the_engines():
     import pathlib
 
     import tinygrad_relu
+
     root = pathlib.Path(tinygrad_relu.__file__).parent
     importers = [p.name for p in root.rglob("*.py") if "exercises" not in p.parts and "exercises" in p.read_text()]
     assert importers == []

@@ -6,7 +6,6 @@ screenshot the README shows.
 """
 
 import os
-import pathlib
 
 import pytest
 
@@ -19,8 +18,15 @@ sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
     pytest.skip("needs the Debian chromium at /usr/bin/chromium", allow_module_level=True)
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 X, Y = make_moons(seed=0)
 
 
@@ -105,12 +111,17 @@ def test_network_page_expands_and_folds_a_neuron(browser, tmp_path):
     for _ in range(3):
         page.page.keyboard.press("ArrowRight")
     groups = explorer.data["groups"]
-    key = next(k for k, g in groups.items()  # a layer-2 neuron whose activation input is <= 0
-               if g["title"].startswith("neuron 2.") and explorer.data["nodes"][g["output"]]["inputs"][0]["kind"] == "alpha")
+    key = next(
+        k
+        for k, g in groups.items()  # a layer-2 neuron whose activation input is <= 0
+        if g["title"].startswith("neuron 2.") and explorer.data["nodes"][g["output"]]["inputs"][0]["kind"] == "alpha"
+    )
     view = page.page.locator(f"#view-{key}")
     assert view.is_hidden()
     page.box(key).click()
-    assert view.is_visible() and view.locator("g.node").count() == 19 + 16  # 16 weights, bias, sum, activation; 16 inputs
+    assert (
+        view.is_visible() and view.locator("g.node").count() == 19 + 16
+    )  # 16 weights, bias, sum, activation; 16 inputs
     title = groups[key]["title"]
     assert title in page.page.inner_text("#details")
     activation = groups[key]["output"]

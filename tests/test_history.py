@@ -27,11 +27,16 @@ def by_hand(W1, B1, W2, B2):
     dW2, dB2 = h.T @ dz[:, None], dz.sum(keepdims=True)
     dpre = (dz[:, None] @ W2.T) * (pre > 0)
     dW1, dB1 = X.T @ dpre, dpre.sum(axis=0)
-    norms = [np.sqrt(np.sum(dW1 ** 2) + np.sum(dB1 ** 2)), np.sqrt(np.sum(dW2 ** 2) + np.sum(dB2 ** 2))]
+    norms = [np.sqrt(np.sum(dW1**2) + np.sum(dB1**2)), np.sqrt(np.sum(dW2**2) + np.sum(dB2**2))]
     z_test = (np.maximum(X_TEST @ W1 + B1, 0.0) @ W2 + B2)[:, 0]
-    return {"loss": loss, "accuracy": np.mean((z > 0) == Y), "grad_norm": norms,
-            "dead_share": [np.mean(np.all(pre <= 0, axis=0))], "test_accuracy": np.mean((z_test > 0) == Y_TEST),
-            "grads": (dW1, dB1, dW2, dB2)}
+    return {
+        "loss": loss,
+        "accuracy": np.mean((z > 0) == Y),
+        "grad_norm": norms,
+        "dead_share": [np.mean(np.all(pre <= 0, axis=0))],
+        "test_accuracy": np.mean((z_test > 0) == Y_TEST),
+        "grads": (dW1, dB1, dW2, dB2),
+    }
 
 
 def tensor_model():
@@ -82,10 +87,19 @@ def test_history_without_a_test_set_or_rectifiers():
 def test_fit_still_calls_on_epoch_with_the_recorded_numbers():
     model = tensor_model()
     seen = []
-    result = fit(model, HEADS["bce"], SGD(model.parameters(), lr=LR), X, Y, 2,
-                 on_epoch=lambda e, loss, acc: seen.append((e, loss, acc)))
-    assert seen == [(1, result.history.loss[0], result.history.accuracy[0]),
-                    (2, result.history.loss[1], result.history.accuracy[1])]
+    result = fit(
+        model,
+        HEADS["bce"],
+        SGD(model.parameters(), lr=LR),
+        X,
+        Y,
+        2,
+        on_epoch=lambda e, loss, acc: seen.append((e, loss, acc)),
+    )
+    assert seen == [
+        (1, result.history.loss[0], result.history.accuracy[0]),
+        (2, result.history.loss[1], result.history.accuracy[1]),
+    ]
     assert result.test_accuracy is None
 
 

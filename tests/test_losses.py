@@ -64,11 +64,14 @@ def test_cross_entropy_is_stable_for_huge_logits():
     assert loss.data == 1000.0 and [v.grad for v in row] == [1.0, -1.0]
 
 
-@pytest.mark.parametrize("loss_fn, targets", [
-    (mse_loss, [0.3, -1.2]),
-    (binary_cross_entropy_with_logits, [1.0, 0.25]),
-    (hinge_loss, [1, -1]),
-])
+@pytest.mark.parametrize(
+    "loss_fn, targets",
+    [
+        (mse_loss, [0.3, -1.2]),
+        (binary_cross_entropy_with_logits, [1.0, 0.25]),
+        (hinge_loss, [1, -1]),
+    ],
+)
 def test_losses_pass_gradcheck(loss_fn, targets):
     assert gradcheck(lambda a, b: loss_fn([a, b], targets), Value(0.7), Value(0.4))
 
@@ -83,15 +86,18 @@ def test_single_value_and_plain_numbers_are_accepted():
     assert isinstance(hinge_loss([0.0], [1]), Value)
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: mse_loss([Value(1.0)], [1.0, 2.0]), ValueError, "1 predictions but 2 targets"),
-    (lambda: mse_loss([], []), ValueError, "no predictions"),
-    (lambda: mse_loss([Value(1.0)], ["a"]), TypeError, "mse_loss target must be a real number"),
-    (lambda: hinge_loss([Value(1.0)], [0]), ValueError, "labels must be -1 or \\+1"),
-    (lambda: binary_cross_entropy_with_logits([Value(1.0)], [2]), ValueError, "targets must lie in \\[0, 1\\]"),
-    (lambda: cross_entropy([[Value(1.0), Value(2.0)]], [2]), ValueError, "label 2 of sample 0"),
-    (lambda: cross_entropy([[Value(1.0)]], [0, 0]), ValueError, "1 rows of logits need 1 labels"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: mse_loss([Value(1.0)], [1.0, 2.0]), ValueError, "1 predictions but 2 targets"),
+        (lambda: mse_loss([], []), ValueError, "no predictions"),
+        (lambda: mse_loss([Value(1.0)], ["a"]), TypeError, "mse_loss target must be a real number"),
+        (lambda: hinge_loss([Value(1.0)], [0]), ValueError, "labels must be -1 or \\+1"),
+        (lambda: binary_cross_entropy_with_logits([Value(1.0)], [2]), ValueError, "targets must lie in \\[0, 1\\]"),
+        (lambda: cross_entropy([[Value(1.0), Value(2.0)]], [2]), ValueError, "label 2 of sample 0"),
+        (lambda: cross_entropy([[Value(1.0)]], [0, 0]), ValueError, "1 rows of logits need 1 labels"),
+    ],
+)
 def test_bad_input_is_named(call, error, match):
     with pytest.raises(error, match=match):
         call()

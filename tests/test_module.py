@@ -52,34 +52,48 @@ def test_mlp_labels_the_parameters_a_drawing_shows():
 def test_linear_draws_for_the_activation_that_follows():
     # Xavier for tanh, as nn.MLP draws it; gain 1 for an output layer
     assert np.abs(Linear(400, 50, seed=0, activation="tanh").weight.data).max() == pytest.approx(
-        np.sqrt(6 / 450), rel=1e-3)
+        np.sqrt(6 / 450), rel=1e-3
+    )
     assert np.abs(Linear(400, 50, seed=0, activation="linear").weight.data).max() == pytest.approx(
-        np.sqrt(3 / 400), rel=1e-3)
+        np.sqrt(3 / 400), rel=1e-3
+    )
     with pytest.raises(ValueError, match="unknown activation 'gelu'"):
         Linear(2, 2, activation="gelu")
 
 
-@pytest.mark.parametrize("slope, error, message", [
-    (True, TypeError, "leaky_relu alpha must be a real number \\(int or float\\), got bool True"),
-    ("0.1", TypeError, "leaky_relu alpha must be a real number \\(int or float\\), got str '0.1'"),
-    (None, TypeError, "leaky_relu alpha must be a real number \\(int or float\\), got NoneType None"),
-])
+@pytest.mark.parametrize(
+    "slope, error, message",
+    [
+        (True, TypeError, "leaky_relu alpha must be a real number \\(int or float\\), got bool True"),
+        ("0.1", TypeError, "leaky_relu alpha must be a real number \\(int or float\\), got str '0.1'"),
+        (None, TypeError, "leaky_relu alpha must be a real number \\(int or float\\), got NoneType None"),
+    ],
+)
 def test_both_engines_reject_the_same_slopes_with_the_same_message(slope, error, message):
     for x in (Value(1.0), Tensor([1.0])):
         with pytest.raises(error, match=message):
             x.leaky_relu(slope)
 
 
-@pytest.mark.parametrize("make", [lambda a: LeakyReLU(a), lambda a: MLP(2, [2, 1], "leaky_relu", alpha=a),
-                                  lambda a: mlp(2, [2, 1], "leaky_relu", alpha=a), lambda a: PReLU(init=a)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda a: LeakyReLU(a),
+        lambda a: MLP(2, [2, 1], "leaky_relu", alpha=a),
+        lambda a: mlp(2, [2, 1], "leaky_relu", alpha=a),
+        lambda a: PReLU(init=a),
+    ],
+)
 @pytest.mark.parametrize("alpha", [True, float("inf"), "0.1"])
 def test_both_families_reject_the_same_layer_slopes(make, alpha):
     with pytest.raises(ValueError, match="must be a finite real number"):
         make(alpha)
 
 
-@pytest.mark.parametrize("make, what", [(lambda n: Linear(n, 2), "in_features"), (lambda n: MLP(n, [2]), "nin"),
-                                        (lambda n: PReLU(n), "num_parameters")])
+@pytest.mark.parametrize(
+    "make, what",
+    [(lambda n: Linear(n, 2), "in_features"), (lambda n: MLP(n, [2]), "nin"), (lambda n: PReLU(n), "num_parameters")],
+)
 @pytest.mark.parametrize("n", [0, True, 2.0])
 def test_sizes_are_checked_alike(make, what, n):
     with pytest.raises(ValueError, match=f"{what} must be a positive int, got {n!r}"):
@@ -130,8 +144,13 @@ def test_parameters_lists_what_named_parameters_names_in_the_same_order():
         def named_children(self):
             yield "b", self.b
 
-    for model in (Twice(), Picky(), MLP(2, [3, 2, 1], activation="prelu", seed=0),
-                  MLP(2, [2, 1], activation="prelu", prelu_per="neuron", seed=0), mlp(3, [4, 2], seed=0)):
+    for model in (
+        Twice(),
+        Picky(),
+        MLP(2, [3, 2, 1], activation="prelu", seed=0),
+        MLP(2, [2, 1], activation="prelu", prelu_per="neuron", seed=0),
+        mlp(3, [4, 2], seed=0),
+    ):
         named = [p for _, p in model.named_parameters()]
         assert [id(p) for p in model.parameters()] == [id(p) for p in named]
     assert len(Twice().parameters()) == 2 + 1 + 2  # the shared layer's weight and bias once

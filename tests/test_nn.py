@@ -53,13 +53,16 @@ def test_same_seed_same_weights_other_seed_other_weights():
     assert all(b.data == 0.0 for layer in MLP(2, [8, 1], seed=0).layers for b in (n.b for n in layer.neurons))
 
 
-@pytest.mark.parametrize("activation, alpha, bound", [
-    ("relu", None, math.sqrt(2.0) * math.sqrt(3.0 / 400)),
-    ("leaky_relu", 0.2, math.sqrt(2.0 / 1.04) * math.sqrt(3.0 / 400)),
-    ("prelu", None, math.sqrt(2.0 / 1.0625) * math.sqrt(3.0 / 400)),
-    ("tanh", None, math.sqrt(6.0 / (400 + 50))),
-    ("sigmoid", None, math.sqrt(6.0 / (400 + 50))),
-])
+@pytest.mark.parametrize(
+    "activation, alpha, bound",
+    [
+        ("relu", None, math.sqrt(2.0) * math.sqrt(3.0 / 400)),
+        ("leaky_relu", 0.2, math.sqrt(2.0 / 1.04) * math.sqrt(3.0 / 400)),
+        ("prelu", None, math.sqrt(2.0 / 1.0625) * math.sqrt(3.0 / 400)),
+        ("tanh", None, math.sqrt(6.0 / (400 + 50))),
+        ("sigmoid", None, math.sqrt(6.0 / (400 + 50))),
+    ],
+)
 def test_init_is_kaiming_for_the_relu_family_and_xavier_for_tanh_sigmoid(activation, alpha, bound):
     assert init_bound(activation, 0.25 if activation == "prelu" else alpha, 400, 50) == pytest.approx(bound)
     layer = Layer(400, 50, activation, alpha, seed=0)
@@ -68,15 +71,18 @@ def test_init_is_kaiming_for_the_relu_family_and_xavier_for_tanh_sigmoid(activat
     assert w.std() == pytest.approx(bound / math.sqrt(3.0), rel=0.02)  # uniform(-a, a) has std a / sqrt(3)
 
 
-@pytest.mark.parametrize("activation, alpha, expected", [
-    ("relu", None, [0.0, 1.5]),
-    ("leaky_relu", None, [-0.02, 1.5]),
-    ("leaky_relu", 0.3, [-0.6, 1.5]),
-    ("prelu", None, [-0.5, 1.5]),
-    ("tanh", None, [math.tanh(-2.0), math.tanh(1.5)]),
-    ("sigmoid", None, [1 / (1 + math.exp(2.0)), 1 / (1 + math.exp(-1.5))]),
-    ("linear", None, [-2.0, 1.5]),
-])
+@pytest.mark.parametrize(
+    "activation, alpha, expected",
+    [
+        ("relu", None, [0.0, 1.5]),
+        ("leaky_relu", None, [-0.02, 1.5]),
+        ("leaky_relu", 0.3, [-0.6, 1.5]),
+        ("prelu", None, [-0.5, 1.5]),
+        ("tanh", None, [math.tanh(-2.0), math.tanh(1.5)]),
+        ("sigmoid", None, [1 / (1 + math.exp(2.0)), 1 / (1 + math.exp(-1.5))]),
+        ("linear", None, [-2.0, 1.5]),
+    ],
+)
 def test_neuron_applies_its_activation(activation, alpha, expected):
     n = Neuron(2, activation, alpha, seed=0)
     n.w[0].data, n.w[1].data, n.b.data = 1.0, -1.0, 0.5

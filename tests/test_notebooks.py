@@ -18,8 +18,9 @@ def test_there_are_notebooks():
 def test_notebook_runs(path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")  # no display in CI
     notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
-                                     resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()  # raises CellExecutionError, naming the cell, if any cell fails
 
 
@@ -28,6 +29,11 @@ def test_stored_outputs_keep_their_figures(path):
     """The committed outputs are what the docs site shows: a cell that plots must have stored its figure (a
     notebook executed with MPLBACKEND=Agg, as test_notebook_runs does, silently stores none)."""
     notebook = nbformat.read(path, as_version=4)
-    missing = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code" and "plt.show()" in cell.source
-               and not any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))]
+    missing = [
+        i
+        for i, cell in enumerate(notebook.cells)
+        if cell.cell_type == "code"
+        and "plt.show()" in cell.source
+        and not any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
+    ]
     assert not missing, f"cells {missing} plot but stored no figure: re-execute without MPLBACKEND=Agg"

@@ -62,8 +62,9 @@ def test_adam_two_steps_by_hand():
     assert opt.m[0] == pytest.approx(-0.055) and opt.v[0] == pytest.approx(0.00124975)
 
 
-@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
-                                  lambda ps: Adam(ps, lr=0.1)])
+@pytest.mark.parametrize(
+    "make", [lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01), lambda ps: Adam(ps, lr=0.1)]
+)
 def test_arrays_step_like_floats_and_none_grads_are_skipped(make):
     floats = [_param(1.0, 0.5), _param(-2.0, 0.25)]
     array = ArrayParam([1.0, -2.0], [0.5, 0.25])
@@ -102,17 +103,20 @@ def test_lr_can_change_between_steps():
     assert p.data == pytest.approx(0.4)
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda ps: SGD(ps, lr=-0.1), ValueError, "lr must be a number in \\[0, inf\\]"),
-    (lambda ps: SGD(ps, lr=0.1, momentum=-1), ValueError, "momentum"),
-    (lambda ps: SGD(ps, lr=0.1, weight_decay="a"), ValueError, "weight_decay"),
-    (lambda ps: Adam(ps, betas=(0.9, 1.0)), ValueError, "betas\\[1\\] must be a number in \\[0, 1\\)"),
-    (lambda ps: Adam(ps, betas=0.9), ValueError, "betas must be a pair"),
-    (lambda ps: Adam(ps, eps=-1.0), ValueError, "eps"),
-    (lambda ps: Adam([]), ValueError, "empty parameter list"),
-    (lambda ps: Adam(MLP(1, [1], seed=0)), TypeError, "pass model.parameters\\(\\)"),
-    (lambda ps: SGD([1.0], lr=0.1), TypeError, "parameter 0 is a float"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda ps: SGD(ps, lr=-0.1), ValueError, "lr must be a number in \\[0, inf\\]"),
+        (lambda ps: SGD(ps, lr=0.1, momentum=-1), ValueError, "momentum"),
+        (lambda ps: SGD(ps, lr=0.1, weight_decay="a"), ValueError, "weight_decay"),
+        (lambda ps: Adam(ps, betas=(0.9, 1.0)), ValueError, "betas\\[1\\] must be a number in \\[0, 1\\)"),
+        (lambda ps: Adam(ps, betas=0.9), ValueError, "betas must be a pair"),
+        (lambda ps: Adam(ps, eps=-1.0), ValueError, "eps"),
+        (lambda ps: Adam([]), ValueError, "empty parameter list"),
+        (lambda ps: Adam(MLP(1, [1], seed=0)), TypeError, "pass model.parameters\\(\\)"),
+        (lambda ps: SGD([1.0], lr=0.1), TypeError, "parameter 0 is a float"),
+    ],
+)
 def test_bad_settings_are_named(call, error, match):
     with pytest.raises(error, match=match):
         call([Value(1.0)])

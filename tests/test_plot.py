@@ -24,8 +24,7 @@ from tinygrad_relu.train import HEADS, fit  # noqa: E402
 def run():
     X, y = make_moons(60, seed=0)
     model = mlp(2, [8, 8, 1], activation="relu", seed=0)
-    result = fit(model, HEADS["bce"], Adam(model.parameters(), lr=0.05), X, y, 20, test=(X[:10], y[:10]),
-                 label="relu")
+    result = fit(model, HEADS["bce"], Adam(model.parameters(), lr=0.05), X, y, 20, test=(X[:10], y[:10]), label="relu")
     yield result.history, model, X, y
     pyplot.close("all")
 
@@ -91,11 +90,14 @@ def test_a_missing_matplotlib_is_one_clear_error(run, monkeypatch):
         plot_history(run[0])
 
 
-@pytest.mark.parametrize("argv, size", [
-    (["--epochs", "3"], (4 * 420, 320)),  # 2-D data: the three panels and the decision regions
-    (["--epochs", "3", "--compare", "relu,leaky_relu"], (4 * 420, 2 * 320)),
-    (["--dataset", "digits", "--epochs", "2"], (3 * 420, 320)),  # 64 inputs: no regions to draw
-])
+@pytest.mark.parametrize(
+    "argv, size",
+    [
+        (["--epochs", "3"], (4 * 420, 320)),  # 2-D data: the three panels and the decision regions
+        (["--epochs", "3", "--compare", "relu,leaky_relu"], (4 * 420, 2 * 320)),
+        (["--dataset", "digits", "--epochs", "2"], (3 * 420, 320)),  # 64 inputs: no regions to draw
+    ],
+)
 def test_cli_plot_writes_a_png_of_the_expected_size(tmp_path, capsys, argv, size):
     path = tmp_path / "history.png"
     assert main([*argv, "--plot", str(path)]) == 0
@@ -110,10 +112,13 @@ def test_cli_plot_writes_svg_and_pdf(tmp_path, suffix, magic):
     assert path.read_bytes().startswith(magic)
 
 
-@pytest.mark.parametrize("target, message", [
-    ("history.jpg", "the file name must end in .png, .svg, .pdf"),
-    ("missing/history.png", "cannot write in"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("history.jpg", "the file name must end in .png, .svg, .pdf"),
+        ("missing/history.png", "cannot write in"),
+    ],
+)
 def test_cli_plot_target_is_checked_before_training(tmp_path, capsys, target, message):
     with pytest.raises(SystemExit) as info:
         main(["--plot", str(tmp_path / target)])
@@ -135,18 +140,21 @@ def test_cli_compare_prints_one_summary_line_per_activation(capsys):
     assert main(["--engine", "tensor", "--epochs", "5", "--compare", "relu,leaky_relu,prelu"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line for line in lines if line.startswith("== ")] == ["== relu ==", "== leaky_relu ==", "== prelu =="]
-    table = lines[lines.index(next(l for l in lines if l.startswith("activation"))) + 1:-1]
+    table = lines[lines.index(next(x for x in lines if x.startswith("activation"))) + 1 : -1]
     assert lines[-1].startswith("units <= 0: per hidden layer, the share of units <= 0 on every training sample")
     assert [row.split()[0] for row in table] == ["relu", "leaky_relu", "prelu"]
     assert all(re.search(r"layer 1 \d+%$", row) for row in table)
     assert "PReLU" in "\n".join(lines) and "LeakyReLU(alpha=0.01)" in "\n".join(lines)
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--compare", "relu,swish"], "argument --compare: expected distinct activations"),
-    (["--compare", "relu,relu"], "argument --compare: expected distinct activations"),
-    (["--compare", "relu,prelu", "--activation", "tanh"], "--compare trains each activation it lists"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--compare", "relu,swish"], "argument --compare: expected distinct activations"),
+        (["--compare", "relu,relu"], "argument --compare: expected distinct activations"),
+        (["--compare", "relu,prelu", "--activation", "tanh"], "--compare trains each activation it lists"),
+    ],
+)
 def test_cli_compare_bad_input(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)

@@ -8,8 +8,11 @@ import pytest
 
 import tinygrad_relu
 
-MODULES = [importlib.import_module(m.name) for m in pkgutil.walk_packages(tinygrad_relu.__path__, "tinygrad_relu.")
-           if not m.name.endswith("__main__")]
+MODULES = [
+    importlib.import_module(m.name)
+    for m in pkgutil.walk_packages(tinygrad_relu.__path__, "tinygrad_relu.")
+    if not m.name.endswith("__main__")
+]
 
 
 def public_callables():
@@ -38,9 +41,13 @@ def test_has_a_docstring(name):
 def test_has_type_hints(name):
     fn = CALLABLES[name]
     signature = inspect.signature(fn)
-    missing = [p.name for p in signature.parameters.values()
-               if p.name not in ("self", "cls") and p.annotation is inspect.Parameter.empty
-               and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    missing = [
+        p.name
+        for p in signature.parameters.values()
+        if p.name not in ("self", "cls")
+        and p.annotation is inspect.Parameter.empty
+        and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
     assert not missing, f"{name}: parameters without a type hint: {missing}"
     assert signature.return_annotation is not inspect.Signature.empty, f"{name} has no return type hint"
 

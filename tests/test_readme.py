@@ -19,17 +19,24 @@ def _same(claim: str, printed: str) -> bool:
     words, got = claim.split(), printed.split()
     if "..." in words:
         cut = words.index("...")
-        head, tail = words[:cut], words[cut + 1:]
-        return len(got) >= len(head) + len(tail) and _same(" ".join(head), " ".join(got[:len(head)])) \
-            and _same(" ".join(tail), " ".join(got[len(got) - len(tail):]))
+        head, tail = words[:cut], words[cut + 1 :]
+        return (
+            len(got) >= len(head) + len(tail)
+            and _same(" ".join(head), " ".join(got[: len(head)]))
+            and _same(" ".join(tail), " ".join(got[len(got) - len(tail) :]))
+        )
     if len(words) != len(got):
         return False
     for want, have in zip(words, got):
         if want == have:
             continue
         w, h = NUMBER.fullmatch(want.strip(",;")), NUMBER.fullmatch(have.strip(",;"))
-        if not (w and h and want[len(w.group(0).strip(",;")):] == have[len(h.group(0).strip(",;")):]
-                and float(w.group(0)) == pytest.approx(float(h.group(0)), rel=1e-9, abs=1e-12)):
+        if not (
+            w
+            and h
+            and want[len(w.group(0).strip(",;")) :] == have[len(h.group(0).strip(",;")) :]
+            and float(w.group(0)) == pytest.approx(float(h.group(0)), rel=1e-9, abs=1e-12)
+        ):
             return False
     return True
 
@@ -40,7 +47,9 @@ def test_readme_has_examples():
 
 def test_same_accepts_rounding_and_rejects_a_changed_word():
     assert _same("0.2 -0.3 0.1", "0.2 -0.30000000000000004 0.1")
-    assert _same("loss 0.01", "loss 0.0100") and _same("loss 0.0005, ... 100/100", "loss 0.0005, training accuracy 100/100")
+    assert _same("loss 0.01", "loss 0.0100") and _same(
+        "loss 0.0005, ... 100/100", "loss 0.0005, training accuracy 100/100"
+    )
     assert not _same("0.2 -0.3", "0.2 -0.31") and not _same("layer 1 dead", "layer 1 alive")
     assert not _same("0.2", "0.2 0.3")
 
@@ -60,5 +69,6 @@ def test_readme_block_runs_and_prints_what_it_claims(code, tmp_path, monkeypatch
         claim = re.search(r"print\(.*\)\s*# (.*)$", line)
         if claim:
             assert number in printed, f"README line {line!r} printed nothing"
-            assert _same(claim.group(1), printed[number][0]), \
+            assert _same(claim.group(1), printed[number][0]), (
                 f"README says {claim.group(1)!r} but the code printed {printed[number][0]!r}"
+            )

@@ -195,8 +195,15 @@ def test_7_outside_no_grad_a_leaf_refuses_and_everything_else_records():
 
 
 # ---------------------------------------------------------------- crashes and unclear errors
-@pytest.mark.parametrize("mix", [lambda: Value(1.0) + Tensor([1.0]), lambda: Tensor([1.0]) * Value(2.0),
-                                 lambda: Tensor([1.0]) - Value(2.0), lambda: Value(2.0) / Tensor([1.0])])
+@pytest.mark.parametrize(
+    "mix",
+    [
+        lambda: Value(1.0) + Tensor([1.0]),
+        lambda: Tensor([1.0]) * Value(2.0),
+        lambda: Tensor([1.0]) - Value(2.0),
+        lambda: Value(2.0) / Tensor([1.0]),
+    ],
+)
 def test_9_value_and_tensor_do_not_mix_and_say_how(mix):
     with pytest.raises(TypeError, match="Value and Tensor do not mix. Use Tensor\\(v.data\\)"):
         mix()
@@ -237,30 +244,44 @@ def test_14_a_fractional_exponent_names_its_op():
     assert y.data == 2.0 and y._op == "**0.5"
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: cross_entropy([[Value(1.0), Value(2.0)]], [float("nan")]), ValueError, "label nan of sample 0"),
-    (lambda: cross_entropy([[Value(1.0), Value(2.0)]], [float("inf")]), ValueError, "label inf of sample 0"),
-    (lambda: Linear(2, 1)([[1.0, 2.0], [3.0]]), ValueError, "Tensor data is not a rectangular array"),
-    (lambda: Value.custom_op(1.0, (Tensor([1.0]),), lambda g: g), TypeError, "Value and Tensor do not mix"),
-    (lambda: Tensor([[1.0]]).sum(axis=1.0), TypeError, "sum: axis must be an int, a tuple of ints or None, got float"),
-    (lambda: Tensor([1.0]).reshape(1.0), TypeError, "reshape: the shape must be ints, got float 1.0"),
-    (lambda: mlp(2, 3), ValueError, "nouts must be a non-empty list of layer sizes, got 3"),
-    (lambda: mlp(2, []), ValueError, "nouts must be a non-empty list of layer sizes, got \\[\\]"),
-    (lambda: MLP(2, []), ValueError, "nouts must be a non-empty list of layer sizes, got \\[\\]"),
-    (lambda: SGD([Value(1.0)] * 2, lr=0.1), ValueError, "parameter 1 is parameter 0 again"),
-    (lambda: SGD([Tensor([1.0])], lr=0.1), ValueError, "parameter 0 is a Tensor with requires_grad=False"),
-    (lambda: bool(Tensor([1.0, 2.0])), ValueError, "truth value of a Tensor of shape \\(2,\\) is ambiguous"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: cross_entropy([[Value(1.0), Value(2.0)]], [float("nan")]), ValueError, "label nan of sample 0"),
+        (lambda: cross_entropy([[Value(1.0), Value(2.0)]], [float("inf")]), ValueError, "label inf of sample 0"),
+        (lambda: Linear(2, 1)([[1.0, 2.0], [3.0]]), ValueError, "Tensor data is not a rectangular array"),
+        (lambda: Value.custom_op(1.0, (Tensor([1.0]),), lambda g: g), TypeError, "Value and Tensor do not mix"),
+        (
+            lambda: Tensor([[1.0]]).sum(axis=1.0),
+            TypeError,
+            "sum: axis must be an int, a tuple of ints or None, got float",
+        ),
+        (lambda: Tensor([1.0]).reshape(1.0), TypeError, "reshape: the shape must be ints, got float 1.0"),
+        (lambda: mlp(2, 3), ValueError, "nouts must be a non-empty list of layer sizes, got 3"),
+        (lambda: mlp(2, []), ValueError, "nouts must be a non-empty list of layer sizes, got \\[\\]"),
+        (lambda: MLP(2, []), ValueError, "nouts must be a non-empty list of layer sizes, got \\[\\]"),
+        (lambda: SGD([Value(1.0)] * 2, lr=0.1), ValueError, "parameter 1 is parameter 0 again"),
+        (lambda: SGD([Tensor([1.0])], lr=0.1), ValueError, "parameter 0 is a Tensor with requires_grad=False"),
+        (lambda: bool(Tensor([1.0, 2.0])), ValueError, "truth value of a Tensor of shape \\(2,\\) is ambiguous"),
+    ],
+)
 def test_16_small_mistakes_get_a_clear_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda draw: draw(5), TypeError, "the root to draw must be a Value or a Tensor .*got int 5"),
-    (lambda draw: draw(Value(1.0) * 2, max_nodes=None), ValueError, "max_nodes must be a positive int, got None"),
-    (lambda draw: draw(Value(1.0) * 2, group="neuron", max_nodes=0), ValueError, "max_nodes must be a positive int"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda draw: draw(5), TypeError, "the root to draw must be a Value or a Tensor .*got int 5"),
+        (lambda draw: draw(Value(1.0) * 2, max_nodes=None), ValueError, "max_nodes must be a positive int, got None"),
+        (
+            lambda draw: draw(Value(1.0) * 2, group="neuron", max_nodes=0),
+            ValueError,
+            "max_nodes must be a positive int",
+        ),
+    ],
+)
 def test_16_drawing_a_non_node_or_without_a_cap_says_so(call, error, message):
     from tinygrad_relu import draw_graph
 
@@ -280,7 +301,11 @@ def test_16_a_wrong_bias_shape_is_named_as_such():
 def test_state_dict_round_trips_through_a_file(tmp_path):
     model = Sequential(Linear(2, 8, seed=0), LeakyReLU(0.1), Linear(8, 1, seed=1))
     assert {k: v.shape for k, v in model.state_dict().items()} == {
-        "0.weight": (8, 2), "0.bias": (8,), "2.weight": (1, 8), "2.bias": (1,)}
+        "0.weight": (8, 2),
+        "0.bias": (8,),
+        "2.weight": (1, 8),
+        "2.bias": (1,),
+    }
     model.save(tmp_path / "m.npz")
     other = Sequential(Linear(2, 8, seed=5), LeakyReLU(0.1), Linear(8, 1, seed=6))
     other.load(tmp_path / "m.npz")
@@ -316,6 +341,7 @@ def test_pytorch_and_tinygrad_relu_agree_both_ways():
     loss_theirs = torch.nn.functional.mse_loss(theirs(torch.tensor(x)), torch.tensor(y))
     loss_theirs.backward()
     from tinygrad_relu.losses import mse_loss
+
     loss_ours = mse_loss(ours(x), y)
     loss_ours.backward()
     assert loss_ours.item() == pytest.approx(loss_theirs.item(), abs=1e-12)

@@ -27,8 +27,10 @@ def test_data_is_a_float64_copy():
     assert Tensor([True, False]).data.tolist() == [1.0, 0.0]
 
 
-@pytest.mark.parametrize("bad, dtype", [("abc", "<U3"), (None, "object"), ([1 + 2j], "complex128"),
-                                        ([object()], "object"), (np.array(["1"]), "<U1")])
+@pytest.mark.parametrize(
+    "bad, dtype",
+    [("abc", "<U3"), (None, "object"), ([1 + 2j], "complex128"), ([object()], "object"), (np.array(["1"]), "<U1")],
+)
 def test_non_numeric_data_names_the_dtype(bad, dtype):
     with pytest.raises(TypeError, match=f"Tensor data must be numeric.*got dtype {dtype}"):
         Tensor(bad)
@@ -280,8 +282,8 @@ IEEE = {  # op: (inputs, values, gradients), as Value and PyTorch give them
     "tanh": (lambda t: t.tanh(), [1000.0, -1000.0], [1.0, -1.0], [0.0, 0.0]),
     "sigmoid": (lambda t: t.sigmoid(), [1000.0, -1000.0], [1.0, 0.0], [0.0, 0.0]),
     "reciprocal": (lambda t: 1.0 / t, [0.0, 4.0], [INF, 0.25], [-INF, -0.0625]),
-    "pow": (lambda t: t ** -1, [0.0, 2.0], [INF, 0.5], [-INF, -0.25]),
-    "pow_overflow": (lambda t: t ** 2, [1e200, -1e200], [INF, INF], [2e200, -2e200]),
+    "pow": (lambda t: t**-1, [0.0, 2.0], [INF, 0.5], [-INF, -0.25]),
+    "pow_overflow": (lambda t: t**2, [1e200, -1e200], [INF, INF], [2e200, -2e200]),
 }
 
 
@@ -309,10 +311,10 @@ def test_sigmoid_keeps_precision_in_the_left_tail():
 # ---------------------------------------------------------------- operands and errors
 def test_numpy_and_python_operands_on_both_sides():
     x = leaf([1.0, 2.0])
-    y = np.array([1.0, 1.0]) + x * 3 - 4 / x + 2 ** x - x ** 2 + (5 - x) / 2 + [1.0, 1.0] @ x
+    y = np.array([1.0, 1.0]) + x * 3 - 4 / x + 2**x - x**2 + (5 - x) / 2 + [1.0, 1.0] @ x
     assert isinstance(y, Tensor)
     y.sum().backward()
-    expected = 3 + 4 / x.data ** 2 + 2 ** x.data * math.log(2) - 2 * x.data - 0.5 + 2.0
+    expected = 3 + 4 / x.data**2 + 2**x.data * math.log(2) - 2 * x.data - 0.5 + 2.0
     np.testing.assert_allclose(x.grad, expected)
 
 
@@ -323,31 +325,39 @@ def test_adding_a_string_is_a_type_error():
         "x" - Tensor([1.0])
 
 
-@pytest.mark.parametrize("op, symbol", [(lambda a, b: a + b, r"\+"), (lambda a, b: a * b, r"\*"),
-                                        (lambda a, b: a - b, "-"), (lambda a, b: a / b, "/")])
+@pytest.mark.parametrize(
+    "op, symbol",
+    [(lambda a, b: a + b, r"\+"), (lambda a, b: a * b, r"\*"), (lambda a, b: a - b, "-"), (lambda a, b: a / b, "/")],
+)
 def test_mismatched_shapes_name_both_and_the_op(op, symbol):
     with pytest.raises(ValueError, match=rf"^{symbol}: shapes \(2, 3\) and \(4,\) cannot be broadcast"):
         op(Tensor(np.ones((2, 3))), Tensor(np.ones(4)))
 
 
-@pytest.mark.parametrize("a, b, message", [
-    ((2, 3), (4, 5), r"left's last dimension is 3 but the right's second-to-last dimension is 4"),
-    ((2, 3), (4,), r"left's last dimension is 3 but the right's only dimension is 4"),
-    ((2, 2, 3), (3, 3, 4), r"batch dimensions \(2,\) of \(2, 2, 3\) and \(3,\) of \(3, 3, 4\)"),
-    ((), (3,), r"left operand has shape \(\) but @ needs at least 1 dimension"),
-])
+@pytest.mark.parametrize(
+    "a, b, message",
+    [
+        ((2, 3), (4, 5), r"left's last dimension is 3 but the right's second-to-last dimension is 4"),
+        ((2, 3), (4,), r"left's last dimension is 3 but the right's only dimension is 4"),
+        ((2, 2, 3), (3, 3, 4), r"batch dimensions \(2,\) of \(2, 2, 3\) and \(3,\) of \(3, 3, 4\)"),
+        ((), (3,), r"left operand has shape \(\) but @ needs at least 1 dimension"),
+    ],
+)
 def test_matmul_says_which_dimensions_disagree(a, b, message):
     with pytest.raises(ValueError, match=message):
         Tensor(np.ones(a)) @ Tensor(np.ones(b))
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda t: t.sum(axis=2), "sum: axis 2 is out of range for a Tensor of 2 dimension"),
-    (lambda t: t.mean(axis=(0, 0)), "mean: repeated axis"),
-    (lambda t: t.max(axis=(0, 1)), "max: axis must be one int or None"),
-    (lambda t: t.leaky_relu("0.1"), "leaky_relu alpha must be a real number"),
-    (lambda t: t.transpose(0), "transpose: 1 axes given for a Tensor of 2 dimensions"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda t: t.sum(axis=2), "sum: axis 2 is out of range for a Tensor of 2 dimension"),
+        (lambda t: t.mean(axis=(0, 0)), "mean: repeated axis"),
+        (lambda t: t.max(axis=(0, 1)), "max: axis must be one int or None"),
+        (lambda t: t.leaky_relu("0.1"), "leaky_relu alpha must be a real number"),
+        (lambda t: t.transpose(0), "transpose: 1 axes given for a Tensor of 2 dimensions"),
+    ],
+)
 def test_bad_arguments_name_the_op(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call(Tensor(np.ones((2, 3))))
@@ -356,7 +366,7 @@ def test_bad_arguments_name_the_op(call, message):
 # ---------------------------------------------------------------- custom ops
 def test_custom_op_with_a_closure():
     def cube(x):
-        return Tensor.custom_op(x.data ** 3, (x,), lambda g: 3 * x.data ** 2 * g, op="cube")
+        return Tensor.custom_op(x.data**3, (x,), lambda g: 3 * x.data**2 * g, op="cube")
 
     x = leaf([2.0, -1.0])
     y = cube(x) + x
@@ -371,12 +381,19 @@ def test_custom_op_gradient_is_summed_back_and_none_skips():
     assert b.grad.tolist() == [2.0] and w.grad is None
 
 
-@pytest.mark.parametrize("grads, error, message", [
-    (lambda g: (g,), ValueError, "returned 1 gradients for 2 parents"),
-    (lambda g: (g, np.ones(3)), ValueError, r"gradient 1 returned by backward of op 'bad' has shape \(3,\) "
-                                            r"for a parent of shape \(2,\)"),
-    (lambda g: (g, "x"), TypeError, r"gradient 1 returned by backward of op 'bad' must be numeric"),
-])
+@pytest.mark.parametrize(
+    "grads, error, message",
+    [
+        (lambda g: (g,), ValueError, "returned 1 gradients for 2 parents"),
+        (
+            lambda g: (g, np.ones(3)),
+            ValueError,
+            r"gradient 1 returned by backward of op 'bad' has shape \(3,\) "
+            r"for a parent of shape \(2,\)",
+        ),
+        (lambda g: (g, "x"), TypeError, r"gradient 1 returned by backward of op 'bad' must be numeric"),
+    ],
+)
 def test_custom_op_bad_gradients_say_what_is_wrong(grads, error, message):
     x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     y = Tensor.custom_op(x.data * w.data, (x, w), grads, op="bad")
@@ -438,10 +455,10 @@ def test_value_and_tensor_give_the_same_numbers_op_by_op():
 def test_pow_zero_has_gradient_zero_even_at_zero():
     # torch: d(x ** 0)/dx is 0 everywhere; 0 * 0 ** -1 used to give nan at x = 0
     x = leaf([0.0, -0.0, -2.0, np.nan])
-    (x ** 0).sum().backward()
+    (x**0).sum().backward()
     assert x.grad.tolist() == [0.0, 0.0, 0.0, 0.0]
     a, b = leaf([0.0, 0.0, 2.0]), leaf([0.0, 2.0, 0.0])
-    (a ** b).sum().backward()
+    (a**b).sum().backward()
     assert a.grad.tolist() == [0.0, 0.0, 0.0] and b.grad.tolist() == [0.0, 0.0, math.log(2.0)]
 
 

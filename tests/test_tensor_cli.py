@@ -15,18 +15,21 @@ def test_tensor_engine_gets_xor_right(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "model: Sequential(" and "(33 parameters)" in "\n".join(lines)
     header = next(i for i, line in enumerate(lines) if "p(y=1)" in line)
-    rows = [line.replace("|", " ").split() for line in lines[header + 1:header + 5]]
+    rows = [line.replace("|", " ").split() for line in lines[header + 1 : header + 5]]
     for r in rows:
         p, predicted, target = float(r[2]), int(r[3]), int(r[4])
         assert predicted == target and (p if target else 1 - p) > 0.9, r
 
 
-@pytest.mark.parametrize("options, accuracy", [
-    (["--dataset", "moons"], 0.97),
-    (["--dataset", "spirals"], 0.9),
-    (["--dataset", "circles", "--loss", "hinge", "--activation", "relu"], 0.9),
-    (["--dataset", "moons", "--loss", "mse", "--activation", "prelu", "--optimizer", "sgd"], 0.85),
-])
+@pytest.mark.parametrize(
+    "options, accuracy",
+    [
+        (["--dataset", "moons"], 0.97),
+        (["--dataset", "spirals"], 0.9),
+        (["--dataset", "circles", "--loss", "hinge", "--activation", "relu"], 0.9),
+        (["--dataset", "moons", "--loss", "mse", "--activation", "prelu", "--optimizer", "sgd"], 0.85),
+    ],
+)
 def test_tensor_engine_trains_the_datasets(options, accuracy):
     result = train(parse_args(["--engine", "tensor", *options]), io.StringIO())
     assert isinstance(result.model, Sequential)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from optable import OPS, TENSOR_OPS, TENSOR_SHAPES, TENSOR_SHAPES_OF
+
 from tinygrad_relu import GradcheckError, KinkWarning, Tensor, gradcheck, no_grad
 
 
@@ -21,11 +21,13 @@ def _shape_cases():
 
 def _weighted(fn):
     """fn's output times fixed uneven weights, summed: every output element gets its own gradient."""
+
     def scalar(*xs):
         out = fn(*xs)
         with no_grad():
             weights = np.random.default_rng(7).uniform(0.5, 1.5, out.data.shape)
         return (out * weights).sum()
+
     return scalar
 
 
@@ -40,11 +42,11 @@ def test_tensor_gradcheck(fn, shapes, domain, seed):
 
 def test_gradcheck_on_tensors_reports_the_wrong_element():
     def half_wrong_square(x):  # a custom op whose gradient is wrong in the second element only
-        return Tensor.custom_op(x.data ** 2, (x,), lambda g: g * x.data * np.array([2.0, 1.0]), op="sq")
+        return Tensor.custom_op(x.data**2, (x,), lambda g: g * x.data * np.array([2.0, 1.0]), op="sq")
 
     with pytest.raises(GradcheckError) as info:
         gradcheck(lambda x: half_wrong_square(x).sum(), Tensor([1.0, 3.0]))
-    (k, index, auto, numeric), = info.value.mismatches
+    ((k, index, auto, numeric),) = info.value.mismatches
     assert (k, index) == (0, (1,))
     assert auto == pytest.approx(3.0) and numeric == pytest.approx(6.0)
 

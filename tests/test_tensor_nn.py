@@ -6,15 +6,14 @@ import numpy as np
 import pytest
 
 from tinygrad_relu import Tensor, gradcheck
-from tinygrad_relu.nn import LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid, Tanh
+from tinygrad_relu.nn import LeakyReLU, Linear, Module, PReLU, ReLU, Sequential, Sigmoid, Tanh, dead_units
 from tinygrad_relu.optim import SGD, Adam
-from tinygrad_relu.nn import Module, dead_units
 
 
 def test_linear_shapes_seed_and_kaiming_bound():
     layer = Linear(400, 300, seed=1, alpha=0.1)
     assert layer.weight.shape == (300, 400) and layer.bias.data.tolist() == [0.0] * 300  # PyTorch's (out, in)
-    bound = math.sqrt(2 / (1 + 0.1 ** 2)) * math.sqrt(3 / 400)
+    bound = math.sqrt(2 / (1 + 0.1**2)) * math.sqrt(3 / 400)
     assert np.abs(layer.weight.data).max() <= bound
     assert np.abs(layer.weight.data).max() > 0.99 * bound  # uniform over the whole interval
     np.testing.assert_array_equal(layer.weight.data, Linear(400, 300, seed=1, alpha=0.1).weight.data)
@@ -28,17 +27,20 @@ def test_linear_keeps_the_signal_scale_through_relu_layers():
     model = Sequential(*[m for i in range(6) for m in (Linear(256, 256, seed=i), ReLU())])
     out = model(x)
     # Kaiming's gain keeps E[x^2] about constant through ReLU layers (it would shrink by half per layer without it)
-    assert 0.5 < np.mean(out.data ** 2) / 0.5 < 2.0
+    assert 0.5 < np.mean(out.data**2) / 0.5 < 2.0
 
 
-@pytest.mark.parametrize("bad, message", [
-    (lambda: Linear(0, 2), "in_features must be a positive int"),
-    (lambda: Linear(2, 2.5), "out_features must be a positive int"),
-    (lambda: LeakyReLU("0.1"), "alpha must be a finite real number"),
-    (lambda: PReLU(0), "num_parameters must be a positive int"),
-    (lambda: Sequential(Linear(2, 2), "relu"), "Sequential layer 1 must be a Module"),
-    (lambda: Linear(3, 2)(np.ones((4, 2))), r"expects inputs whose last dimension is 3, got shape \(4, 2\)"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda: Linear(0, 2), "in_features must be a positive int"),
+        (lambda: Linear(2, 2.5), "out_features must be a positive int"),
+        (lambda: LeakyReLU("0.1"), "alpha must be a finite real number"),
+        (lambda: PReLU(0), "num_parameters must be a positive int"),
+        (lambda: Sequential(Linear(2, 2), "relu"), "Sequential layer 1 must be a Module"),
+        (lambda: Linear(3, 2)(np.ones((4, 2))), r"expects inputs whose last dimension is 3, got shape \(4, 2\)"),
+    ],
+)
 def test_bad_layer_arguments_say_what_is_wrong(bad, message):
     with pytest.raises((ValueError, TypeError), match=message):
         bad()
@@ -145,8 +147,7 @@ def test_dead_units_errors():
 
 
 def test_mlp_builds_the_value_mlps_network_on_tensors():
-    from tinygrad_relu.nn import init_bound
-    from tinygrad_relu.nn import mlp
+    from tinygrad_relu.nn import init_bound, mlp
 
     model = mlp(2, [16, 16, 3], activation="tanh", seed=0)
     kinds = [type(m).__name__ for m in model]

@@ -56,7 +56,7 @@ def test_prelu_accepts_a_float_slope():
 
 def test_mixed_with_python_numbers_on_both_sides():
     x = Value(2.0)
-    y = 1 + x * 3 - 4 / x + 2 ** x - x ** 2 + (5 - x) / 2
+    y = 1 + x * 3 - 4 / x + 2**x - x**2 + (5 - x) / 2
     y.backward()
     assert y.data == pytest.approx(1 + 6 - 2 + 4 - 4 + 1.5)
     assert x.grad == pytest.approx(3 + 4 / 4 + 4 * math.log(2) - 4 - 0.5)
@@ -151,16 +151,20 @@ def test_bad_alpha_names_the_argument():
         Value(1.0).leaky_relu("0.1")
 
 
-@pytest.mark.parametrize("op, x, y, dy", [
-    (lambda v: v.exp(), 1000.0, math.inf, math.inf),
-    (lambda v: v.log(), 0.0, -math.inf, math.inf),
-    (lambda v: v.tanh(), 1000.0, 1.0, 0.0),
-    (lambda v: v.sigmoid(), -1000.0, 0.0, 0.0),
-    (lambda v: v.sigmoid(), 1000.0, 1.0, 0.0),
-    (lambda v: 1.0 / v, 0.0, math.inf, -math.inf),
-    (lambda v: v ** -1, 0.0, math.inf, -math.inf),
-    (lambda v: v ** 2, 1e200, math.inf, 2e200),
-], ids=["exp", "log0", "tanh", "sigmoid-", "sigmoid+", "div0", "pow-1", "pow-overflow"])
+@pytest.mark.parametrize(
+    "op, x, y, dy",
+    [
+        (lambda v: v.exp(), 1000.0, math.inf, math.inf),
+        (lambda v: v.log(), 0.0, -math.inf, math.inf),
+        (lambda v: v.tanh(), 1000.0, 1.0, 0.0),
+        (lambda v: v.sigmoid(), -1000.0, 0.0, 0.0),
+        (lambda v: v.sigmoid(), 1000.0, 1.0, 0.0),
+        (lambda v: 1.0 / v, 0.0, math.inf, -math.inf),
+        (lambda v: v**-1, 0.0, math.inf, -math.inf),
+        (lambda v: v**2, 1e200, math.inf, 2e200),
+    ],
+    ids=["exp", "log0", "tanh", "sigmoid-", "sigmoid+", "div0", "pow-1", "pow-overflow"],
+)
 def test_ieee_values_and_gradients(op, x, y, dy):
     v = Value(x)
     out = op(v)
@@ -178,7 +182,7 @@ def test_log_of_negative_is_nan():
 
 def test_custom_op_with_a_closure():
     def cube(x):
-        return Value.custom_op(x.data ** 3, (x,), lambda g: 3 * x.data ** 2 * g, op="cube")
+        return Value.custom_op(x.data**3, (x,), lambda g: 3 * x.data**2 * g, op="cube")
 
     x = Value(2.0)
     y = cube(x) + x
@@ -206,11 +210,11 @@ def test_custom_op_rejects_an_array_gradient():
 def test_pow_zero_has_gradient_zero_even_at_zero(x):
     # torch: d(x ** 0)/dx is 0 everywhere; 0 * 0 ** -1 used to give nan at x = 0
     v = Value(x)
-    out = v ** 0
+    out = v**0
     out.backward()
     assert out.data == 1.0 and v.grad == 0.0
     a, b = Value(x), Value(0.0)
-    (a ** b).backward()
+    (a**b).backward()
     assert a.grad == 0.0
 
 
@@ -220,7 +224,7 @@ def test_negative_zero_to_a_negative_odd_power_is_minus_inf():
     assert (Value(-0.0) ** -2).data == math.inf and (Value(-0.0) ** -0.5).data == math.inf
     assert (Value(-0.0) ** Value(-1.0)).data == -math.inf
     v = Value(-0.0)
-    (v ** -2).backward()
+    (v**-2).backward()
     assert v.grad == math.inf  # -2 * (-0.0) ** -3 = -2 * -inf
 
 

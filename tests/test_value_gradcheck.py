@@ -3,8 +3,8 @@
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from optable import OPS
+
 from tinygrad_relu import Value, gradcheck
 
 
@@ -21,7 +21,7 @@ def test_gradcheck_reports_wrong_gradient():
     from tinygrad_relu import GradcheckError
 
     def wrong_square(x):  # a custom op whose backward forgets the factor 2
-        return Value.custom_op(x.data ** 2, (x,), lambda g: x.data * g, op="square")
+        return Value.custom_op(x.data**2, (x,), lambda g: x.data * g, op="square")
 
     with pytest.raises(GradcheckError) as info:
         gradcheck(wrong_square, Value(3.0))

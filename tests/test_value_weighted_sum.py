@@ -21,7 +21,7 @@ def _chain(ws, xs, b):
 def test_weighted_sum_gradcheck(n, data):
     numbers = st.floats(-3.0, 3.0, allow_nan=False)
     values = [Value(data.draw(numbers, label=f"v{i}")) for i in range(2 * n + 1)]
-    assert gradcheck(lambda *v: Value.weighted_sum(v[:n], v[n:2 * n], v[-1]), *values)
+    assert gradcheck(lambda *v: Value.weighted_sum(v[:n], v[n : 2 * n], v[-1]), *values)
 
 
 def test_weighted_sum_matches_the_chain_of_ops():

@@ -21,8 +21,9 @@ ALPHA_COLOUR, ZERO_COLOUR = "#e07b00", "#a0a0a0"
 
 def leaky_neuron():
     """y = leaky_relu(w1*x1 + w2*x2 + b, 0.1) with a negative pre-activation n = -4.5."""
-    w1, x1, w2, x2, b = (Value(v, name) for v, name in
-                         [(-3.0, "w1"), (2.0, "x1"), (1.0, "w2"), (0.5, "x2"), (1.0, "b")])
+    w1, x1, w2, x2, b = (
+        Value(v, name) for v, name in [(-3.0, "w1"), (2.0, "x1"), (1.0, "w2"), (0.5, "x2"), (1.0, "b")]
+    )
     n = w1 * x1 + w2 * x2 + b
     n.label = "n"
     y = n.leaky_relu(0.1)
@@ -33,7 +34,7 @@ def leaky_neuron():
 def busy_graph():
     """Every kind of edge: a reused input (a * a), a dead relu, the alpha path, a prelu slope, a custom op."""
     a, c, s = Value(-1.5, "a"), Value(2.0, "c"), Value(0.25, "s")
-    cube = Value.custom_op(c.data ** 3, (c,), lambda g: 3 * c.data ** 2 * g, op="cube")
+    cube = Value.custom_op(c.data**3, (c,), lambda g: 3 * c.data**2 * g, op="cube")
     z = a * a + a.relu() * c + (a * c).leaky_relu(0.2) + a.prelu(s) + cube / 4
     z.label = "z"
     return z
@@ -73,7 +74,9 @@ def test_leaky_neuron_backward_svg_shows_labels_order_and_alpha():
         assert label in all_text
     closures = len(backward_order(y))
     assert closures == 5
-    assert [f"#{k}" for k in range(1, closures + 1)] == sorted(t for t in all_text if t.startswith("#") and t[1:].isdigit())
+    assert [f"#{k}" for k in range(1, closures + 1)] == sorted(
+        t for t in all_text if t.startswith("#") and t[1:].isdigit()
+    )
     by_label = names_by_label(nodes)
     assert nodes[by_label["y"]][:2] == ["#1", "y"]  # the root's closure runs first
     # The edge from y's leaky_relu into n carries the local derivative alpha = 0.1, coloured as the alpha path.
@@ -220,7 +223,7 @@ def test_frames_one_per_closure_and_the_last_matches_backward():
     order = backward_order(z)
     frames = backward_frames(z)
     assert len(frames) == len(order)
-    for k, (frame, node) in enumerate(zip(frames, order), 1):
+    for k, (frame, _node) in enumerate(zip(frames, order), 1):
         highlighted = [line for line in frame.source.splitlines() if "#ffe27a" in line]
         assert len(highlighted) == 1 and f"#{k} " in highlighted[0], k
         assert f"step {k} of {len(order)}" in frame.source
@@ -284,7 +287,9 @@ def test_refuses_a_huge_graph_quickly_and_without_recursion():
     y = x
     for _ in range(50_000):
         y = y * 1.0001
-    with pytest.raises(ValueError, match=r'100001 nodes, more than max_nodes=500; .* group="neuron"; or pass max_nodes=100001'):
+    with pytest.raises(
+        ValueError, match=r'100001 nodes, more than max_nodes=500; .* group="neuron"; or pass max_nodes=100001'
+    ):
         draw_graph(y)
     with pytest.raises(ValueError, match="max_nodes"):
         backward_frames(y, max_nodes=10)
@@ -326,9 +331,13 @@ def test_without_dot_building_works_and_rendering_says_how_to_install(tmp_path, 
     drawing = draw_graph(y, mode="backward")
     assert "∂y/∂n = 0.1" in drawing.source
     assert save_graph(drawing, tmp_path / "ok.dot").exists()
-    for render in (lambda: drawing.pipe(format="svg"), lambda: drawing.render(tmp_path / "out", format="png"),
-                   drawing._repr_mimebundle_, lambda: save_graph(drawing, tmp_path / "out.png"),
-                   lambda: write_frames(backward_frames(y), tmp_path / "frames")):
+    for render in (
+        lambda: drawing.pipe(format="svg"),
+        lambda: drawing.render(tmp_path / "out", format="png"),
+        drawing._repr_mimebundle_,
+        lambda: save_graph(drawing, tmp_path / "out.png"),
+        lambda: write_frames(backward_frames(y), tmp_path / "frames"),
+    ):
         with pytest.raises(GraphvizNotFoundError) as caught:
             render()
         message = str(caught.value)
@@ -339,8 +348,9 @@ def test_without_dot_building_works_and_rendering_says_how_to_install(tmp_path, 
 
 def test_import_needs_no_dot(tmp_path):
     code = "import tinygrad_relu as t; print(len(t.draw_graph(t.Value(1.0).exp(), mode='backward').source) > 0)"
-    result = subprocess.run([sys.executable, "-c", code], env={"PATH": str(tmp_path)},
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={"PATH": str(tmp_path)}, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
 

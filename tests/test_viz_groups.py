@@ -3,11 +3,10 @@
 import re
 import struct
 
-import numpy as np
 import pytest
 from test_viz import parse_svg
 
-from tinygrad_relu import Tensor, Value, backward_frames, draw_graph, explore
+from tinygrad_relu import Value, backward_frames, draw_graph, explore
 from tinygrad_relu.data import make_moons
 from tinygrad_relu.exercises import check_first_zero_step
 from tinygrad_relu.graph import topological_order
@@ -76,7 +75,9 @@ def test_a_unit_silent_on_this_sample_differs_from_one_dead_on_every_sample():
     silent.w[0].data, silent.w[1].data, silent.b.data = 1.0, 0.0, -X[0, 0]  # exactly 0 on sample 0 only
     loss = loss_of(model, HEADS["bce"], X[:1], Y[:1])[0]
     source = draw_graph(loss, mode="backward", group="neuron", dataset=X).source
-    looks = {title: fill for title, fill in re.findall(r'label="(neuron 1\.[12])\\n[^"]*".*?fillcolor="(#\w+)"', source)}
+    looks = {
+        title: fill for title, fill in re.findall(r'label="(neuron 1\.[12])\\n[^"]*".*?fillcolor="(#\w+)"', source)
+    }
     assert looks == {"neuron 1.1": "#4a4a4a", "neuron 1.2": "#eeeeee"}
     assert "activation input <= 0 on every sample" in source and "passed no gradient back on this sample" in source
 
@@ -107,8 +108,11 @@ def test_a_users_own_module_groups_and_a_bare_graph_does_not():
 def test_tensor_network_is_one_box_per_linear_and_activation():
     _, loss = moons_loss(build=mlp)
     groups = find_groups(topological_order(loss), "neuron")
-    assert [g.title for g in groups] == ["layer 1: Linear(2, 16) + LeakyReLU(alpha=0.01)",
-                                         "layer 2: Linear(16, 16) + LeakyReLU(alpha=0.01)", "layer 3: Linear(16, 1)"]
+    assert [g.title for g in groups] == [
+        "layer 1: Linear(2, 16) + LeakyReLU(alpha=0.01)",
+        "layer 2: Linear(16, 16) + LeakyReLU(alpha=0.01)",
+        "layer 3: Linear(16, 1)",
+    ]
     source = draw_graph(loss, mode="backward", group="layer").source
     assert "one box per layer" in source and "W1 (16, 2), b1 (16,)" in source  # (out, in), as PyTorch
 
@@ -169,8 +173,11 @@ def test_first_zero_step_check():
     page = explore(loss, group="neuron")
     todo = check_first_zero_step(page, None)
     assert todo.status == "todo" and str(todo).startswith("to do: open the page")
-    zero = [k for k, s in enumerate(page.data["steps"], 1)
-            if any(i["kind"] == "zero" for i in page.data["nodes"][s["node"]]["inputs"])]
+    zero = [
+        k
+        for k, s in enumerate(page.data["steps"], 1)
+        if any(i["kind"] == "zero" for i in page.data["nodes"][s["node"]]["inputs"])
+    ]
     assert check_first_zero_step(page, zero[0]).status == "pass" and str(check_first_zero_step(page, zero[0])) == "pass"
     late = check_first_zero_step(page, zero[0] + 1)
     assert late.status == "fail" and "earlier step" in str(late) and str(zero[0]) not in str(late)
@@ -187,5 +194,9 @@ def test_a_copied_layer_does_not_drag_its_callers_along():
     assert "_call_path" not in vars(layer) and layer._path_for is None
     again = pickle.loads(pickle.dumps(model))
     assert again([1.0, 2.0]).data == model([1.0, 2.0]).data
-    assert [g.title for g in find_groups(topological_order(again([1.0, 2.0])), "neuron")] == \
-        ["neuron 1.1", "neuron 1.2", "neuron 1.3", "neuron 2.1"]
+    assert [g.title for g in find_groups(topological_order(again([1.0, 2.0])), "neuron")] == [
+        "neuron 1.1",
+        "neuron 1.2",
+        "neuron 1.3",
+        "neuron 2.1",
+    ]

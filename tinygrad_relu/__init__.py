@@ -17,8 +17,14 @@ from .graph import is_grad_enabled, no_grad
 from .tensor import Tensor
 from .value import Value
 
-_LAZY = {"backward_frames": "viz", "draw_graph": "viz", "explore": "viz", "write_frames": "viz",
-         "plot_decision_boundary": "plot", "plot_history": "plot"}
+_LAZY = {
+    "backward_frames": "viz",
+    "draw_graph": "viz",
+    "explore": "viz",
+    "write_frames": "viz",
+    "plot_decision_boundary": "plot",
+    "plot_history": "plot",
+}
 
 __all__ = [
     "DerivativeReport",

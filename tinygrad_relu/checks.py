@@ -59,5 +59,7 @@ def same_engine(x: object, engine: type, what: str) -> None:
     """A TypeError if ``x`` is a graph node that is not an ``engine`` one: a Tensor where Values are used, or
     the reverse. Each engine's ops would hand the other back to it, so the mix needs saying how to fix."""
     if hasattr(x, "_prev") and not isinstance(x, engine):
-        raise TypeError(f"{what} is a {type(x).__name__}: Value and Tensor do not mix. Use Tensor(v.data) or "
-                        "Value(t.item()) for a constant, or build the whole computation with one engine")
+        raise TypeError(
+            f"{what} is a {type(x).__name__}: Value and Tensor do not mix. Use Tensor(v.data) or "
+            "Value(t.item()) for a constant, or build the whole computation with one engine"
+        )

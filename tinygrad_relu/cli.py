@@ -12,7 +12,8 @@ import importlib.util
 import math
 import os
 import sys
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .nn import ACTIVATIONS
 from .run import DATASETS, VALUE_DIGITS, compare, draw_sample, plot, train
@@ -34,7 +35,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 MAX_EPOCHS = 100_000  # about an hour for the Value engine on moons: past it, a typo more likely than a plan
 
 
-def _whole_number(text: str, least: int, most: Optional[int] = None) -> int:
+def _whole_number(text: str, least: int, most: int | None = None) -> int:
     try:
         n = int(text)
     except ValueError:
@@ -88,12 +89,13 @@ def _activation_list(text: str) -> list[str]:
     names = text.split(",")
     wrong = [n for n in names if n not in ACTIVATIONS]
     if wrong or len(set(names)) != len(names):
-        raise argparse.ArgumentTypeError(f"expected distinct activations among {', '.join(ACTIVATIONS)}, "
-                                         f"comma-separated, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected distinct activations among {', '.join(ACTIVATIONS)}, comma-separated, got {text!r}"
+        )
     return names
 
 
-def _plot_target_problem(path: str) -> Optional[str]:
+def _plot_target_problem(path: str) -> str | None:
     """Why ``--plot path`` cannot be written (checked before training), or None."""
     if os.path.splitext(path)[1].lower() not in PLOT_SUFFIXES:
         return f"--plot {path}: the file name must end in {', '.join(PLOT_SUFFIXES)}"
@@ -101,7 +103,7 @@ def _plot_target_problem(path: str) -> Optional[str]:
     if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
         return f"--plot {path}: cannot write in {folder}"
     if importlib.util.find_spec("matplotlib") is None:
-        return "--plot needs matplotlib: pip install \"tinygrad_relu[plot]\" (or pip install matplotlib)"
+        return '--plot needs matplotlib: pip install "tinygrad_relu[plot]" (or pip install matplotlib)'
     return None
 
 
@@ -110,56 +112,112 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tinygrad-relu",
         description="Train a small MLP with autograd (the scalar Value engine) and show how well it fits.",
-        epilog="Defaults by dataset (hidden, epochs, lr, optimizer, loss): " + "; ".join(
+        epilog="Defaults by dataset (hidden, epochs, lr, optimizer, loss): "
+        + "; ".join(
             f"{name} {','.join(map(str, d['hidden']))}, {d['epochs']}, {d['lr']:g}, {d['optimizer']}, {d['loss']}"
-            for name, d in DEFAULTS.items()),
+            for name, d in DEFAULTS.items()
+        ),
     )
-    parser.add_argument("--dataset", choices=list(DATASETS), default="xor",
-                        help="the training data: the 4 XOR points (default), or 100 moons / 100 circles / "
-                             "150 spiral points (3 classes), or the 1,797 8x8 handwritten digits (10 classes; "
-                             "80%% train, 20%% held out for a test accuracy; Tensor engine by default)")
-    parser.add_argument("--activation", choices=ACTIVATIONS, default=None,
-                        help="hidden-layer activation (default leaky_relu); the output layer is always linear")
-    parser.add_argument("--alpha", type=_finite_float, default=None,
-                        help="negative slope of leaky_relu (default 0.01) or initial learnable slope of "
-                             "prelu (default 0.25); not allowed with relu, tanh, sigmoid")
-    parser.add_argument("--hidden", type=_hidden_sizes, default=None, metavar="SIZES",
-                        help="hidden layer sizes, comma-separated, e.g. 16,16")
-    parser.add_argument("--epochs", type=_epochs, default=None,
-                        help="full-batch training steps")
+    parser.add_argument(
+        "--dataset",
+        choices=list(DATASETS),
+        default="xor",
+        help="the training data: the 4 XOR points (default), or 100 moons / 100 circles / "
+        "150 spiral points (3 classes), or the 1,797 8x8 handwritten digits (10 classes; "
+        "80%% train, 20%% held out for a test accuracy; Tensor engine by default)",
+    )
+    parser.add_argument(
+        "--activation",
+        choices=ACTIVATIONS,
+        default=None,
+        help="hidden-layer activation (default leaky_relu); the output layer is always linear",
+    )
+    parser.add_argument(
+        "--alpha",
+        type=_finite_float,
+        default=None,
+        help="negative slope of leaky_relu (default 0.01) or initial learnable slope of "
+        "prelu (default 0.25); not allowed with relu, tanh, sigmoid",
+    )
+    parser.add_argument(
+        "--hidden",
+        type=_hidden_sizes,
+        default=None,
+        metavar="SIZES",
+        help="hidden layer sizes, comma-separated, e.g. 16,16",
+    )
+    parser.add_argument("--epochs", type=_epochs, default=None, help="full-batch training steps")
     parser.add_argument("--lr", type=_positive_float, default=None, help="learning rate")
-    parser.add_argument("--optimizer", choices=["sgd", "adam"], default=None,
-                        help="sgd (momentum 0.9) or adam")
-    parser.add_argument("--loss", choices=list(HEADS), default=None,
-                        help="bce: sigmoid output with binary cross-entropy; mse: regression on 0/1 targets; "
-                             "hinge: max-margin on -1/+1 labels; ce: softmax cross-entropy (needed for spirals and digits)")
-    parser.add_argument("--seed", type=_seed, default=0, help="seed for the weights and the data (an integer >= 0, "
-                        "default 0)")
-    parser.add_argument("--engine", choices=["value", "tensor"], default=None,
-                        help="value: one graph node per number (default, what --graph draws best; on digits it "
-                             f"trains on the first {VALUE_DIGITS} images, 30 epochs unless --epochs says); tensor: the same network as Linear "
-                             "layers on numpy arrays, much faster (the default for digits)")
-    parser.add_argument("--graph", metavar="FILE", default=None,
-                        help="after training, draw the backward pass of one sample's loss to FILE "
-                             "(.svg, .png, .pdf or .dot; needs the graphviz program 'dot' except for .dot)")
-    parser.add_argument("--frames", metavar="DIR", default=None,
-                        help="after training, write the same backward pass one closure at a time, "
-                             "as DIR/frame_001.svg, frame_002.svg, ...")
-    parser.add_argument("--plot", metavar="FILE", default=None,
-                        help="draw the training history to FILE (.png, .svg or .pdf; needs matplotlib): loss and "
-                             "accuracy, gradient norm and dead / alpha-side share per layer, and the decision "
-                             "regions for 2-D data")
-    parser.add_argument("--compare", type=_activation_list, default=None, metavar="ACTIVATIONS",
-                        help="train the same network from the same seed once per activation, e.g. "
-                             "relu,leaky_relu,prelu, and compare them in the summary (and in --plot's figure)")
-    parser.add_argument("--explore", metavar="FILE.html", default=None,
-                        help="after training, write an interactive page that steps through the same backward "
-                             "pass closure by closure (one self-contained .html file, opens offline)")
-    parser.add_argument("--sample", type=_sample, default=None, metavar="N",
-                        help="which sample --graph/--frames/--explore show (default: the first whose inputs "
-                             "are all nonzero, so no weight edge is zero just because its input is 0)")
-    parser.add_argument("--group", choices=["neuron", "layer", "none"], default="neuron",
-                        help="draw the network one box per neuron (default), per layer, or node by node (none)")
+    parser.add_argument("--optimizer", choices=["sgd", "adam"], default=None, help="sgd (momentum 0.9) or adam")
+    parser.add_argument(
+        "--loss",
+        choices=list(HEADS),
+        default=None,
+        help="bce: sigmoid output with binary cross-entropy; mse: regression on 0/1 targets; "
+        "hinge: max-margin on -1/+1 labels; ce: softmax cross-entropy (needed for spirals and digits)",
+    )
+    parser.add_argument(
+        "--seed", type=_seed, default=0, help="seed for the weights and the data (an integer >= 0, default 0)"
+    )
+    parser.add_argument(
+        "--engine",
+        choices=["value", "tensor"],
+        default=None,
+        help="value: one graph node per number (default, what --graph draws best; on digits it "
+        f"trains on the first {VALUE_DIGITS} images, 30 epochs unless --epochs says); "
+        "tensor: the same network as Linear layers on numpy arrays, much faster (the default for digits)",
+    )
+    parser.add_argument(
+        "--graph",
+        metavar="FILE",
+        default=None,
+        help="after training, draw the backward pass of one sample's loss to FILE "
+        "(.svg, .png, .pdf or .dot; needs the graphviz program 'dot' except for .dot)",
+    )
+    parser.add_argument(
+        "--frames",
+        metavar="DIR",
+        default=None,
+        help="after training, write the same backward pass one closure at a time, "
+        "as DIR/frame_001.svg, frame_002.svg, ...",
+    )
+    parser.add_argument(
+        "--plot",
+        metavar="FILE",
+        default=None,
+        help="draw the training history to FILE (.png, .svg or .pdf; needs matplotlib): loss and "
+        "accuracy, gradient norm and dead / alpha-side share per layer, and the decision "
+        "regions for 2-D data",
+    )
+    parser.add_argument(
+        "--compare",
+        type=_activation_list,
+        default=None,
+        metavar="ACTIVATIONS",
+        help="train the same network from the same seed once per activation, e.g. "
+        "relu,leaky_relu,prelu, and compare them in the summary (and in --plot's figure)",
+    )
+    parser.add_argument(
+        "--explore",
+        metavar="FILE.html",
+        default=None,
+        help="after training, write an interactive page that steps through the same backward "
+        "pass closure by closure (one self-contained .html file, opens offline)",
+    )
+    parser.add_argument(
+        "--sample",
+        type=_sample,
+        default=None,
+        metavar="N",
+        help="which sample --graph/--frames/--explore show (default: the first whose inputs "
+        "are all nonzero, so no weight edge is zero just because its input is 0)",
+    )
+    parser.add_argument(
+        "--group",
+        choices=["neuron", "layer", "none"],
+        default="neuron",
+        help="draw the network one box per neuron (default), per layer, or node by node (none)",
+    )
     return parser
 
 
@@ -190,11 +248,13 @@ def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
             parser.error(f"--frames {args.frames}: cannot write into {existing} (not a writable folder)")
         needs_dot.append("--frames")
     if needs_dot and shutil.which("dot") is None:
-        parser.error(f"{' and '.join(needs_dot)} need the graphviz program 'dot', not found on PATH: install it with "
-                     "'sudo apt-get install graphviz' (or 'brew install graphviz'), or write .dot text with --graph")
+        parser.error(
+            f"{' and '.join(needs_dot)} need the graphviz program 'dot', not found on PATH: install it with "
+            "'sudo apt-get install graphviz' (or 'brew install graphviz'), or write .dot text with --graph"
+        )
 
 
-def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Parse and complete the options; a bad combination exits with code 2 and one line of error."""
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -209,8 +269,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     if args.alpha is not None and not args.compare and args.activation not in ("leaky_relu", "prelu"):
         parser.error(f"--alpha applies to leaky_relu and prelu, not {args.activation}")
     if args.dataset in MULTICLASS and args.loss != "ce":
-        parser.error(f"--loss {args.loss} handles two classes; {args.dataset} has {MULTICLASS[args.dataset]}: "
-                     "use --loss ce")
+        parser.error(
+            f"--loss {args.loss} handles two classes; {args.dataset} has {MULTICLASS[args.dataset]}: use --loss ce"
+        )
     problem = args.plot and _plot_target_problem(args.plot)
     if problem:
         parser.error(problem)
@@ -218,7 +279,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Parse the options, train, print; returns the exit code (argparse exits with 2 on bad input)."""
     args = parse_args(argv)
     try:
@@ -237,5 +298,3 @@ def _reader_gone() -> int:
     # Python flushes stdout again at exit, which would raise once more: point it at devnull.
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 1
-
-

@@ -50,8 +50,9 @@ def make_moons(n: int = 100, noise: float = 0.1, seed: int | None = 0) -> tuple[
     return _finish([upper, lower], noise, rng)
 
 
-def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5,
-                 seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_circles(
+    n: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric circles: label 0 radius 1, label 1 radius ``factor`` (0 <= factor < 1)."""
     n, noise = checks.count(n, "n", 2), checks.in_range(noise, "noise", 0.0)
     factor = checks.in_range(factor, "factor", 0.0, 1.0, high_open=True)
@@ -63,8 +64,9 @@ def make_circles(n: int = 100, noise: float = 0.05, factor: float = 0.5,
     return _finish(parts, noise, rng)
 
 
-def make_spirals(n: int = 150, classes: int = 3, noise: float = 0.05,
-                 seed: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_spirals(
+    n: int = 150, classes: int = 3, noise: float = 0.05, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """``classes`` interleaved spiral arms around the origin, each turning once as the radius goes 0.1 -> 1."""
     classes = checks.count(classes, "classes", 2)
     n, noise = checks.count(n, "n", classes), checks.in_range(noise, "noise", 0.0)
@@ -84,8 +86,9 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return table[:, :-1] / 16.0, table[:, -1].astype(np.int64)
 
 
-def train_test_split(X: np.ndarray, y: np.ndarray, test: float = 0.2,
-                     seed: int | None = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def train_test_split(
+    X: np.ndarray, y: np.ndarray, test: float = 0.2, seed: int | None = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(X_train, y_train, X_test, y_test)``: a seeded shuffle, then the last ``test`` share held out
     (rounded, at least one sample on each side). The same seed gives the same split."""
     test = checks.in_range(test, "test", 0.0, 1.0, high_open=True)
@@ -94,5 +97,5 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test: float = 0.2,
     n = checks.count(len(X), "number of samples", 2)
     held = min(max(round(test * n), 1), n - 1)
     order = np.random.default_rng(seed).permutation(n)
-    train, held_out = order[:n - held], order[n - held:]
+    train, held_out = order[: n - held], order[n - held :]
     return X[train], y[train], X[held_out], y[held_out]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -88,8 +89,7 @@ def _autograd(f: Callable[..., Any], inputs: Sequence[Any]) -> list[dict]:
                 node.requires_grad = wanted
 
 
-def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3) -> bool:
+def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
     """Compare autograd gradients of scalar ``f(*inputs)`` with central differences in float64.
 
     Returns True when they agree. Raises ``GradcheckError`` listing every input element whose two
@@ -121,14 +121,18 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: floa
                 else:
                     mismatches.append((k, index, auto, numeric))
     if kinks:
-        where = "; ".join(f"input {k}{'' if i is None else list(i)} = {x:g} (slope {l:g} left, {r:g} right)"
-                          for k, i, x, l, r in kinks)
+        where = "; ".join(
+            f"input {k}{'' if i is None else list(i)} = {x:g} (slope {left:g} left, {right:g} right)"
+            for k, i, x, left, right in kinks
+        )
         warnings.warn(f"gradcheck skipped points within eps of a kink: {where}", KinkWarning, stacklevel=2)
     if mismatches:
-        lines = [f"  input {k}{'' if i is None else list(i)}: autograd {a!r}, numeric {n!r}"
-                 for k, i, a, n in mismatches]
-        raise GradcheckError("gradcheck failed: autograd and central differences disagree at\n"
-                             + "\n".join(lines), mismatches)
+        lines = [
+            f"  input {k}{'' if i is None else list(i)}: autograd {a!r}, numeric {n!r}" for k, i, a, n in mismatches
+        ]
+        raise GradcheckError(
+            "gradcheck failed: autograd and central differences disagree at\n" + "\n".join(lines), mismatches
+        )
     return True
 
 
@@ -179,8 +183,10 @@ class DerivativeReport:
             inside = (self.xs >= low if closed else self.xs > low) & (self.xs <= high) & bad
             exp_vals = _summary(self.expected[inside])
             got_vals = _summary(self.got[inside])
-            lines.append(f"wrong on x in {'[' if closed else '('}{low:g}, {high:g}] ({count} points): "
-                         f"autograd gives {exp_vals}, yours gives {got_vals}")
+            lines.append(
+                f"wrong on x in {'[' if closed else '('}{low:g}, {high:g}] ({count} points): "
+                f"autograd gives {exp_vals}, yours gives {got_vals}"
+            )
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -198,8 +204,9 @@ def _summary(values: np.ndarray) -> str:
     return f"values from {distinct.min():g} to {distinct.max():g}"
 
 
-def check_derivative(f: Callable[[Value], Value], f_prime: Callable[[Any], Any],
-                     xs: Sequence[float]) -> DerivativeReport:
+def check_derivative(
+    f: Callable[[Value], Value], f_prime: Callable[[Any], Any], xs: Sequence[float]
+) -> DerivativeReport:
     """Check a hand-written derivative ``f_prime`` against autograd's derivative of ``f`` at ``xs``.
 
     ``f`` takes and returns a Value (e.g. ``lambda v: v.leaky_relu(0.1)``). ``f_prime`` is written
@@ -219,14 +226,18 @@ def check_derivative(f: Callable[[Value], Value], f_prime: Callable[[Any], Any],
     try:
         whole = np.asarray(f_prime(points.copy()), dtype=np.float64)
     except Exception as error:  # a scalar-only derivative fails on arrays: say so, then go point by point
-        notes.append(f"f_prime fails on an array of {points.size} points ({type(error).__name__}: {error}); "
-                     "checked point by point")
+        notes.append(
+            f"f_prime fails on an array of {points.size} points ({type(error).__name__}: {error}); "
+            "checked point by point"
+        )
         whole = None
     if whole is not None and whole.shape != points.shape:
-        notes.append(f"f_prime returned {'one number' if whole.size == 1 else f'shape {whole.shape}'} "
-                     f"({whole.ravel()[0]:g}{'' if whole.size == 1 else ', ...'}) for an array of {points.size} "
-                     "points: an element-wise derivative must return one value per input, an array of "
-                     "the same shape; checked point by point")
+        notes.append(
+            f"f_prime returned {'one number' if whole.size == 1 else f'shape {whole.shape}'} "
+            f"({whole.ravel()[0]:g}{'' if whole.size == 1 else ', ...'}) for an array of {points.size} "
+            "points: an element-wise derivative must return one value per input, an array of "
+            "the same shape; checked point by point"
+        )
         whole = None
     if whole is None:
         whole = np.array([float(np.asarray(f_prime(float(x)), dtype=np.float64).reshape(-1)[0]) for x in points])

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, ClassVar, Iterator, Optional, Protocol
+from typing import Any, ClassVar, Protocol
 
 
 class Node(Protocol):
@@ -23,7 +24,7 @@ class Node(Protocol):
     _prev: tuple[Any, ...]
     #: ``_backward(out)`` adds ``out.grad`` times the local derivative into each parent's ``.grad``
     #: (None for a leaf); it takes the node as an argument so that it need not hold it (no cycle)
-    _backward: Optional[Callable[[Any], None]]
+    _backward: Callable[[Any], None] | None
     #: the name of the op that made the node ("" for a leaf)
     _op: str
     #: the gradient so far (a float for Value, an array or None for Tensor)
@@ -85,8 +86,7 @@ def is_grad_enabled() -> bool:
     return grad_mode.recording()
 
 
-def in_place(op: Callable[[Any, Any], Any], check: Optional[Callable[[Any], None]] = None
-             ) -> Callable[[Any, Any], Any]:
+def in_place(op: Callable[[Any, Any], Any], check: Callable[[Any], None] | None = None) -> Callable[[Any, Any], Any]:
     """The augmented assignment ``a op= b`` (``+=``, ``-=``, ``*=``, ``/=``) of a node class, made from ``op``.
 
     Under ``no_grad()`` it writes the result into ``a``'s own data and returns ``a``, so the update
@@ -94,6 +94,7 @@ def in_place(op: Callable[[Any, Any], Any], check: Optional[Callable[[Any], None
     new node, as ``a = a op b`` would (micrograd's ``total += term`` builds the graph), after ``check(a)``,
     which may refuse (a Tensor leaf that requires a gradient, PyTorch's rule).
     """
+
     def method(self: Any, other: Any) -> Any:
         if grad_mode.all_on or grad_mode.recording():
             if check is not None:
@@ -195,7 +196,7 @@ def topological_order(root: Node) -> list[Node]:
     return list(leaves) + order
 
 
-def backward(root: Node, seed: Any, after: Optional[Callable[[Node], None]] = None) -> None:
+def backward(root: Node, seed: Any, after: Callable[[Node], None] | None = None) -> None:
     """Run reverse-mode autodiff from ``root`` seeded with ``seed``; ``after(node)``, if given, is called after
     each node's backward ran (the drawings record the pass one closure at a time with it).
 

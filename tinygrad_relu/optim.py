@@ -7,7 +7,8 @@ PyTorch. Change ``opt.lr`` between steps to schedule the learning rate.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .checks import in_range
 from .scalar_math import ieee_div
@@ -29,8 +30,10 @@ class Optimizer:
             if not (hasattr(p, "data") and hasattr(p, "grad")):
                 raise TypeError(f"parameter {i} is a {type(p).__name__}, which has no .data/.grad")
             if not getattr(p, "requires_grad", True):
-                raise ValueError(f"parameter {i} is a Tensor with requires_grad=False: it never gets a gradient to "
-                                 "step with (create it with requires_grad=True, or leave it out)")
+                raise ValueError(
+                    f"parameter {i} is a Tensor with requires_grad=False: it never gets a gradient to "
+                    "step with (create it with requires_grad=True, or leave it out)"
+                )
             if first.setdefault(id(p), i) != i:
                 raise ValueError(f"parameter {i} is parameter {first[id(p)]} again: it would be stepped twice")
         self.lr = in_range(lr, "lr", 0.0)
@@ -52,8 +55,7 @@ class SGD(Optimizer):
     itself (PyTorch's convention, no dampening).
     """
 
-    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         self.momentum = in_range(momentum, "momentum", 0.0)
         self.weight_decay = in_range(weight_decay, "weight_decay", 0.0)
@@ -78,13 +80,16 @@ class Adam(Optimizer):
     """Adam: moving averages m of the gradient and v of its square, bias-corrected, then
     ``data -= lr * m_hat / (sqrt(v_hat) + eps)`` (Kingma & Ba, PyTorch's defaults)."""
 
-    def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
+    def __init__(
+        self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
+    ) -> None:
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (in_range(betas[0], "betas[0]", 0.0, 1.0, high_open=True),
-                      in_range(betas[1], "betas[1]", 0.0, 1.0, high_open=True))
+        self.betas = (
+            in_range(betas[0], "betas[0]", 0.0, 1.0, high_open=True),
+            in_range(betas[1], "betas[1]", 0.0, 1.0, high_open=True),
+        )
         self.eps = in_range(eps, "eps", 0.0)
         n = len(self.params)
         self.m: list = [0.0] * n
@@ -101,9 +106,9 @@ class Adam(Optimizer):
             self.steps[i] = t = self.steps[i] + 1
             self.m[i] = m = b1 * self.m[i] + (1.0 - b1) * g
             self.v[i] = v = b2 * self.v[i] + (1.0 - b2) * (g * g)
-            m_hat = m / (1.0 - b1 ** t)
-            v_hat = v / (1.0 - b2 ** t)
+            m_hat = m / (1.0 - b1**t)
+            v_hat = v / (1.0 - b2**t)
             if type(m_hat) is float:  # 0 / 0 with eps = 0 is nan, as numpy and PyTorch give it, not an exception
-                p.data -= lr * ieee_div(m_hat, v_hat ** 0.5 + eps)
+                p.data -= lr * ieee_div(m_hat, v_hat**0.5 + eps)
             else:
-                p.data -= lr * m_hat / (v_hat ** 0.5 + eps)
+                p.data -= lr * m_hat / (v_hat**0.5 + eps)

@@ -9,7 +9,8 @@ Axes given as ``ax=``. matplotlib is imported when a plot is asked for, never by
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -27,8 +28,9 @@ def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ImportError("plotting needs matplotlib: pip install \"tinygrad_relu[plot]\" (or pip install matplotlib)") \
-            from None
+        raise ImportError(
+            'plotting needs matplotlib: pip install "tinygrad_relu[plot]" (or pip install matplotlib)'
+        ) from None
     return plt
 
 
@@ -67,8 +69,8 @@ def plot_history(history: History, ax: Any = None, panels: Sequence[str] = PANEL
         if name == "curves":
             _draw_curves(axis, history, epochs)
         elif name == "gradients":
-            for l, layer in enumerate(history.layers):
-                axis.plot(epochs, [row[l] for row in history.grad_norm], label=layer)
+            for k, layer in enumerate(history.layers):
+                axis.plot(epochs, [row[k] for row in history.grad_norm], label=layer)
             axis.set_yscale("log")
             axis.set_ylabel("gradient norm")
             _titled(axis, history, "gradient norm per layer")
@@ -102,8 +104,14 @@ def _draw_curves(ax: Any, history: History, epochs: np.ndarray) -> None:
     _titled(ax, history, "loss and accuracy")
 
 
-def plot_decision_boundary(model: Module, X: np.ndarray, y: np.ndarray, ax: Any = None,
-                           head: Union[Head, str, None] = None, resolution: Optional[int] = None) -> Any:
+def plot_decision_boundary(
+    model: Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    ax: Any = None,
+    head: Head | str | None = None,
+    resolution: int | None = None,
+) -> Any:
     """Colour the plane by the class ``model`` predicts (read through ``head``: a ``train.HEADS`` name or
     Head; by default softmax for several outputs, a logit for one) and draw the 2-D points ``X`` coloured by
     their label ``y``; returns the Figure. ``resolution`` grid points per side (150, or 60 for Values)."""
@@ -135,7 +143,7 @@ def _outputs(model: Module, X: np.ndarray) -> np.ndarray:
         return forward(model, X)[1]
 
 
-def _head_for(model: Module, X: np.ndarray, head: Union[Head, str, None]) -> Head:
+def _head_for(model: Module, X: np.ndarray, head: Head | str | None) -> Head:
     if isinstance(head, Head):
         return head
     if head is None:
@@ -145,8 +153,12 @@ def _head_for(model: Module, X: np.ndarray, head: Union[Head, str, None]) -> Hea
     return HEADS[head]
 
 
-def plot_comparison(runs: Sequence[tuple[History, Module]], X: Optional[np.ndarray] = None,
-                    y: Optional[np.ndarray] = None, head: Union[Head, str, None] = None) -> Any:
+def plot_comparison(
+    runs: Sequence[tuple[History, Module]],
+    X: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    head: Head | str | None = None,
+) -> Any:
     """One row per run (its history and trained model): the three ``plot_history`` panels and, when ``X`` is
     2-D points, the decision regions. Each column shares its axes across the rows (the accuracy axes are
     0-100 % everywhere), so the runs compare at a glance. Returns the new Figure."""
@@ -154,14 +166,22 @@ def plot_comparison(runs: Sequence[tuple[History, Module]], X: Optional[np.ndarr
         raise ValueError("plot_comparison needs at least one (history, model) run")
     boundary = X is not None and y is not None and np.ndim(X) == 2 and np.shape(X)[1] == 2
     columns = len(PANELS) + boundary
-    _, grid = _pyplot().subplots(len(runs), columns, figsize=(4.2 * columns, 3.2 * len(runs)), layout="constrained",
-                                 squeeze=False, sharex="col", sharey="col")
+    _, grid = _pyplot().subplots(
+        len(runs),
+        columns,
+        figsize=(4.2 * columns, 3.2 * len(runs)),
+        layout="constrained",
+        squeeze=False,
+        sharex="col",
+        sharey="col",
+    )
     for row, (history, model) in zip(grid, runs):
-        plot_history(history, ax=row[:len(PANELS)])
+        plot_history(history, ax=row[: len(PANELS)])
         if boundary:
             plot_decision_boundary(model, X, y, ax=row[-1], head=head)  # type: ignore[arg-type]  # checked above
-            row[-1].set_title(f"{history.label}: {row[-1].get_title()}" if history.label else row[-1].get_title(),
-                              fontsize="medium")
+            row[-1].set_title(
+                f"{history.label}: {row[-1].get_title()}" if history.label else row[-1].get_title(), fontsize="medium"
+            )
     for axis in grid[:-1].ravel():  # the rows share their epoch axis: say it once, at the bottom
         axis.set_xlabel("")
     return grid[0, 0].figure

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional, TextIO
+from typing import TextIO
 
 import numpy as np
 
@@ -14,8 +15,13 @@ from . import data, optim
 from .nn import MLP, Module, mlp
 from .train import HEADS, Head, History, Loss, fit, loss_of
 
-DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {"xor": data.xor, "moons": data.make_moons, "circles": data.make_circles,
-            "spirals": data.make_spirals, "digits": data.load_digits}
+DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "xor": data.xor,
+    "moons": data.make_moons,
+    "circles": data.make_circles,
+    "spirals": data.make_spirals,
+    "digits": data.load_digits,
+}
 SPLIT_SEED = 0  # the held-out digits are the same whatever --seed says, so runs compare
 VALUE_DIGITS = 200  # training images the Value engine takes: a node per number is slow on all 1,438
 
@@ -32,11 +38,11 @@ class TrainResult:
     accuracy: float
     output: list[str] = field(default_factory=list)
     history: History = field(default_factory=History)
-    test_accuracy: Optional[float] = None  # on the held-out set, for a dataset that has one
+    test_accuracy: float | None = None  # on the held-out set, for a dataset that has one
 
     def sample_loss(self, i: int = 0) -> Loss:
         """A fresh graph of the trained model's loss on sample ``i`` alone (for drawing it)."""
-        return loss_of(self.model, self.head, self.X[i:i + 1], self.y[i:i + 1])[0]
+        return loss_of(self.model, self.head, self.X[i : i + 1], self.y[i : i + 1])[0]
 
     def default_sample(self) -> int:
         """The sample a drawing shows by default: the first with no zero input (an input of 0 makes every
@@ -62,8 +68,10 @@ class _Printer:
 
     def progress(self, epoch: int, epochs: int, loss: float, acc: float) -> None:
         done = 30 * epoch // epochs
-        text = f"epoch {epoch:>{len(str(epochs))}}/{epochs} [{'#' * done}{'.' * (30 - done)}] " \
-               f"loss {loss:.4f}  accuracy {acc:6.1%}"
+        text = (
+            f"epoch {epoch:>{len(str(epochs))}}/{epochs} [{'#' * done}{'.' * (30 - done)}] "
+            f"loss {loss:.4f}  accuracy {acc:6.1%}"
+        )
         if self.live:
             print("\r" + text, end="" if epoch < epochs else "\n", file=self.stream, flush=True)
             if epoch == epochs:
@@ -76,11 +84,16 @@ class _Printer:
 def build_model(args: argparse.Namespace, classes: int, inputs: int = 2) -> Module:
     """The network the options describe: ``nn.MLP`` on Values, or ``nn.mlp`` (Linear layers) on Tensors."""
     build = mlp if args.engine == "tensor" else MLP
-    return build(inputs, [*args.hidden, HEADS[args.loss].outputs(classes)], activation=args.activation,
-                 alpha=args.alpha, seed=args.seed)
+    return build(
+        inputs,
+        [*args.hidden, HEADS[args.loss].outputs(classes)],
+        activation=args.activation,
+        alpha=args.alpha,
+        seed=args.seed,
+    )
 
 
-def load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, Optional[tuple[np.ndarray, np.ndarray]]]:
+def load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """The training set ``(X, y)`` of ``args.dataset`` and its held-out ``(X_test, y_test)`` (None for the toys)."""
     if args.dataset != "digits":
         X, y = data.xor() if args.dataset == "xor" else DATASETS[args.dataset](seed=args.seed)
@@ -89,40 +102,55 @@ def load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, Optiona
     return X_train, y_train, (X_test, y_test)
 
 
-def train(args: argparse.Namespace, stream: Optional[TextIO] = None) -> TrainResult:
+def train(args: argparse.Namespace, stream: TextIO | None = None) -> TrainResult:
     """Build the data and the model from ``args``, train full-batch, print progress and the results."""
     out = _Printer(sys.stdout if stream is None else stream)  # looked up now: sys.stdout may be swapped
     head = HEADS[args.loss]
     X, y, test = load_data(args)
     model = build_model(args, int(y.max()) + 1, X.shape[1])
     params = model.parameters()
-    opt = optim.Adam(params, lr=args.lr) if args.optimizer == "adam" \
-        else optim.SGD(params, lr=args.lr, momentum=0.9)
+    opt = optim.Adam(params, lr=args.lr) if args.optimizer == "adam" else optim.SGD(params, lr=args.lr, momentum=0.9)
     out.line(f"model: {model} ({sum(np.size(p.data) for p in params)} parameters)")
     if test is not None and args.engine == "value" and len(X) > VALUE_DIGITS:
-        out.line(f"value engine: training on the first {VALUE_DIGITS} of the {len(X)} training images "
-                 "(a node per number is slow; --engine tensor trains on all of them)")
+        out.line(
+            f"value engine: training on the first {VALUE_DIGITS} of the {len(X)} training images "
+            "(a node per number is slow; --engine tensor trains on all of them)"
+        )
         X, y = X[:VALUE_DIGITS], y[:VALUE_DIGITS]
     held_out = "" if test is None else f" (+ {len(test[1])} held out)"
-    out.line(f"data: {args.dataset}, {len(X)} points{held_out}; loss: {head.title}; "
-             f"{args.optimizer} lr={args.lr:g}, {args.epochs} epochs, seed {args.seed}")
-    result = fit(model, head, opt, X, y, args.epochs,
-                 on_epoch=lambda epoch, loss, acc: out.progress(epoch, args.epochs, loss, acc),
-                 test=test, label=args.activation)
+    out.line(
+        f"data: {args.dataset}, {len(X)} points{held_out}; loss: {head.title}; "
+        f"{args.optimizer} lr={args.lr:g}, {args.epochs} epochs, seed {args.seed}"
+    )
+    result = fit(
+        model,
+        head,
+        opt,
+        X,
+        y,
+        args.epochs,
+        on_epoch=lambda epoch, loss, acc: out.progress(epoch, args.epochs, loss, acc),
+        test=test,
+        label=args.activation,
+    )
     out.line(f"final loss {result.final_loss:.4f}, training accuracy {result.accuracy:.1%} ({result.seconds:.1f} s)")
     if result.test_accuracy is not None:
         out.line(f"test accuracy {result.test_accuracy:.1%} ({len(test[1])} held-out samples)")  # type: ignore[index]
     _table(out, X, y, result.shown, result.predicted, head)
-    return TrainResult(model, X, y, head, result.final_loss, result.accuracy, out.lines, result.history,
-                       result.test_accuracy)
+    return TrainResult(
+        model, X, y, head, result.final_loss, result.accuracy, out.lines, result.history, result.test_accuracy
+    )
 
 
-def _table(out: _Printer, X: np.ndarray, y: np.ndarray, shown: np.ndarray, predicted: np.ndarray, head: Head,
-           rows: int = 8) -> None:
+def _table(
+    out: _Printer, X: np.ndarray, y: np.ndarray, shown: np.ndarray, predicted: np.ndarray, head: Head, rows: int = 8
+) -> None:
     """The first ``rows`` samples: inputs (or the sample's number beyond 2-D), the prediction as the head
     reads it, and the target."""
     flat = X.shape[1] == 2
-    out.line((f"{'x1':>8} {'x2':>8}" if flat else f"{'sample':>17}") + f" | {head.shown:>9} {'class':>5} | {'target':>6}")
+    out.line(
+        (f"{'x1':>8} {'x2':>8}" if flat else f"{'sample':>17}") + f" | {head.shown:>9} {'class':>5} | {'target':>6}"
+    )
     for i, (x, value, k_hat, k) in enumerate(list(zip(X, shown, predicted, y))[:rows]):
         mark = "" if k_hat == k else "  <- wrong"
         where = f"{x[0]:8.3f} {x[1]:8.3f}" if flat else f"{i:17d}"
@@ -145,8 +173,10 @@ def compare(args: argparse.Namespace) -> list[TrainResult]:
         shares = result.history.dead_share[-1] if result.history.dead_share else []
         where = "  ".join(f"{name} {share:.0%}" for name, share in zip(result.history.rectifiers, shares))
         print(f"{activation:<12} {result.final_loss:10.4f} {result.accuracy:9.1%} {test:>8}  {where or '-'}")
-    print("units <= 0: per hidden layer, the share of units <= 0 on every training sample in the last epoch "
-          "(dead for relu, on the alpha side for leaky_relu and prelu)")
+    print(
+        "units <= 0: per hidden layer, the share of units <= 0 on every training sample in the last epoch "
+        "(dead for relu, on the alpha side for leaky_relu and prelu)"
+    )
     return results
 
 
@@ -168,12 +198,21 @@ def plot(results: list[TrainResult], path: str) -> None:
 
 def draw_sample(result: TrainResult, args: argparse.Namespace) -> int:
     """Draw the backward pass of one sample's loss (--graph, --frames, --explore); 1 if dot is missing."""
-    from .viz import GraphvizNotFoundError, backward_frames, draw_graph, explore, save_graph, write_frames  # loads graphviz
+    from .viz import (  # loads graphviz
+        GraphvizNotFoundError,
+        backward_frames,
+        draw_graph,
+        explore,
+        save_graph,
+        write_frames,
+    )
 
     i = result.default_sample() if args.sample is None else args.sample
     if i >= len(result.X):
-        print(f"tinygrad-relu: --sample {i}: there are only {len(result.X)} samples (0 to {len(result.X) - 1})",
-              file=sys.stderr)
+        print(
+            f"tinygrad-relu: --sample {i}: there are only {len(result.X)} samples (0 to {len(result.X) - 1})",
+            file=sys.stderr,
+        )
         return 2
     loss = result.sample_loss(i)
     loss.label = "loss"

@@ -10,8 +10,9 @@ the gradient norm and the share of units stuck on the zero / alpha side.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Union
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from .optim import Optimizer
 from .tensor import Tensor
 from .value import Value
 
-Loss = Union[Value, Tensor]
+Loss = Value | Tensor
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -50,16 +51,38 @@ class Head:
 
 
 HEADS = {
-    "bce": Head("binary cross-entropy on a sigmoid output", "p(y=1)", losses.binary_cross_entropy_with_logits,
-                lambda y: y.astype(np.float64), lambda z: (_sigmoid(z[:, 0]), (z[:, 0] > 0).astype(int)),
-                lambda classes: 1),
-    "mse": Head("mean squared error on a linear (regression) output", "output", losses.mse_loss,
-                lambda y: y.astype(np.float64), lambda z: (z[:, 0], (z[:, 0] > 0.5).astype(int)),
-                lambda classes: 1),
-    "hinge": Head("hinge loss on a linear score, labels -1/+1", "score", losses.hinge_loss,
-                  lambda y: 2.0 * y - 1.0, lambda z: (z[:, 0], (z[:, 0] > 0).astype(int)), lambda classes: 1),
-    "ce": Head("softmax cross-entropy over one output per class", "p(class)", losses.cross_entropy,
-               lambda y: y, _read_softmax, lambda classes: classes),
+    "bce": Head(
+        "binary cross-entropy on a sigmoid output",
+        "p(y=1)",
+        losses.binary_cross_entropy_with_logits,
+        lambda y: y.astype(np.float64),
+        lambda z: (_sigmoid(z[:, 0]), (z[:, 0] > 0).astype(int)),
+        lambda classes: 1,
+    ),
+    "mse": Head(
+        "mean squared error on a linear (regression) output",
+        "output",
+        losses.mse_loss,
+        lambda y: y.astype(np.float64),
+        lambda z: (z[:, 0], (z[:, 0] > 0.5).astype(int)),
+        lambda classes: 1,
+    ),
+    "hinge": Head(
+        "hinge loss on a linear score, labels -1/+1",
+        "score",
+        losses.hinge_loss,
+        lambda y: 2.0 * y - 1.0,
+        lambda z: (z[:, 0], (z[:, 0] > 0).astype(int)),
+        lambda classes: 1,
+    ),
+    "ce": Head(
+        "softmax cross-entropy over one output per class",
+        "p(class)",
+        losses.cross_entropy,
+        lambda y: y,
+        _read_softmax,
+        lambda classes: classes,
+    ),
 }
 
 
@@ -150,12 +173,20 @@ class Fit:
     predicted: np.ndarray  # the predicted class per sample
     seconds: float
     history: History = field(default_factory=History)
-    test_accuracy: Optional[float] = None  # after the last step, on the held-out set if there was one
+    test_accuracy: float | None = None  # after the last step, on the held-out set if there was one
 
 
-def fit(model: Module, head: Head, optimizer: Optimizer, X: np.ndarray, y: np.ndarray, epochs: int,
-        on_epoch: Optional[Callable[[int, float, float], None]] = None,
-        test: Optional[tuple[np.ndarray, np.ndarray]] = None, label: str = "") -> Fit:
+def fit(
+    model: Module,
+    head: Head,
+    optimizer: Optimizer,
+    X: np.ndarray,
+    y: np.ndarray,
+    epochs: int,
+    on_epoch: Callable[[int, float, float], None] | None = None,
+    test: tuple[np.ndarray, np.ndarray] | None = None,
+    label: str = "",
+) -> Fit:
     """Train full-batch for ``epochs`` steps; ``on_epoch(epoch, loss, accuracy)`` is called after each
     step with that step's loss and accuracy (measured before the update). ``test=(X_test, y_test)`` is a
     held-out set, scored every epoch. Returns the scores after the last step and the ``History``."""
@@ -180,5 +211,12 @@ def fit(model: Module, head: Head, optimizer: Optimizer, X: np.ndarray, y: np.nd
     loss, outputs = loss_of(model, head, X, y)
     shown, predicted = head.read(outputs)
     held_out = None if test is None else accuracy(model, head, *test)
-    return Fit(float(loss.data), float(np.mean(predicted == y)), shown, predicted, time.perf_counter() - start,
-               history, held_out)
+    return Fit(
+        float(loss.data),
+        float(np.mean(predicted == y)),
+        shown,
+        predicted,
+        time.perf_counter() - start,
+        history,
+        held_out,
+    )

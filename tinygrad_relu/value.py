@@ -17,23 +17,24 @@ Numbers follow IEEE like PyTorch (``scalar_math``): exp(1000) = inf, log(0) = -i
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
 from numbers import Real
-from typing import Callable, ClassVar, Iterable, Optional, Sequence, Union
+from typing import ClassVar
 
 from . import checks, graph
 from .scalar_math import ieee_div, ieee_exp, ieee_log, ieee_pow, ieee_sigmoid
 
-Number = Union[int, float]
+Number = int | float
 Backward = Callable[["Value"], None]
 _grad_mode, _new = graph.grad_mode, object.__new__
 
 
-def _lift(x: object) -> "Value | None":
+def _lift(x: object) -> Value | None:
     """A plain number as a leaf Value; None for anything else, so an operator can return NotImplemented."""
     return Value(x) if type(x) is float or type(x) is int or isinstance(x, Real) else None  # type: ignore[arg-type]
 
 
-def _node(data: float, prev: tuple["Value", ...], op: str, backward: Backward) -> "Value":
+def _node(data: float, prev: tuple[Value, ...], op: str, backward: Backward) -> Value:
     """An op's output node (under ``no_grad()``: the op name, no parents). Plain version: ``out = Value(data);
     out._op, out._prev, out._backward = op, prev, backward``, but without ``__init__``'s check of a float."""
     out = _new(Value)
@@ -44,6 +45,7 @@ def _node(data: float, prev: tuple["Value", ...], op: str, backward: Backward) -
 
 class Value:
     """A scalar that records the operations applied to it so ``backward()`` can differentiate them."""
+
     __slots__ = ("data", "grad", "label", "_op", "_prev", "_backward")
     _GRAD_RESET: ClassVar[float] = 0.0
 
@@ -53,9 +55,9 @@ class Value:
         self.label = label
         self._op = ""
         self._prev: tuple[Value, ...] = ()
-        self._backward: Optional[Backward] = None
+        self._backward: Backward | None = None
 
-    def __add__(self, other: Union[Value, Number]) -> Value:
+    def __add__(self, other: Value | Number) -> Value:
         if (b := other if type(other) is Value else _lift(other)) is None:
             return NotImplemented
 
@@ -66,7 +68,7 @@ class Value:
 
         return _node(self.data + b.data, (self, b), "+", _backward)
 
-    def __mul__(self, other: Union[Value, Number]) -> Value:
+    def __mul__(self, other: Value | Number) -> Value:
         if (b := other if type(other) is Value else _lift(other)) is None:
             return NotImplemented
 
@@ -77,7 +79,7 @@ class Value:
 
         return _node(self.data * b.data, (self, b), "*", _backward)
 
-    def __sub__(self, other: Union[Value, Number]) -> Value:
+    def __sub__(self, other: Value | Number) -> Value:
         if (b := other if type(other) is Value else _lift(other)) is None:
             return NotImplemented
 
@@ -88,7 +90,7 @@ class Value:
 
         return _node(self.data - b.data, (self, b), "-", _backward)
 
-    def __truediv__(self, other: Union[Value, Number]) -> Value:
+    def __truediv__(self, other: Value | Number) -> Value:
         if (b := other if type(other) is Value else _lift(other)) is None:
             return NotImplemented
 
@@ -99,7 +101,7 @@ class Value:
 
         return _node(ieee_div(self.data, b.data), (self, b), "/", _backward)
 
-    def __pow__(self, other: Union[Value, Number]) -> Value:
+    def __pow__(self, other: Value | Number) -> Value:
         if type(other) is Value:
             return self._pow_value(other)
         if not isinstance(other, Real):
@@ -115,6 +117,7 @@ class Value:
 
     def _pow_value(self, other: Value) -> Value:
         """Value ** Value: the exponent is a node too."""
+
         def _backward(out: Value) -> None:
             a, b = out._prev
             if b.data != 0.0:  # d(a^0)/da is 0, not 0 * 0**-1 = nan at a == 0 (as PyTorch)
@@ -149,6 +152,7 @@ class Value:
 
     def exp(self) -> Value:
         """e ** self (inf on overflow)."""
+
         def _backward(out: Value) -> None:
             out._prev[0].grad += out.data * out.grad
 
@@ -156,6 +160,7 @@ class Value:
 
     def log(self) -> Value:
         """Natural log: -inf at 0, nan below 0."""
+
         def _backward(out: Value) -> None:
             (a,) = out._prev
             a.grad += ieee_div(out.grad, a.data)
@@ -164,6 +169,7 @@ class Value:
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
+
         def _backward(out: Value) -> None:
             out._prev[0].grad += (1.0 - out.data * out.data) * out.grad
 
@@ -171,6 +177,7 @@ class Value:
 
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e^-x), stable for large |x|."""
+
         def _backward(out: Value) -> None:
             s = out.data
             out._prev[0].grad += s * (1.0 - s) * out.grad
@@ -196,7 +203,7 @@ class Value:
         x = self.data
         return _node(x if x > 0 else alpha * x, (self,), f"leaky_relu({alpha:g})", _backward)
 
-    def prelu(self, a: Union[Value, Number]) -> Value:
+    def prelu(self, a: Value | Number) -> Value:
         """Leaky ReLU whose slope ``a`` is a node of the graph: d/dx = 1 or a, d/da = 0 or x."""
         slope = a if type(a) is Value else Value(checks.real(a, "prelu slope a"))
 
@@ -212,8 +219,9 @@ class Value:
         return _node(x if x > 0 else slope.data * x, (self, slope), "prelu", _backward)
 
     @staticmethod
-    def weighted_sum(weights: Sequence[Union[Value, Number]], inputs: Sequence[Union[Value, Number]],
-                     bias: Union[Value, Number, None] = None) -> Value:
+    def weighted_sum(
+        weights: Sequence[Value | Number], inputs: Sequence[Value | Number], bias: Value | Number | None = None
+    ) -> Value:
         """``bias + sum_i weights[i] * inputs[i]`` as ONE node (a neuron's pre-activation): the numbers and
         gradients of the chain of ``*`` and ``+`` nodes, with 2n fewer nodes for n inputs."""
         ws: tuple[Value, ...] = weights if type(weights) is tuple else tuple(weights)  # type: ignore[arg-type]
@@ -246,8 +254,12 @@ class Value:
         return Value(self.data, self.label)
 
     @staticmethod
-    def custom_op(data: Number, parents: Sequence[Union[Value, Number]],
-                  backward: Callable[[float], Union[Number, Iterable[Number]]], op: str = "custom") -> Value:
+    def custom_op(
+        data: Number,
+        parents: Sequence[Value | Number],
+        backward: Callable[[float], Number | Iterable[Number]],
+        op: str = "custom",
+    ) -> Value:
         """A new op's output node from its forward value and a closure ``backward(g)`` that returns one gradient
         per parent, in order (one number for one parent), as ``torch.autograd.Function.backward`` does."""
         nodes = _leaves(parents, "custom_op parent")
@@ -279,7 +291,7 @@ def _weighted_sum_backward(out: Value) -> None:
     would scan. Plain: ``for w, x in zip(ws, xs): w.grad += x.data * g; x.grad += w.data * g``; ``b.grad += g``."""
     prev, g = out._prev, out.grad
     n = len(prev) // 2
-    for w, x in zip(prev, prev[n:2 * n]):  # zip stops after n pairs: (weight i, input i)
+    for w, x in zip(prev, prev[n : 2 * n]):  # zip stops after n pairs: (weight i, input i)
         w.grad += x.data * g
         x.grad += w.data * g
     if len(prev) % 2:
@@ -294,6 +306,6 @@ def _relu_backward(out: Value) -> None:
         a.grad += out.grad
 
 
-def _leaves(items: Sequence[Union[Value, Number]], what: str) -> tuple[Value, ...]:
+def _leaves(items: Sequence[Value | Number], what: str) -> tuple[Value, ...]:
     """``items`` as a tuple of Values, plain numbers made leaves (as ``w * 2.0`` would make one)."""
     return tuple(v if type(v) is Value else Value(checks.number(v, f"{what} {i}")) for i, v in enumerate(items))

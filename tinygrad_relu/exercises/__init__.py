@@ -9,13 +9,35 @@ Nothing in the engines imports this module; it imports them.
 """
 
 from .check import CheckResult
+from .derivatives import (
+    check_gradients_at_zero,
+    check_leaky_relu_prime,
+    check_relu_at_zero,
+    check_softplus_op,
+    check_xor_backward,
+)
 from .explorer import check_first_zero_step
 from .history import check_first_epoch_over
-from .derivatives import check_gradients_at_zero, check_leaky_relu_prime, check_relu_at_zero, check_softplus_op, check_xor_backward
-from .models import check_bce_with_logits, check_classifier, check_leaky_relu_any_alpha, check_prelu_op, check_revive_dead_units
+from .models import (
+    check_bce_with_logits,
+    check_classifier,
+    check_leaky_relu_any_alpha,
+    check_prelu_op,
+    check_revive_dead_units,
+)
 
 __all__ = [
-    "CheckResult", "check_first_epoch_over", "check_first_zero_step", "check_bce_with_logits", "check_classifier", "check_gradients_at_zero", "check_leaky_relu_any_alpha",
-    "check_leaky_relu_prime", "check_prelu_op", "check_relu_at_zero", "check_revive_dead_units", "check_softplus_op",
+    "CheckResult",
+    "check_first_epoch_over",
+    "check_first_zero_step",
+    "check_bce_with_logits",
+    "check_classifier",
+    "check_gradients_at_zero",
+    "check_leaky_relu_any_alpha",
+    "check_leaky_relu_prime",
+    "check_prelu_op",
+    "check_relu_at_zero",
+    "check_revive_dead_units",
+    "check_softplus_op",
     "check_xor_backward",
 ]

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 from ..gradcheck import GradcheckError, KinkWarning, gradcheck
 from ..nn import LeakyReLU, PReLU, ReLU
@@ -50,7 +51,7 @@ class _Unanswered(Exception):
     """Raised inside a checker when the learner's answer is still the stub."""
 
 
-def _call(answer: Optional[Callable[..., Any]], *args: Any) -> Any:
+def _call(answer: Callable[..., Any] | None, *args: Any) -> Any:
     """Call the learner's function; a stub (None, returns None, NotImplementedError) raises _Unanswered."""
     if answer is None:
         raise _Unanswered
@@ -73,18 +74,22 @@ def _run(todo: str, body: Callable[[], CheckResult]) -> CheckResult:
         return _fail(f"your code raised {type(error).__name__}: {error}")
 
 
-def _built_by_custom_op(out: Any, parents: Sequence[Any], name: str) -> Optional[CheckResult]:
+def _built_by_custom_op(out: Any, parents: Sequence[Any], name: str) -> CheckResult | None:
     """A fail if ``out`` is not one node whose parents are exactly ``parents`` (what custom_op makes)."""
     if not isinstance(out, (Value, Tensor)):
         return _fail(f"{name} must return a Value, got {type(out).__name__}")
     if len(out._prev) != len(parents) or any(p is not q for p, q in zip(out._prev, parents)):
-        return _fail(f"{name}'s output is not one node on its inputs: it was composed from built-in ops, so the "
-                     "engine wrote the derivative for you. Make the output with Value.custom_op(data, parents, "
-                     "backward) and write backward yourself")
+        return _fail(
+            f"{name}'s output is not one node on its inputs: it was composed from built-in ops, so the "
+            "engine wrote the derivative for you. Make the output with Value.custom_op(data, parents, "
+            "backward) and write backward yourself"
+        )
     return None
 
 
-def _gradcheck_hint(f: Optional[Callable[..., Any]], inputs: Sequence[Value], names: Sequence[str], where: str) -> Optional[str]:
+def _gradcheck_hint(
+    f: Callable[..., Any] | None, inputs: Sequence[Value], names: Sequence[str], where: str
+) -> str | None:
     """None when ``gradcheck`` passes; else which input's gradient is wrong, autograd's and the numeric value."""
     if f is None:
         raise _Unanswered
@@ -94,6 +99,8 @@ def _gradcheck_hint(f: Optional[Callable[..., Any]], inputs: Sequence[Value], na
             gradcheck(f, *inputs)
     except GradcheckError as error:
         k, _, auto, numeric = error.mismatches[0]
-        return (f"at {where} the gradient your closure returns for {names[k]} is {auto:.6g}, but the slope "
-                f"of your forward value (central differences) is {numeric:.6g}")
+        return (
+            f"at {where} the gradient your closure returns for {names[k]} is {auto:.6g}, but the slope "
+            f"of your forward value (central differences) is {numeric:.6g}"
+        )
     return None

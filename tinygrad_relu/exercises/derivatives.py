@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Mapping, Optional, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -13,11 +14,12 @@ from ..tensor import Tensor
 from ..value import Value
 from .check import CheckResult, _built_by_custom_op, _call, _fail, _gradcheck_hint, _run, _todo
 
-
 # --- notebook 01: Value and the leaky ReLU -------------------------------------------------------------------
 
-def check_softplus_op(softplus: Optional[Callable[[Value], Value]]) -> CheckResult:
+
+def check_softplus_op(softplus: Callable[[Value], Value] | None) -> CheckResult:
     """Exercise 01.1: ``softplus(v)`` = log(1 + e^v) as one ``Value.custom_op`` node with a hand-written backward."""
+
     def body() -> CheckResult:
         for x in (-3.0, -0.5, 0.0, 0.7, 2.5):
             v = Value(x)
@@ -27,36 +29,57 @@ def check_softplus_op(softplus: Optional[Callable[[Value], Value]]) -> CheckResu
                 return wrong
             want = math.log1p(math.exp(x))
             if not math.isclose(out.data, want, rel_tol=1e-9, abs_tol=1e-12):
-                return _fail(f"the forward value at x = {x:g} is {out.data:.6g}, log(1 + e^x) is {want:.6g}: "
-                             "look at the first argument of custom_op")
+                return _fail(
+                    f"the forward value at x = {x:g} is {out.data:.6g}, log(1 + e^x) is {want:.6g}: "
+                    "look at the first argument of custom_op"
+                )
             hint = _gradcheck_hint(softplus, [Value(x)], ["x"], f"x = {x:g}")
             if hint:
-                return _fail(hint + ": look at the closure you pass to custom_op (it receives g, the gradient of "
-                             "the output, and returns g times the local derivative)")
+                return _fail(
+                    hint + ": look at the closure you pass to custom_op (it receives g, the gradient of "
+                    "the output, and returns g times the local derivative)"
+                )
         return CheckResult("pass")
-    return _run("fill in softplus(v): compute log(1 + e^v.data) and return Value.custom_op(that, (v,), "
-                "backward) with your own backward(g)", body)
+
+    return _run(
+        "fill in softplus(v): compute log(1 + e^v.data) and return Value.custom_op(that, (v,), "
+        "backward) with your own backward(g)",
+        body,
+    )
 
 
 ZERO_GRADIENT_KEYS = ("relu", "leaky_relu(0.2)", "prelu d/dx (a=0.25)", "prelu d/da (a=0.25)")
 
 
-def check_gradients_at_zero(predictions: Mapping[str, Optional[float]]) -> CheckResult:
+def check_gradients_at_zero(predictions: Mapping[str, float | None]) -> CheckResult:
     """Exercise 01.2: predict the engine's gradients at exactly x = 0 (keys: ``ZERO_GRADIENT_KEYS``)."""
     x0, a = Value(0.0), Value(0.25)
     x0.prelu(a).backward()
-    engine = {"relu": _grad_of(lambda v: v.relu()), "leaky_relu(0.2)": _grad_of(lambda v: v.leaky_relu(0.2)),
-              "prelu d/dx (a=0.25)": x0.grad, "prelu d/da (a=0.25)": a.grad}
+    engine = {
+        "relu": _grad_of(lambda v: v.relu()),
+        "leaky_relu(0.2)": _grad_of(lambda v: v.leaky_relu(0.2)),
+        "prelu d/dx (a=0.25)": x0.grad,
+        "prelu d/da (a=0.25)": a.grad,
+    }
     missing = [key for key in ZERO_GRADIENT_KEYS if predictions.get(key) is None]
     if len(missing) == len(ZERO_GRADIENT_KEYS):
         return _todo(f"replace each None in the dict with the gradient you expect at x = 0 for {list(engine)}")
     if missing:
         return _todo(f"still to predict: {missing}")
-    wrong = [key for key in ZERO_GRADIENT_KEYS if not math.isclose(float(predictions[key]), engine[key],  # type: ignore[arg-type]
-                                                                   abs_tol=1e-12)]
+    wrong = [
+        key
+        for key in ZERO_GRADIENT_KEYS
+        if not math.isclose(
+            float(predictions[key]),  # type: ignore[arg-type]
+            engine[key],
+            abs_tol=1e-12,
+        )
+    ]
     if wrong:
-        return _fail(f"{', '.join(wrong)}: not what backward() gives at 0. At exactly 0, which branch of "
-                     "`x if x > 0 else ...` runs? Re-read 'The gradient at exactly 0'")
+        return _fail(
+            f"{', '.join(wrong)}: not what backward() gives at 0. At exactly 0, which branch of "
+            "`x if x > 0 else ...` runs? Re-read 'The gradient at exactly 0'"
+        )
     return CheckResult("pass")
 
 
@@ -68,15 +91,20 @@ def _grad_of(f: Callable[[Value], Value], x: float = 0.0) -> float:
 
 # --- notebook 02: XOR and hand-written derivatives ------------------------------------------------------------
 
-def check_leaky_relu_prime(f_prime: Optional[Callable[[np.ndarray], Any]], alpha: float = 0.1) -> CheckResult:
+
+def check_leaky_relu_prime(f_prime: Callable[[np.ndarray], Any] | None, alpha: float = 0.1) -> CheckResult:
     """Exercise 02.1: a numpy ``f_prime(x)`` for leaky_relu(x, alpha), checked by ``check_derivative`` on [-1, 1]."""
+
     def body() -> CheckResult:
         _call(f_prime, np.array([0.5, -0.5]))
         report = check_derivative(lambda v: v.leaky_relu(alpha), f_prime, np.arange(-100, 101) / 100)  # type: ignore[arg-type]
         if report.ok:
             return CheckResult("pass")
-        return _fail(f"check_derivative says\n  {str(report).replace(chr(10), chr(10) + '  ')}\n"
-                     "look at the comparison that picks the branch, and at what your function returns for an array")
+        return _fail(
+            f"check_derivative says\n  {str(report).replace(chr(10), chr(10) + '  ')}\n"
+            "look at the comparison that picks the branch, and at what your function returns for an array"
+        )
+
     return _run(f"fill in the derivative of leaky_relu(x, {alpha}) for a numpy array x", body)
 
 
@@ -85,7 +113,7 @@ _XOR_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
 _GRAD_NAMES = ("dW1", "db1", "dW2", "db2")
 
 
-def _xor_params(bias: Optional[float], seed: int = 3) -> list[np.ndarray]:
+def _xor_params(bias: float | None, seed: int = 3) -> list[np.ndarray]:
     """2-4-1 weights; ``bias`` pushes every hidden pre-activation to one side (None: random, mixed signs)."""
     rng = np.random.default_rng(seed)
     W1, W2 = rng.standard_normal((2, 4)), rng.standard_normal((4, 1))
@@ -100,13 +128,17 @@ def _xor_autograd(params: Sequence[np.ndarray], alpha: float) -> list[np.ndarray
     return [np.asarray(t.grad) for t in (W1, b1, W2, b2)]
 
 
-def check_xor_backward(backward: Optional[Callable[..., Sequence[np.ndarray]]], alpha: float = 0.1) -> CheckResult:
+def check_xor_backward(backward: Callable[..., Sequence[np.ndarray]] | None, alpha: float = 0.1) -> CheckResult:
     """Exercise 02.2: ``backward(X, Y, W1, b1, W2, b2)`` returns (dW1, db1, dW2, db2) of the mean squared error
     of ``leaky_relu(X @ W1 + b1, alpha) @ W2 + b2``; compared with autograd on three weight settings."""
+
     def body() -> CheckResult:
         verdicts = {}
-        for case, bias in (("all hidden pre-activations > 0", 5.0), ("all hidden pre-activations < 0", -5.0),
-                           ("hidden pre-activations of both signs", None)):
+        for case, bias in (
+            ("all hidden pre-activations > 0", 5.0),
+            ("all hidden pre-activations < 0", -5.0),
+            ("hidden pre-activations of both signs", None),
+        ):
             params = _xor_params(bias)
             grads = _call(backward, _XOR_X.copy(), _XOR_Y.copy(), *(p.copy() for p in params))
             expected = _xor_autograd(params, alpha)
@@ -115,28 +147,37 @@ def check_xor_backward(backward: Optional[Callable[..., Sequence[np.ndarray]]], 
             for name, got, want in zip(_GRAD_NAMES, grads, expected):
                 got = np.asarray(got, dtype=np.float64)
                 if got.shape != want.shape:
-                    return _fail(f"{name} has shape {got.shape}, its parameter has shape {want.shape}: "
-                                 "a gradient has exactly its parameter's shape (sum over the samples)")
+                    return _fail(
+                        f"{name} has shape {got.shape}, its parameter has shape {want.shape}: "
+                        "a gradient has exactly its parameter's shape (sum over the samples)"
+                    )
             verdicts[case] = [n for n, g, w in zip(_GRAD_NAMES, grads, expected) if not np.allclose(g, w, atol=1e-9)]
         if not any(verdicts.values()):
             return CheckResult("pass")
         all_wrong = sorted({name for names in verdicts.values() for name in names})
         if {"dW2", "db2"} & set(all_wrong):
-            return _fail(f"{', '.join(all_wrong)} differ from autograd even for the output layer: start from "
-                         "d loss / d output (the mean over 4 samples, and the square's factor) and check it first")
+            return _fail(
+                f"{', '.join(all_wrong)} differ from autograd even for the output layer: start from "
+                "d loss / d output (the mean over 4 samples, and the square's factor) and check it first"
+            )
         good = [case for case, names in verdicts.items() if not names]
         bad = [case for case, names in verdicts.items() if names]
-        return _fail(f"{', '.join(all_wrong)} differ from autograd with {' and with '.join(bad)}"
-                     + (f" (right with {' and with '.join(good)})" if good else "")
-                     + ": look at the slope you multiply by on that side, and whether it is one per entry")
+        return _fail(
+            f"{', '.join(all_wrong)} differ from autograd with {' and with '.join(bad)}"
+            + (f" (right with {' and with '.join(good)})" if good else "")
+            + ": look at the slope you multiply by on that side, and whether it is one per entry"
+        )
+
     return _run("fill in backward(X, Y, W1, b1, W2, b2): return the four gradients as numpy arrays", body)
 
 
 # --- notebook 05: the gradient at exactly 0 -------------------------------------------------------------------
 
-def check_relu_at_zero(relu: Optional[Callable[[Value], Value]], slope_at_zero: float = 0.5) -> CheckResult:
+
+def check_relu_at_zero(relu: Callable[[Value], Value] | None, slope_at_zero: float = 0.5) -> CheckResult:
     """Exercise 05.1: ``relu(v)`` as one custom op, right away from 0 (``gradcheck``) and with the derivative
     ``slope_at_zero`` at exactly 0."""
+
     def body() -> CheckResult:
         for x in (-2.0, -0.3, 0.3, 2.0):
             v = Value(x)
@@ -155,7 +196,10 @@ def check_relu_at_zero(relu: Optional[Callable[[Value], Value]], slope_at_zero: 
             return _fail(f"relu(0) is {out.data:g}, it should be 0")
         out.backward()
         if v.grad != slope_at_zero:
-            return _fail(f"at exactly x = 0 your closure gives {v.grad:g}, the exercise asks for {slope_at_zero:g}: "
-                         "x == 0 needs its own case, or it falls into one of the two sides")
+            return _fail(
+                f"at exactly x = 0 your closure gives {v.grad:g}, the exercise asks for {slope_at_zero:g}: "
+                "x == 0 needs its own case, or it falls into one of the two sides"
+            )
         return CheckResult("pass")
+
     return _run(f"fill in relu(v) as a Value.custom_op whose derivative at exactly 0 is {slope_at_zero:g}", body)

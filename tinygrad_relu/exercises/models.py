@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -16,10 +17,20 @@ from ..nn import Linear, Module, ReLU, Sequential, Sigmoid, Tanh, dead_units
 from ..optim import Adam
 from ..tensor import Tensor
 from ..value import Value
-from .check import _RECTIFIERS, CheckResult, _built_by_custom_op, _call, _fail, _gradcheck_hint, _run, _todo, _Unanswered
-
+from .check import (
+    _RECTIFIERS,
+    CheckResult,
+    _built_by_custom_op,
+    _call,
+    _fail,
+    _gradcheck_hint,
+    _run,
+    _todo,
+    _Unanswered,
+)
 
 # --- notebook 03: the output layer of a binary classifier -----------------------------------------------------
+
 
 def _separable_data() -> tuple[np.ndarray, np.ndarray]:
     """Notebook 03's task: two clouds and a far-away group of class 1 (the seed and layout match the notebook)."""
@@ -28,22 +39,28 @@ def _separable_data() -> tuple[np.ndarray, np.ndarray]:
     return X, np.r_[np.zeros(30), np.ones(40)]
 
 
-def check_classifier(model: Optional[Module], steps: int = 300) -> CheckResult:
+def check_classifier(model: Module | None, steps: int = 300) -> CheckResult:
     """Exercise 03.1: a Tensor ``model`` from 2 features to one logit with a rectifier inside; trained here with
     ``binary_cross_entropy_with_logits`` and Adam, it must classify notebook 03's data without an error."""
     if model is None:
-        return _todo("build model = Sequential(...): 2 inputs, a hidden layer with a ReLU-family activation, "
-                     "and whatever last layer you think a 0/1 classifier trained on logits needs")
+        return _todo(
+            "build model = Sequential(...): 2 inputs, a hidden layer with a ReLU-family activation, "
+            "and whatever last layer you think a 0/1 classifier trained on logits needs"
+        )
 
     def body() -> CheckResult:
         layers = list(model.modules())
         last = layers[-1]
         if isinstance(last, _RECTIFIERS):
-            return _fail(f"the last layer is {last!r}: its output is unbounded and one-sided, no logit a sigmoid can "
-                         "read well; see section 1 of notebook 03")
+            return _fail(
+                f"the last layer is {last!r}: its output is unbounded and one-sided, no logit a sigmoid can "
+                "read well; see section 1 of notebook 03"
+            )
         if isinstance(last, (Sigmoid, Tanh)):
-            return _fail(f"the last layer is {last!r}, but binary_cross_entropy_with_logits applies the sigmoid "
-                         "itself: the model should output the logit; see section 3")
+            return _fail(
+                f"the last layer is {last!r}, but binary_cross_entropy_with_logits applies the sigmoid "
+                "itself: the model should output the logit; see section 3"
+            )
         if not any(isinstance(m, _RECTIFIERS) for m in layers):
             return _fail("there is no ReLU, LeakyReLU or PReLU inside: the exercise is about where they belong")
         X, y = _separable_data()
@@ -52,40 +69,52 @@ def check_classifier(model: Optional[Module], steps: int = 300) -> CheckResult:
         for _ in range(steps):
             out = model(x_t)
             if out.data.shape != (len(X), 1):
-                return _fail(f"the model maps a batch of {len(X)} points to shape {out.data.shape}, not "
-                             f"({len(X)}, 1): one logit per point")
+                return _fail(
+                    f"the model maps a batch of {len(X)} points to shape {out.data.shape}, not "
+                    f"({len(X)}, 1): one logit per point"
+                )
             loss = binary_cross_entropy_with_logits(out, y_t)
             opt.zero_grad()
             loss.backward()
             opt.step()
         accuracy = float(np.mean((model(x_t).data.ravel() > 0) == y))
         if accuracy < 1.0:
-            return _fail(f"after {steps} Adam steps the model classifies {accuracy:.1%} of the points: too few "
-                         "hidden units, or a layer that cuts the gradient? Print dead_units(model, x_t)")
+            return _fail(
+                f"after {steps} Adam steps the model classifies {accuracy:.1%} of the points: too few "
+                "hidden units, or a layer that cuts the gradient? Print dead_units(model, x_t)"
+            )
         return CheckResult("pass")
+
     return _run("", body)
 
 
-def check_bce_with_logits(bce: Optional[Callable[[Tensor, Tensor], Tensor]]) -> CheckResult:
+def check_bce_with_logits(bce: Callable[[Tensor, Tensor], Tensor] | None) -> CheckResult:
     """Exercise 03.2: ``bce(logits, targets)`` written with Tensor ops: the mean binary cross-entropy of
     sigmoid(logits), equal to the library's, finite at logits of +-1000, and with a gradcheck-clean gradient."""
+
     def body() -> CheckResult:
         targets = Tensor(np.array([0.0, 1.0, 1.0, 0.0, 1.0]))
-        for name, logits in (("moderate logits", np.array([-2.0, -0.3, 0.0, 0.8, 3.0])),
-                             ("logits of +-1000", np.array([1000.0, -1000.0, 1000.0, -1000.0, 1000.0])),
-                             ("logits of +-50", np.array([-50.0, 50.0, -50.0, 50.0, 50.0]))):
+        for name, logits in (
+            ("moderate logits", np.array([-2.0, -0.3, 0.0, 0.8, 3.0])),
+            ("logits of +-1000", np.array([1000.0, -1000.0, 1000.0, -1000.0, 1000.0])),
+            ("logits of +-50", np.array([-50.0, 50.0, -50.0, 50.0, 50.0])),
+        ):
             with np.errstate(all="ignore"):
                 got = _call(bce, Tensor(logits), targets)
             want = float(binary_cross_entropy_with_logits(Tensor(logits), targets).data)
             value = float(np.asarray(got.data).reshape(-1)[0]) if np.size(got.data) == 1 else None
             if value is None:
-                return _fail(f"bce returned shape {np.shape(got.data)}: it should be the mean over the samples, "
-                             "one number")
+                return _fail(
+                    f"bce returned shape {np.shape(got.data)}: it should be the mean over the samples, one number"
+                )
             if not math.isclose(value, want, rel_tol=1e-7, abs_tol=1e-9):
-                where = ("large logits overflow or lose everything to rounding: exp of a big positive number "
-                         "is inf, and log of a probability rounded to 0 is -inf. Rewrite the loss so that "
-                         "nothing large is ever exponentiated" if "moderate" not in name else
-                         "check the formula: -[t log p + (1 - t) log(1 - p)], averaged over the samples")
+                where = (
+                    "large logits overflow or lose everything to rounding: exp of a big positive number "
+                    "is inf, and log of a probability rounded to 0 is -inf. Rewrite the loss so that "
+                    "nothing large is ever exponentiated"
+                    if "moderate" not in name
+                    else "check the formula: -[t log p + (1 - t) log(1 - p)], averaged over the samples"
+                )
                 return _fail(f"with {name} your loss is {value:.6g}, the library's {want:.6g}: {where}")
         x = Tensor(np.array([-1.3, 0.4, 2.2]), requires_grad=True)
         t = Tensor(np.array([1.0, 0.0, 1.0]))
@@ -94,16 +123,21 @@ def check_bce_with_logits(bce: Optional[Callable[[Tensor, Tensor], Tensor]]) -> 
                 warnings.simplefilter("ignore", KinkWarning)
                 gradcheck(lambda z: bce(z, t), x)  # type: ignore[misc]
         except GradcheckError as error:
-            return _fail(f"the gradient of your loss disagrees with central differences:\n{error}\n"
-                         "a custom op's backward closure is the first place to look")
+            return _fail(
+                f"the gradient of your loss disagrees with central differences:\n{error}\n"
+                "a custom op's backward closure is the first place to look"
+            )
         return CheckResult("pass")
+
     return _run("fill in bce(logits, targets) with Tensor ops (exp, log, relu, ...) and return the mean", body)
 
 
 # --- notebook 04: which leaky ReLU ----------------------------------------------------------------------------
 
-def check_leaky_relu_any_alpha(leaky: Optional[Callable[[np.ndarray, float], Any]]) -> CheckResult:
+
+def check_leaky_relu_any_alpha(leaky: Callable[[np.ndarray, float], Any] | None) -> CheckResult:
     """Exercise 04.1: a numpy ``leaky(x, alpha)`` equal to the engine's leaky_relu for every alpha (2 and -0.5 too)."""
+
     def body() -> CheckResult:
         xs = np.linspace(-3, 3, 61)
         for alpha in (0.01, 0.2, 1.0, 2.0, -0.5):
@@ -114,17 +148,21 @@ def check_leaky_relu_any_alpha(leaky: Optional[Callable[[np.ndarray, float], Any
             bad = ~np.isclose(got, want, rtol=1e-12, atol=1e-12)
             if bad.any():
                 j = int(np.argmax(bad))
-                return _fail(f"with alpha = {alpha:g} it is wrong at {int(bad.sum())} of {len(xs)} points, e.g. "
-                             f"x = {xs[j]:g}: yours {got[j]:g}, leaky_relu {want[j]:g}. For which alphas does your "
-                             "formula pick the right branch? See '`max(x, alpha * x)` is a leaky ReLU only for "
-                             "alpha <= 1'")
+                return _fail(
+                    f"with alpha = {alpha:g} it is wrong at {int(bad.sum())} of {len(xs)} points, e.g. "
+                    f"x = {xs[j]:g}: yours {got[j]:g}, leaky_relu {want[j]:g}. For which alphas does your "
+                    "formula pick the right branch? See '`max(x, alpha * x)` is a leaky ReLU only for "
+                    "alpha <= 1'"
+                )
         return CheckResult("pass")
+
     return _run("fill in leaky(x, alpha) for a numpy array x, correct for any alpha", body)
 
 
-def check_prelu_op(prelu: Optional[Callable[[Value, Value], Value]]) -> CheckResult:
+def check_prelu_op(prelu: Callable[[Value, Value], Value] | None) -> CheckResult:
     """Exercise 04.2: ``prelu(x, a)`` as one ``Value.custom_op`` node with gradients for both x and the slope a,
     checked by ``gradcheck`` on both sides of 0 and against the engine's convention at exactly 0."""
+
     def body() -> CheckResult:
         for x in (-1.5, -0.3, 0.0, 0.4, 2.0):
             for a in (0.25, -1.0, 1.5):
@@ -135,24 +173,33 @@ def check_prelu_op(prelu: Optional[Callable[[Value, Value], Value]]) -> CheckRes
                     return wrong
                 want = Value(x).prelu(a).data
                 if not math.isclose(out.data, want, abs_tol=1e-12):
-                    return _fail(f"prelu({x:g}, a={a:g}) is {out.data:g}, should be {want:g}: look at the forward value")
+                    return _fail(
+                        f"prelu({x:g}, a={a:g}) is {out.data:g}, should be {want:g}: look at the forward value"
+                    )
                 if x == 0.0:  # a kink: compare with the engine's convention, not with finite differences
                     out.backward()
                     xe, ae = Value(x), Value(a)
                     xe.prelu(ae).backward()
                     if (xv.grad, av.grad) != (xe.grad, ae.grad):
-                        return _fail(f"at exactly x = 0 (a = {a:g}) your closure gives d/dx = {xv.grad:g}, "
-                                     f"d/da = {av.grad:g}; the engine (and PyTorch) take the x <= 0 branch there")
+                        return _fail(
+                            f"at exactly x = 0 (a = {a:g}) your closure gives d/dx = {xv.grad:g}, "
+                            f"d/da = {av.grad:g}; the engine (and PyTorch) take the x <= 0 branch there"
+                        )
                     continue
                 hint = _gradcheck_hint(prelu, [Value(x), Value(a)], ["x", "a"], f"x = {x:g}, a = {a:g}")
                 if hint:
                     return _fail(hint + ": on this side of 0, what does the output depend on?")
         return CheckResult("pass")
-    return _run("fill in prelu(x, a): one Value.custom_op(data, (x, a), backward) whose backward(g) returns "
-                "(gradient for x, gradient for a)", body)
+
+    return _run(
+        "fill in prelu(x, a): one Value.custom_op(data, (x, a), backward) whose backward(g) returns "
+        "(gradient for x, gradient for a)",
+        body,
+    )
 
 
 # --- notebook 06: dying ReLUs ---------------------------------------------------------------------------------
+
 
 def _wounded_net() -> tuple[Sequential, np.ndarray]:
     """A 2-16-16-1 ReLU net on 200 points with five units killed by a large negative bias."""
@@ -168,9 +215,10 @@ def _linears(model: Sequential) -> list[Linear]:
     return [m for m in model if isinstance(m, Linear)]
 
 
-def check_revive_dead_units(revive: Optional[Callable[[Sequential, np.ndarray], Any]]) -> CheckResult:
+def check_revive_dead_units(revive: Callable[[Sequential, np.ndarray], Any] | None) -> CheckResult:
     """Exercise 06.1: ``revive(model, x)`` changes, in place, only the weights and bias of each ReLU layer's dead
     units so that ``dead_units(model, x)`` reports none; alive units must be left exactly as they were."""
+
     def body() -> CheckResult:
         model, X = _wounded_net()
         before = dead_units(model, Tensor(X))
@@ -188,21 +236,34 @@ def check_revive_dead_units(revive: Optional[Callable[[Sequential, np.ndarray], 
             done = revive(model, X.copy())
         except NotImplementedError:
             raise _Unanswered from None
-        unchanged = all(np.array_equal(lin.weight.data, w) and np.array_equal(lin.bias.data, b)  # type: ignore[union-attr]
-                        for lin, (w, b) in zip(linears, saved))
+        unchanged = all(
+            np.array_equal(lin.weight.data, w) and np.array_equal(lin.bias.data, b)  # type: ignore[union-attr]
+            for lin, (w, b) in zip(linears, saved)
+        )
         if done is None and unchanged:
             raise _Unanswered
         for k, (lin, (w, b), keep) in enumerate(zip(linears, saved, alive), start=1):
             moved = ~(np.all(lin.weight.data == w, axis=1) & (lin.bias.data == b))  # type: ignore[union-attr]  # row j: unit j
             if (moved & keep).any():
-                return _fail(f"you changed unit {int(np.argmax(moved & keep))} of ReLU layer {k}, which was alive: "
-                             "only touch the units whose pre-activation is <= 0 on every sample")
+                return _fail(
+                    f"you changed unit {int(np.argmax(moved & keep))} of ReLU layer {k}, which was alive: "
+                    "only touch the units whose pre-activation is <= 0 on every sample"
+                )
         after = dead_units(model, Tensor(X))
         still = [str(r) for r in after if r.dead]
         if still:
-            return _fail("dead_units still reports " + "; ".join(still) + " (before: "
-                         + "; ".join(str(r) for r in before) + "). A unit is revived when its pre-activation is "
-                         "> 0 on at least one sample; fix the layers in order, the first one changes the second's input")
+            return _fail(
+                "dead_units still reports "
+                + "; ".join(still)
+                + " (before: "
+                + "; ".join(str(r) for r in before)
+                + "). A unit is revived when its pre-activation is "
+                "> 0 on at least one sample; fix the layers in order, the first one changes the second's input"
+            )
         return CheckResult("pass")
-    return _run("fill in revive(model, x): find each ReLU layer's dead units on x and change only their "
-                "weights/bias (model[0] and model[2] are the Linear layers)", body)
+
+    return _run(
+        "fill in revive(model, x): find each ReLU layer's dead units on x and change only their "
+        "weights/bias (model[0] and model[2] are the Linear layers)",
+        body,
+    )

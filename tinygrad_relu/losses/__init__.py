@@ -10,8 +10,9 @@ to the engine's own version (``scalar.py`` or ``tensor.py``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Real
-from typing import Any, Sequence, Union
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +23,8 @@ from . import scalar, tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "mse_loss"]
 
-Predictions = Union[Tensor, Value, float, Sequence[Union[Value, float]]]
-Loss = Union[Value, Tensor]
+Predictions = Tensor | Value | float | Sequence[Value | float]
+Loss = Value | Tensor
 
 
 def _as_list(x: Any) -> list[Any]:
@@ -52,8 +53,10 @@ def _batch(pred: Tensor, target: Any, loss: str) -> Tensor:
     t = target if isinstance(target, Tensor) else Tensor(target)
     if t.data.shape != pred.data.shape:
         if [n for n in t.shape if n != 1] != [n for n in pred.shape if n != 1]:
-            raise ValueError(f"{loss}: predictions of shape {pred.shape} but targets of shape {t.shape}; they must "
-                             "hold one target per prediction (broadcasting them would compare every pair)")
+            raise ValueError(
+                f"{loss}: predictions of shape {pred.shape} but targets of shape {t.shape}; they must "
+                "hold one target per prediction (broadcasting them would compare every pair)"
+            )
         t = t.reshape(pred.shape)
     return t
 
@@ -100,8 +103,9 @@ def _class_labels(labels: Any, rows: int, classes: int) -> np.ndarray:
     naming the first label that is not a class index."""
     array = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if array.shape != (rows,):
-        raise ValueError(f"cross_entropy: {rows} rows of logits need {rows} labels (shape ({rows},)), "
-                         f"got shape {array.shape}")
+        raise ValueError(
+            f"cross_entropy: {rows} rows of logits need {rows} labels (shape ({rows},)), got shape {array.shape}"
+        )
     if array.dtype.kind in "iuf":  # the common case, checked without a Python loop
         with np.errstate(invalid="ignore"):
             if np.all((array == np.round(array)) & (array >= 0) & (array < classes)):
@@ -113,7 +117,7 @@ def _class_labels(labels: Any, rows: int, classes: int) -> np.ndarray:
     return array.astype(np.intp)
 
 
-def cross_entropy(logits: Union[Tensor, Sequence[Sequence[Union[Value, float]]]], target: Any) -> Loss:
+def cross_entropy(logits: Tensor | Sequence[Sequence[Value | float]], target: Any) -> Loss:
     """Softmax cross-entropy: mean of logsumexp(row) - row[label], one row of class logits per sample.
 
     A Tensor of logits (N, C) with integer labels (N,) goes through log_softmax, stable for any logits.
@@ -126,8 +130,10 @@ def cross_entropy(logits: Union[Tensor, Sequence[Sequence[Union[Value, float]]]]
         if n == 0:
             raise ValueError("cross_entropy: no predictions (the mean over zero samples is undefined)")
         return tensor.cross_entropy(logits, labels)
-    rows = [[z if isinstance(z, Value) else Value(checks.number(z, "cross_entropy logit")) for z in _as_list(row)]
-            for row in logits]
+    rows = [
+        [z if isinstance(z, Value) else Value(checks.number(z, "cross_entropy logit")) for z in _as_list(row)]
+        for row in logits
+    ]
     if not rows:
         raise ValueError("cross_entropy: no predictions (the mean over zero samples is undefined)")
     labels = _class_labels(list(target), len(rows), min(len(row) for row in rows))

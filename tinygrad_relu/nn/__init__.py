@@ -15,6 +15,22 @@ from .scalar import MLP, Layer, Neuron
 from .tensor import LeakyReLU, Linear, PReLU, ReLU, Sequential, Sigmoid, Tanh, activation_layer, mlp
 
 __all__ = [
-    "ACTIVATIONS", "DeadUnits", "Layer", "LeakyReLU", "Linear", "MLP", "Module", "Neuron", "PReLU", "RectifierWatch", "ReLU",
-    "Sequential", "Sigmoid", "Tanh", "activation_layer", "dead_units", "init_bound", "mlp",
+    "ACTIVATIONS",
+    "DeadUnits",
+    "Layer",
+    "LeakyReLU",
+    "Linear",
+    "MLP",
+    "Module",
+    "Neuron",
+    "PReLU",
+    "RectifierWatch",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Tanh",
+    "activation_layer",
+    "dead_units",
+    "init_bound",
+    "mlp",
 ]

@@ -6,8 +6,9 @@ of a training step, for either engine, and is what the training history reads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 import numpy as np
 
@@ -40,8 +41,10 @@ class DeadUnits:
     def __str__(self) -> str:
         # A relu unit there gets no gradient at all; a leaky or prelu one only ever the alpha-scaled one.
         state = "dead" if self.activation.startswith("ReLU") else "only on the alpha side"
-        return (f"layer {self.layer} ({self.activation}): {100 * self.fraction:.0f}% {state} "
-                f"({self.dead} of {self.units} units)")
+        return (
+            f"layer {self.layer} ({self.activation}): {100 * self.fraction:.0f}% {state} "
+            f"({self.dead} of {self.units} units)"
+        )
 
 
 def dead_units(model: Module, x: Any) -> list[DeadUnits]:
@@ -65,10 +68,11 @@ def dead_units(model: Module, x: Any) -> list[DeadUnits]:
             reports.append(DeadUnits(len(reports) + 1, repr(module), int(dead.sum()), int(dead.size)))
             result: Tensor = type(module).forward(module, inp)
             return result
+
         return forward
 
     for module in modules:
-        setattr(module, "forward", recording(module))  # an instance attribute: found before the class's
+        setattr(module, "forward", recording(module))  # noqa: B010  # an instance attribute: found before the class's
     try:
         with no_grad():
             model(x)
@@ -90,7 +94,7 @@ class RectifierWatch:
 
     def __init__(self, model: Module) -> None:
         self.names: list[str] = []
-        self._positive: list[Optional[np.ndarray]] = []
+        self._positive: list[np.ndarray | None] = []
         self._targets: list[tuple[Any, str, Callable[..., Any]]] = []  # (object, attribute, recording wrapper)
         weight_layers = 0
         for module in model.modules():

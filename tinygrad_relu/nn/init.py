@@ -8,14 +8,14 @@ from weights drawn the same way.
 from __future__ import annotations
 
 import math
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
 
 import numpy as np
 
 from .. import checks
 
 #: What a ``seed=`` argument takes: an int, a numpy Generator (shared by the layers of a model), or None.
-Seed = Union[int, np.random.Generator, None]
+Seed = int | np.random.Generator | None
 
 #: The hidden-layer activations an MLP accepts.
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "tanh", "sigmoid")
@@ -32,7 +32,7 @@ def check_activation(activation: object, allowed: Sequence[str] = ACTIVATIONS) -
     return str(activation)
 
 
-def resolve_alpha(activation: str, alpha: Optional[float]) -> Optional[float]:
+def resolve_alpha(activation: str, alpha: float | None) -> float | None:
     """The negative slope for this activation: the given one, the default, or None if it has none."""
     if activation not in DEFAULT_ALPHA:
         if alpha is not None:
@@ -41,7 +41,7 @@ def resolve_alpha(activation: str, alpha: Optional[float]) -> Optional[float]:
     return DEFAULT_ALPHA[activation] if alpha is None else checks.finite(alpha, "alpha")
 
 
-def init_bound(activation: str, alpha: Optional[float], nin: int, nout: int) -> float:
+def init_bound(activation: str, alpha: float | None, nin: int, nout: int) -> float:
     """Half-width of the uniform weight init: Kaiming for the ReLU family, Xavier for tanh/sigmoid.
 
     Kaiming uses the leaky gain sqrt(2 / (1 + alpha^2)) (alpha = 0 for relu) and gain 1 for a linear

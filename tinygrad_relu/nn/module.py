@@ -12,15 +12,16 @@ the tags to draw a neuron or a layer as one box (``draw_graph(loss, group="neuro
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Optional, Union
+from typing import Any
 
 import numpy as np
 
 from ..tensor import Tensor
 from ..value import Value
 
-Parameter = Union[Value, Tensor]
+Parameter = Value | Tensor
 
 
 class _Scope:
@@ -143,8 +144,9 @@ class Module:
                 continue
             seen.add(id(module))
             yield name, module
-            below = [(f"{name}.{child_name}" if name else child_name, child)
-                     for child_name, child in module.named_children()]
+            below = [
+                (f"{name}.{child_name}" if name else child_name, child) for child_name, child in module.named_children()
+            ]
             stack.extend(reversed(below))
 
     def modules(self) -> Iterator[Module]:
@@ -216,8 +218,10 @@ class Module:
         own = dict(self.named_parameters())
         missing, extra = [k for k in own if k not in state], [k for k in state if k not in own]
         if strict and (missing or extra):
-            raise KeyError(f"load_state_dict: missing {missing or 'none'}, unexpected {extra or 'none'} "
-                           f"(this {type(self).__name__} has {list(own)})")
+            raise KeyError(
+                f"load_state_dict: missing {missing or 'none'}, unexpected {extra or 'none'} "
+                f"(this {type(self).__name__} has {list(own)})"
+            )
         arrays = {}
         for name, value in state.items():
             if name in own:
@@ -225,8 +229,10 @@ class Module:
                     value = value.detach().cpu().numpy()
                 array = np.asarray(value, dtype=np.float64)
                 if array.shape != np.shape(own[name].data):
-                    raise ValueError(f"load_state_dict: {name!r} has shape {array.shape}, but the parameter has shape "
-                                     f"{np.shape(own[name].data)}")
+                    raise ValueError(
+                        f"load_state_dict: {name!r} has shape {array.shape}, but the parameter has shape "
+                        f"{np.shape(own[name].data)}"
+                    )
                 arrays[name] = array
         for name, array in arrays.items():
             p = own[name]
@@ -235,12 +241,12 @@ class Module:
             else:
                 p.data[...] = array  # in place: an optimizer's references stay valid
 
-    def save(self, path: Union[str, Path]) -> None:
+    def save(self, path: str | Path) -> None:
         """Write ``state_dict()`` to ``path`` as a numpy ``.npz`` file."""
         arrays: dict[str, Any] = self.state_dict()
         np.savez(path, **arrays)
 
-    def load(self, path: Union[str, Path], strict: bool = True) -> None:
+    def load(self, path: str | Path, strict: bool = True) -> None:
         """Read parameters written by ``save`` (``load_state_dict`` with the file's contents)."""
         with np.load(path) as arrays:
             self.load_state_dict({name: arrays[name] for name in arrays.files}, strict)
@@ -261,9 +267,10 @@ class Module:
         return state
 
     #: (the enclosing call path, it + (self,)) from this module's last call: the path is built once, not per call
-    _call_path: Optional[tuple[tuple[Module, ...], tuple[Module, ...]]] = None
+    _call_path: tuple[tuple[Module, ...], tuple[Module, ...]] | None = None
 
     def __call__(self, *args: Any) -> Any:
+        """Run ``forward`` and tag what it returns for the drawings."""
         outer = scope.path
         cached = self._call_path  # from the last call: the same path if called from the same place
         path = cached[1] if cached is not None and cached[0] is outer else self._path_under(outer)

@@ -7,7 +7,7 @@ Each neuron's ``b + sum(w_i * x_i)`` is one fused graph node (``Value.weighted_s
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence, Union
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -16,9 +16,15 @@ from ..value import Value
 from .init import ACTIVATIONS, LAYER_ACTIVATIONS, Seed, check_activation, init_bound, resolve_alpha
 from .module import Module, scope, scoped_op
 
-Input = Sequence[Union[Value, float]]
-_NAMES = {"relu": "ReLU", "leaky_relu": "LeakyReLU", "prelu": "PReLU", "tanh": "Tanh",
-          "sigmoid": "Sigmoid", "linear": "Linear"}
+Input = Sequence[Value | float]
+_NAMES = {
+    "relu": "ReLU",
+    "leaky_relu": "LeakyReLU",
+    "prelu": "PReLU",
+    "tanh": "Tanh",
+    "sigmoid": "Sigmoid",
+    "linear": "Linear",
+}
 
 
 class Neuron(Module):
@@ -30,11 +36,12 @@ class Neuron(Module):
     the neuron's layer).
     """
 
-    def __init__(self, nin: int, activation: str = "relu", alpha: Union[float, Value, None] = None,
-                 seed: Seed = None, nout: int = 1) -> None:
+    def __init__(
+        self, nin: int, activation: str = "relu", alpha: float | Value | None = None, seed: Seed = None, nout: int = 1
+    ) -> None:
         nin = checks.count(nin, "nin")
         self.activation = check_activation(activation, LAYER_ACTIVATIONS)
-        slope: Union[float, Value, None]
+        slope: float | Value | None
         if activation == "prelu":
             slope = alpha if isinstance(alpha, Value) else Value(resolve_alpha(activation, alpha) or 0.0)
         else:
@@ -46,10 +53,10 @@ class Neuron(Module):
         self.alpha = slope  # after w and b: parameters() lists the weights, the bias, then a learned slope
         # Value's own method (Value.relu, Value.leaky_relu, ...): a plain function, so a Neuron can be
         # copied and pickled; None for a linear neuron.
-        self._act: Optional[Callable[..., Value]] = None if activation == "linear" else getattr(Value, activation)
+        self._act: Callable[..., Value] | None = None if activation == "linear" else getattr(Value, activation)
 
     @property
-    def alpha_value(self) -> Optional[float]:
+    def alpha_value(self) -> float | None:
         """The current negative slope as a number (None for relu, tanh, sigmoid, linear)."""
         return self.alpha.data if isinstance(self.alpha, Value) else self.alpha
 
@@ -70,23 +77,30 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons reading the same inputs; prelu slopes are per layer (one shared) or per neuron."""
 
-    def __init__(self, nin: int, nout: int, activation: str = "relu", alpha: Optional[float] = None,
-                 seed: Seed = None, prelu_per: str = "layer") -> None:
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        alpha: float | None = None,
+        seed: Seed = None,
+        prelu_per: str = "layer",
+    ) -> None:
         nout = checks.count(nout, "nout")
         if prelu_per not in ("layer", "neuron"):
             raise ValueError(f"prelu_per must be 'layer' or 'neuron', got {prelu_per!r}")
         check_activation(activation, LAYER_ACTIVATIONS)
-        slope: Union[float, Value, None] = alpha
+        slope: float | Value | None = alpha
         if activation == "prelu" and prelu_per == "layer":
             slope = Value(resolve_alpha(activation, alpha) or 0.0)  # one slope, shared by every neuron
         rng = np.random.default_rng(seed)
         self.nin = nin
         self.neurons = [Neuron(nin, activation, slope, rng, nout) for _ in range(nout)]
-        self._path_for: Optional[tuple] = None  # the enclosing call path that self._path was built under
+        self._path_for: tuple | None = None  # the enclosing call path that self._path was built under
         self._path: tuple = ()
-        self._tag: Optional[str] = None  # the last output's op name carrying self._path, from the last call
+        self._tag: str | None = None  # the last output's op name carrying self._path, from the last call
 
-    def forward(self, x: Input) -> Union[Value, list[Value]]:
+    def forward(self, x: Input) -> Value | list[Value]:
         """Every neuron's output: a list, or one Value if the layer has one neuron."""
         if len(x) != self.nin:
             raise ValueError(f"layer of {len(self.neurons)} neurons expects {self.nin} inputs, got {len(x)}")
@@ -129,8 +143,15 @@ class MLP(Module):
     the others; ``prelu_per`` ("layer" or "neuron") says how many prelu slopes are learned.
     """
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
-                 alpha: Optional[float] = None, seed: Seed = None, prelu_per: str = "layer") -> None:
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        alpha: float | None = None,
+        seed: Seed = None,
+        prelu_per: str = "layer",
+    ) -> None:
         check_activation(activation, ACTIVATIONS)
         if isinstance(nouts, (int, str)) or len(nouts) == 0:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
@@ -140,19 +161,25 @@ class MLP(Module):
         sizes = [nin, *nouts]
         last = len(nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < last else "linear",
-                  alpha if i < last else None, rng, prelu_per)
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation if i < last else "linear",
+                alpha if i < last else None,
+                rng,
+                prelu_per,
+            )
             for i in range(len(nouts))
         ]
-        for l, layer in enumerate(self.layers, 1):  # the names a drawing shows: w<layer>.<neuron>.<input>
+        for n, layer in enumerate(self.layers, 1):  # the names a drawing shows: w<layer>.<neuron>.<input>
             for j, neuron in enumerate(layer.neurons, 1):
-                neuron.b.label = f"b{l}.{j}"
+                neuron.b.label = f"b{n}.{j}"
                 for i, w in enumerate(neuron.w, 1):
-                    w.label = f"w{l}.{j}.{i}"
+                    w.label = f"w{n}.{j}.{i}"
 
-    def forward(self, x: Input) -> Union[Value, list[Value]]:
+    def forward(self, x: Input) -> Value | list[Value]:
         """Run the layers in turn on one input list."""
-        out: Union[Input, Value] = x
+        out: Input | Value = x
         for layer in self.layers:
             out = layer.forward(out)  # type: ignore[arg-type]  # not layer(out): one call fewer; it tags its outputs itself
         return out  # type: ignore[return-value]  # a Layer returns a Value or a list of them

@@ -6,7 +6,8 @@ package (PyTorch's ``negative_slope``).
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,8 +33,15 @@ class Linear(Module):
 
     calls_no_module = True
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, seed: Seed = None,
-                 alpha: float = 0.0, activation: str = "leaky_relu") -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        seed: Seed = None,
+        alpha: float = 0.0,
+        activation: str = "leaky_relu",
+    ) -> None:
         self.in_features = checks.count(in_features, "in_features")
         self.out_features = checks.count(out_features, "out_features")
         check_activation(activation, LAYER_ACTIVATIONS)
@@ -51,8 +59,10 @@ class Linear(Module):
             return t.linear(self.weight, self.bias)
         except ValueError:  # checked only on failure: the layer's own message, in the layer's terms
             if not t.data.ndim or t.data.shape[-1] != self.in_features:
-                raise ValueError(f"Linear({self.in_features}, {self.out_features}) expects inputs whose last "
-                                 f"dimension is {self.in_features}, got shape {t.data.shape}") from None
+                raise ValueError(
+                    f"Linear({self.in_features}, {self.out_features}) expects inputs whose last "
+                    f"dimension is {self.in_features}, got shape {t.data.shape}"
+                ) from None
             raise
 
     def __repr__(self) -> str:
@@ -134,7 +144,9 @@ class Sequential(Module):
     def __init__(self, *layers: Module) -> None:
         for i, layer in enumerate(layers):
             if not isinstance(layer, Module):
-                raise TypeError(f"Sequential layer {i} must be a Module (e.g. Linear, ReLU), got {type(layer).__name__}")
+                raise TypeError(
+                    f"Sequential layer {i} must be a Module (e.g. Linear, ReLU), got {type(layer).__name__}"
+                )
         self.layers = list(layers)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
@@ -173,7 +185,7 @@ class Sequential(Module):
         return f"Sequential({inner}\n)"
 
 
-def activation_layer(activation: str, alpha: Optional[float] = None) -> Module:
+def activation_layer(activation: str, alpha: float | None = None) -> Module:
     """The Tensor layer for an activation name: ``activation_layer("leaky_relu", 0.1)`` is ``LeakyReLU(0.1)``."""
     slope = resolve_alpha(check_activation(activation), alpha)
     if activation == "leaky_relu":
@@ -183,8 +195,9 @@ def activation_layer(activation: str, alpha: Optional[float] = None) -> Module:
     return {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}[activation]()
 
 
-def mlp(nin: int, nouts: Sequence[int], activation: str = "relu", alpha: Optional[float] = None,
-        seed: Seed = None) -> Sequential:
+def mlp(
+    nin: int, nouts: Sequence[int], activation: str = "relu", alpha: float | None = None, seed: Seed = None
+) -> Sequential:
     """``nn.MLP``'s network on Tensors: Linear layers of sizes ``nouts`` with ``activation`` between them
     (the last layer is linear), each initialized for the activation that follows it, as ``MLP`` is."""
     check_activation(activation, ACTIVATIONS)
@@ -196,8 +209,9 @@ def mlp(nin: int, nouts: Sequence[int], activation: str = "relu", alpha: Optiona
     layers: list[Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
         last = i == len(nouts) - 1
-        linear = Linear(n_in, n_out, seed=rng, alpha=0.0 if last else slope or 0.0,
-                        activation="linear" if last else activation)
+        linear = Linear(
+            n_in, n_out, seed=rng, alpha=0.0 if last else slope or 0.0, activation="linear" if last else activation
+        )
         linear.weight.label = f"W{i + 1}"  # the names a drawing shows
         if linear.bias is not None:
             linear.bias.label = f"b{i + 1}"

@@ -7,8 +7,9 @@ gradient summed back to its own shape (``accumulate`` does it). ``Tensor`` binds
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -30,6 +31,7 @@ def _broadcasting(f: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Tensor, 
 
 def add(a: Tensor, b: Tensor) -> Tensor:
     """a + b; both get the output's gradient as it is (summed back where broadcast)."""
+
     def _backward(out: Tensor) -> None:
         if a.requires_grad:
             accumulate(a, out.grad, may_alias=True)
@@ -41,6 +43,7 @@ def add(a: Tensor, b: Tensor) -> Tensor:
 
 def sub(a: Tensor, b: Tensor) -> Tensor:
     """a - b; d/da = 1, d/db = -1."""
+
     def _backward(out: Tensor) -> None:
         if a.requires_grad:
             accumulate(a, out.grad, may_alias=True)
@@ -52,6 +55,7 @@ def sub(a: Tensor, b: Tensor) -> Tensor:
 
 def mul(a: Tensor, b: Tensor) -> Tensor:
     """a * b; d/da = b, d/db = a (one contribution of 2a for a square a * a)."""
+
     def _backward(out: Tensor) -> None:
         if a is b:
             accumulate(a, out.grad * (a.data + a.data))  # 2a, exactly (a sum of arrays is cheaper than 2.0 * a)
@@ -98,6 +102,7 @@ def pow_tensor(a: Tensor, b: Tensor) -> Tensor:
 
 def pow_number(a: Tensor, k: float) -> Tensor:
     """a ** k for a constant exponent."""
+
     def _backward(out: Tensor) -> None:
         accumulate(a, _power_grad(out.grad, a.data, k))
 
@@ -128,6 +133,7 @@ def _power_name(k: float) -> str:
 
 def neg(a: Tensor) -> Tensor:
     """-a."""
+
     def _backward(out: Tensor) -> None:
         accumulate(a, -out.grad)
 
@@ -143,12 +149,14 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise matmul_error(a.data.shape, b.data.shape) from None
 
     if matrices:
+
         def _backward(out: Tensor) -> None:
             if a.requires_grad:
                 accumulate(a, _dot(out.grad, b.data.T))  # g @ b.T
             if b.requires_grad:
                 accumulate(b, _dot(a.data.T, out.grad))  # a.T @ g
     else:
+
         def _backward(out: Tensor) -> None:
             _matmul_backward(a, b, np.asarray(out.grad))
 
@@ -170,7 +178,7 @@ def _matmul_backward(a: Tensor, b: Tensor, g: np.ndarray) -> None:
         accumulate(b, unbroadcast(np.swapaxes(left, -1, -2) @ g, right.shape).reshape(b.data.shape))
 
 
-def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` as one node, for a 2-D ``weight`` (out, in) and a ``bias`` (out,): PyTorch's
     ``F.linear``, layout included. One node and one closure instead of three, which is most of a small
     layer's cost; ``weight.T`` is a view, which BLAS reads without a copy. ``x`` is (..., in).
@@ -179,8 +187,10 @@ def linear(x: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     if type(w) is not type(x) or w.data.ndim != 2:
         raise ValueError(f"linear: weight must be a 2-D Tensor (out, in), got {getattr(w, 'shape', type(w))}")
     if bias is not None and (type(bias) is not type(x) or bias.data.shape != w.data.shape[:1]):
-        raise ValueError(f"linear: bias must be a Tensor of shape {w.data.shape[:1]} for a weight of shape "
-                         f"{w.data.shape}, got {getattr(bias, 'shape', type(bias))}")
+        raise ValueError(
+            f"linear: bias must be a Tensor of shape {w.data.shape[:1]} for a weight of shape "
+            f"{w.data.shape}, got {getattr(bias, 'shape', type(bias))}"
+        )
     try:
         data = _dot(x.data, w.data.T) if x.data.ndim == 2 else np.matmul(x.data, w.data.T)
     except ValueError:

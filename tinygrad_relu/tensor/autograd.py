@@ -4,8 +4,9 @@ summing a broadcast gradient back to its parent's shape. The error messages the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,7 +15,7 @@ from .. import graph
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-Axis = Union[int, Sequence[int], None]
+Axis = int | Sequence[int] | None
 Backward = Callable[["Tensor"], None]
 _grad_mode = graph.grad_mode
 _ndarray, _f64, _asarray, _new, _sum = np.ndarray, np.float64, np.asarray, object.__new__, np.add.reduce
@@ -34,8 +35,9 @@ def float_array(data: Any, what: str) -> np.ndarray:
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"{what} is not a rectangular array: {error}") from None
     if array.dtype.kind not in "biuf":
-        kind = {"c": "complex numbers are not supported", "O": "non-numeric objects",
-                "U": "strings", "S": "bytes"}.get(array.dtype.kind, "not numbers")
+        kind = {"c": "complex numbers are not supported", "O": "non-numeric objects", "U": "strings", "S": "bytes"}.get(
+            array.dtype.kind, "not numbers"
+        )
         raise TypeError(f"{what} must be numeric (bool, int or float), got dtype {array.dtype} ({kind})")
     result: np.ndarray = array.astype(_f64)
     return result
@@ -110,21 +112,27 @@ def accumulate(parent: Tensor, g: Any, may_alias: bool = False) -> None:
 
 def broadcast_error(op: str, a: np.ndarray, b: np.ndarray) -> ValueError:
     """The error for two shapes that do not broadcast, naming the op."""
-    return ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
-                      "(each dimension, aligned from the right, must be equal or 1)")
+    return ValueError(
+        f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+        "(each dimension, aligned from the right, must be equal or 1)"
+    )
 
 
 def matmul_error(a: tuple[int, ...], b: tuple[int, ...]) -> ValueError:
     """The error for ``a @ b``, saying which dimensions disagree."""
     if not a or not b:
         side = "left" if not a else "right"
-        return ValueError(f"@: the {side} operand has shape () but @ needs at least 1 dimension "
-                          f"(shapes {a} and {b}); use * to multiply by a scalar")
+        return ValueError(
+            f"@: the {side} operand has shape () but @ needs at least 1 dimension "
+            f"(shapes {a} and {b}); use * to multiply by a scalar"
+        )
     inner = b[0] if len(b) == 1 else b[-2]
     if a[-1] != inner:
         which = "only" if len(b) == 1 else "second-to-last"
-        return ValueError(f"@: shapes {a} and {b} disagree: the left's last dimension is {a[-1]} but the "
-                          f"right's {which} dimension is {inner}; they must be equal")
+        return ValueError(
+            f"@: shapes {a} and {b} disagree: the left's last dimension is {a[-1]} but the "
+            f"right's {which} dimension is {inner}; they must be equal"
+        )
     return ValueError(f"@: the batch dimensions {a[:-2]} of {a} and {b[:-2]} of {b} cannot be broadcast together")
 
 
@@ -137,5 +145,6 @@ def check_shape_from(g: np.ndarray, shape: tuple[int, ...], what: str) -> None:
     except ValueError:
         ok = False
     if not ok:
-        raise ValueError(f"{what} has shape {g.shape} for a parent of shape {shape}: it must be that shape "
-                         "or one broadcast from it")
+        raise ValueError(
+            f"{what} has shape {g.shape} for a parent of shape {shape}: it must be that shape or one broadcast from it"
+        )

@@ -9,7 +9,7 @@ gradient mask). The mask always comes from the input, never from the output, and
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -93,6 +93,7 @@ def log(a: Tensor) -> Tensor:
 
 def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent."""
+
     def _backward(out: Tensor) -> None:
         accumulate(a, out.grad * (1.0 - out.data * out.data))
 
@@ -138,14 +139,16 @@ def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
     return node(a.data * slope if finite else _product(a.data, slope), (a,), _leaky_name(alpha), _backward)
 
 
-def prelu(a: Tensor, weight: Union[Tensor, float]) -> Tensor:
+def prelu(a: Tensor, weight: Tensor | float) -> Tensor:
     """Leaky ReLU whose slope is a node: ``weight`` of shape (), (1,) or (channels,) on dim 1, as
     PyTorch. d/dx = 1 or the slope; d/dslope = x where x <= 0, summed over all but the channel."""
     w = weight if isinstance(weight, type(a)) else type(a)(checks.real(weight, "prelu slope"))
     ws = w.data.shape
     if len(ws) > 1 or (ws and ws[0] != 1 and (a.data.ndim < 2 or a.data.shape[1] != ws[0])):
-        raise ValueError(f"prelu: the slope has shape {ws}, but it must have shape (), (1,) or (channels,) "
-                         f"where channels is dim 1 of the input, of shape {a.data.shape}")
+        raise ValueError(
+            f"prelu: the slope has shape {ws}, but it must have shape (), (1,) or (channels,) "
+            f"where channels is dim 1 of the input, of shape {a.data.shape}"
+        )
     per_channel = w.data.reshape((-1,) + (1,) * (a.data.ndim - 2)) if ws and ws[0] != 1 else w.data.reshape(())
     slope, finite = _slope(a.data > 0.0, per_channel), _finite(per_channel)
 

@@ -8,7 +8,7 @@ largest entry before exponentiating, so no exp overflows.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,7 +50,7 @@ def _dropped(kept: tuple[int, ...], axes: tuple[int, ...]) -> list[int]:
     return [n for i, n in enumerate(kept) if i not in axes]
 
 
-def _plan(a: Tensor, axis: Axis, op: str) -> tuple[Optional[tuple[int, ...]], Optional[tuple[int, ...]]]:
+def _plan(a: Tensor, axis: Axis, op: str) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
     """(axes, kept shape) of a sum-like reduction; (None, None) for all axes, the common case made cheap."""
     if axis is None:
         return None, None
@@ -58,7 +58,7 @@ def _plan(a: Tensor, axis: Axis, op: str) -> tuple[Optional[tuple[int, ...]], Op
     return axes, _kept_shape(a.data.shape, axes)
 
 
-def _spread(g: Any, kept: Optional[tuple[int, ...]], shape: tuple[int, ...]) -> np.ndarray:
+def _spread(g: Any, kept: tuple[int, ...] | None, shape: tuple[int, ...]) -> np.ndarray:
     """``np.broadcast_to(g.reshape(kept), shape).copy()``: ``g`` (the reduced or the ``kept`` shape)
     repeated along the reduced axes, written into a new array, which is cheaper than the plain version.
     ``kept`` None means every axis was reduced: ``g`` holds one number and broadcasts as it is."""
@@ -98,7 +98,7 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return node(data, (a,), "mean", _backward)
 
 
-def max(a: Tensor, axis: Optional[int] = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def max(a: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """The largest element over one ``axis`` (or all), with PyTorch's gradient: ``x.max(axis)``
     sends it to the arg-max (the first, on ties); ``x.max()`` splits it evenly among ties."""
     if axis is not None and not isinstance(axis, (int, np.integer)):

@@ -27,8 +27,9 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
     try:
         data = a.data.reshape(shape)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a Tensor of shape {a.data.shape} "
-                         f"({a.data.size} elements) into {shape}") from None
+        raise ValueError(
+            f"reshape: cannot reshape a Tensor of shape {a.data.shape} ({a.data.size} elements) into {shape}"
+        ) from None
 
     def _backward(out: Tensor) -> None:
         accumulate(a, out.grad.reshape(a.data.shape), may_alias=True)
@@ -58,12 +59,17 @@ def transpose(a: Tensor, *axes: Any) -> Tensor:
 def getitem(a: Tensor, index: Any) -> Tensor:
     """Select with ints, slices, None, ``...`` and integer (or boolean) arrays, as numpy does."""
     if isinstance(index, type(a)) or (type(index) is tuple and any(isinstance(i, type(a)) for i in index)):
-        raise TypeError("index a Tensor with ints, slices or integer numpy arrays, not a Tensor "
-                        "(its data are floats; use t.data.astype(int) if it holds indices)")
+        raise TypeError(
+            "index a Tensor with ints, slices or integer numpy arrays, not a Tensor "
+            "(its data are floats; use t.data.astype(int) if it holds indices)"
+        )
     data = a.data[index]
     # a list, an array, or a tuple inside the index selects by position and may repeat an element
-    fancy = any(isinstance(i, (list, tuple, np.ndarray)) for i in index) if type(index) is tuple \
+    fancy = (
+        any(isinstance(i, (list, tuple, np.ndarray)) for i in index)
+        if type(index) is tuple
         else isinstance(index, (list, np.ndarray))
+    )
 
     def _backward(out: Tensor) -> None:
         g = np.zeros(a.data.shape)

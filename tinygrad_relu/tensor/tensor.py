@@ -13,9 +13,10 @@ inf - inf, with the same IEEE result.
 
 from __future__ import annotations
 
-from numbers import Real
+from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
-from typing import Any, Callable, ClassVar, Iterable, Optional, Sequence, Union
+from numbers import Real
+from typing import Any, ClassVar, TypeAlias
 
 import numpy as np
 
@@ -23,11 +24,11 @@ from .. import checks, graph
 from . import arithmetic, elementwise, reduce, shape
 from .autograd import Backward, accumulate, check_shape_from, float_array, leaf, node
 
-ArrayLike = Union["Tensor", np.ndarray, Real, float, int, Sequence[Any]]
-Gradients = Union[ArrayLike, Iterable[Optional[ArrayLike]], None]
+ArrayLike: TypeAlias = "Tensor | np.ndarray | Real | float | int | Sequence[Any]"
+Gradients: TypeAlias = "ArrayLike | Iterable[ArrayLike | None] | None"
 
 
-def _operand(x: Any) -> Optional[Tensor]:
+def _operand(x: Any) -> Tensor | None:
     """The other side of a binary op as a Tensor (a constant unless it is one), or None when it is
     not numeric, so that the op returns NotImplemented and Python names both types."""
     if isinstance(x, Tensor):
@@ -41,6 +42,7 @@ def _operand(x: Any) -> Optional[Tensor]:
 def _binary(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any], Tensor]:
     """``op`` as the method ``self <op> other``; ``other`` arrives as a Tensor, or the method returns
     NotImplemented for a non-numeric one, so that Python tries the reflected op and then names both types."""
+
     @wraps(op)  # its name and docstring: help(Tensor.__add__) and the in-place ops' docs say "add"
     def method(self: Tensor, other: Any) -> Tensor:
         b = other if type(other) is Tensor else _operand(other)
@@ -51,6 +53,7 @@ def _binary(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any], T
 
 def _reflected(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any], Tensor]:
     """``op`` as the reflected method ``other <op> self`` (Python calls it when ``other`` does not know Tensors)."""
+
     @wraps(op)
     def method(self: Tensor, other: Any) -> Tensor:
         a = _operand(other)
@@ -62,8 +65,10 @@ def _reflected(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any]
 def _no_leaf(t: Tensor) -> None:
     """An in-place op outside no_grad() on a leaf that requires a gradient would lose it: refuse, as PyTorch does."""
     if t.requires_grad and not t._prev and not t._op:
-        raise RuntimeError("an in-place op (+=, -=, *=, /=) on a leaf Tensor that requires grad, outside no_grad(): "
-                           "wrap the update in `with no_grad():` (as an optimizer step is), or use `p.data -= ...`")
+        raise RuntimeError(
+            "an in-place op (+=, -=, *=, /=) on a leaf Tensor that requires grad, outside no_grad(): "
+            "wrap the update in `with no_grad():` (as an optimizer step is), or use `p.data -= ...`"
+        )
 
 
 class Tensor:
@@ -86,7 +91,7 @@ class Tensor:
         self.label = label
         self._op = ""
         self._prev: tuple[Tensor, ...] = ()
-        self._backward: Optional[Backward] = None
+        self._backward: Backward | None = None
         self._scope: Any = None
 
     # the ops, bound as methods
@@ -149,15 +154,16 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.data.size != 1:
-            raise ValueError(f"the truth value of a Tensor of shape {self.data.shape} is ambiguous: use "
-                             ".data.any() or .data.all()")
+            raise ValueError(
+                f"the truth value of a Tensor of shape {self.data.shape} is ambiguous: use .data.any() or .data.all()"
+            )
         return bool(self.data.reshape(()))
 
     def numpy(self) -> np.ndarray:
         """The data array itself (shared, as ``torch.Tensor.numpy()`` shares memory)."""
         return self.data
 
-    def backward(self, gradient: Optional[ArrayLike] = None) -> None:
+    def backward(self, gradient: ArrayLike | None = None) -> None:
         """Fill ``.grad`` of every leaf this Tensor depends on that requires a gradient.
 
         A one-element Tensor is seeded with 1; any other needs ``gradient`` of its own shape
@@ -166,18 +172,24 @@ class Tensor:
         """
         if gradient is None:
             if self.data.size != 1:
-                raise RuntimeError(f"backward() without a gradient needs a one-element Tensor, but this one has "
-                                   f"shape {self.data.shape}: reduce it first (e.g. .sum()) or pass gradient= "
-                                   "an array of that shape")
+                raise RuntimeError(
+                    f"backward() without a gradient needs a one-element Tensor, but this one has "
+                    f"shape {self.data.shape}: reduce it first (e.g. .sum()) or pass gradient= "
+                    "an array of that shape"
+                )
             seed = np.ones(self.data.shape) if self.data.ndim else np.array(1.0)  # the latter is 5x cheaper
         else:
             seed = float_array(gradient.data if isinstance(gradient, Tensor) else gradient, "backward gradient")
             if seed.shape != self.data.shape:
-                raise ValueError(f"backward gradient has shape {seed.shape} but the Tensor has shape "
-                                 f"{self.data.shape}; they must match")
+                raise ValueError(
+                    f"backward gradient has shape {seed.shape} but the Tensor has shape "
+                    f"{self.data.shape}; they must match"
+                )
         if not self._op and not self.requires_grad:
-            raise RuntimeError("backward() on a leaf Tensor that does not require grad: create it with "
-                               "Tensor(..., requires_grad=True) to get its gradient")
+            raise RuntimeError(
+                "backward() on a leaf Tensor that does not require grad: create it with "
+                "Tensor(..., requires_grad=True) to get its gradient"
+            )
         graph.backward(self, seed)
 
     def zero_grad(self) -> None:
@@ -189,15 +201,16 @@ class Tensor:
         return leaf(Tensor, self.data, self.label)
 
     @staticmethod
-    def custom_op(data: ArrayLike, parents: Sequence[ArrayLike], backward: Callable[[np.ndarray], Gradients],
-                  op: str = "custom") -> Tensor:
+    def custom_op(
+        data: ArrayLike, parents: Sequence[ArrayLike], backward: Callable[[np.ndarray], Gradients], op: str = "custom"
+    ) -> Tensor:
         """Make a new op's output node from its forward array and a backward closure.
 
-        ``backward(g)`` receives the gradient of the output (its own copy, an array of the output's shape: changing
-        it in place is safe) and returns one gradient per parent, in order: a tuple or list, or one array when there is one parent; None means
-        no gradient for that parent. A gradient may have a shape broadcast from its parent's (the
-        output's, typically): the engine sums it back. Same contract as ``Value.custom_op`` and
-        ``torch.autograd.Function.backward``. Example, a hand-written leaky ReLU::
+        ``backward(g)`` receives the gradient of the output (its own copy, an array of the output's shape:
+        changing it in place is safe) and returns one gradient per parent, in order: a tuple or list, or one
+        array when there is one parent; None means no gradient for that parent. A gradient may have a shape
+        broadcast from its parent's (the output's, typically): the engine sums it back. Same contract as
+        ``Value.custom_op`` and ``torch.autograd.Function.backward``. Example, a hand-written leaky ReLU::
 
             def my_leaky(x, alpha=0.1):
                 slope = np.where(x.data > 0, 1.0, alpha)
@@ -205,8 +218,10 @@ class Tensor:
         """
         for i, p in enumerate(parents):
             checks.same_engine(p, Tensor, f"custom_op parent {i}")
-        nodes = tuple(p if isinstance(p, Tensor) else Tensor(float_array(p, f"custom_op parent {i}"))
-                      for i, p in enumerate(parents))
+        nodes = tuple(
+            p if isinstance(p, Tensor) else Tensor(float_array(p, f"custom_op parent {i}"))
+            for i, p in enumerate(parents)
+        )
         if not nodes:
             raise ValueError(f"custom_op {op!r} needs at least one parent")
 
@@ -230,7 +245,11 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
-        extra = "".join([f", label={self.label!r}" if self.label else "",
-                         ", requires_grad=True" if self.requires_grad and not self._op else "",
-                         f", op={self._op!r}" if self._op else ""])
+        extra = "".join(
+            [
+                f", label={self.label!r}" if self.label else "",
+                ", requires_grad=True" if self.requires_grad and not self._op else "",
+                f", op={self._op!r}" if self._op else "",
+            ]
+        )
         return f"Tensor({body}{extra})"

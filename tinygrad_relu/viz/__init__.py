@@ -6,5 +6,13 @@ only on the first drawing."""
 from .draw import Drawing, GraphvizNotFoundError, backward_frames, draw_graph, save_graph, write_frames
 from .explore import Explorer, explore
 
-__all__ = ["Drawing", "Explorer", "GraphvizNotFoundError", "backward_frames", "draw_graph", "explore", "save_graph",
-           "write_frames"]
+__all__ = [
+    "Drawing",
+    "Explorer",
+    "GraphvizNotFoundError",
+    "backward_frames",
+    "draw_graph",
+    "explore",
+    "save_graph",
+    "write_frames",
+]

@@ -12,27 +12,55 @@ rendering it (``.pipe()``, ``.render()``, display in Jupyter) needs the system p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any
 
 import graphviz
 
 from .. import checks
 from .draw_groups import box_word, draw_grouped
 from .groups import dead_on_every_sample, find_groups, representative, stable_names
-from .look import (CURRENT_NODE, EDGE, LEGEND_ROWS, OP_NODE, WAITING_EDGE, WAITING_NODE, Drawing, GraphvizNotFoundError,
-                   record_field, needs_dot, new_drawing, plain)
-from .trace import (FULL, OFF, ZERO, Flow, Step, default_seed, describe, distinct_parents, is_zero, nodes_within,
-                    number, shape_of, trace_backward, uses)
+from .look import (
+    CURRENT_NODE,
+    EDGE,
+    LEGEND_ROWS,
+    OP_NODE,
+    WAITING_EDGE,
+    WAITING_NODE,
+    Drawing,
+    GraphvizNotFoundError,
+    needs_dot,
+    new_drawing,
+    plain,
+    record_field,
+)
+from .trace import (
+    FULL,
+    OFF,
+    ZERO,
+    Flow,
+    Step,
+    default_seed,
+    describe,
+    distinct_parents,
+    is_zero,
+    nodes_within,
+    number,
+    shape_of,
+    trace_backward,
+    uses,
+)
 
 __all__ = ["Drawing", "GraphvizNotFoundError", "backward_frames", "draw_graph", "save_graph", "write_frames"]
+
 
 def _names(nodes: list) -> dict:
     """DOT names: n0, n1, ... in topological order (leaves first)."""
     return {id(node): f"n{i}" for i, node in enumerate(nodes)}
 
 
-def _box(node: Any, name: str, grad: Any, rankdir: str, order: Optional[int] = None, so_far: bool = False) -> str:
+def _box(node: Any, name: str, grad: Any, rankdir: str, order: int | None = None, so_far: bool = False) -> str:
     """A record label: [#order |] name | [shape |] data | grad."""
     fields = [f"#{order}"] if order else []
     fields.append(name)
@@ -67,18 +95,22 @@ def _legend(drawing: Drawing, kinds: set, waiting: bool, so_far: bool) -> None:
     rows = "".join(
         f'<tr><td><font color="{EDGE[kind]["color"]}">{line}</font></td>'
         f'<td align="left">{text.replace("<", "&lt;")}</td></tr>'
-        for kind, line, text in LEGEND_ROWS if kind in kinds
+        for kind, line, text in LEGEND_ROWS
+        if kind in kinds
     )
     if waiting:
-        rows += (f'<tr><td><font color="{WAITING_EDGE["color"]}">───</font></td>'
-                 '<td align="left">not run yet: greyed nodes have had no gradient yet</td></tr>')
-    rows += ('<tr><td>#k</td><td align="left">order in which the backward closures ran</td></tr>'
-             '<tr><td>∂</td><td align="left">local derivative d(out)/d(in) at this point</td></tr>')
+        rows += (
+            f'<tr><td><font color="{WAITING_EDGE["color"]}">───</font></td>'
+            '<td align="left">not run yet: greyed nodes have had no gradient yet</td></tr>'
+        )
+    rows += (
+        '<tr><td>#k</td><td align="left">order in which the backward closures ran</td></tr>'
+        '<tr><td>∂</td><td align="left">local derivative d(out)/d(in) at this point</td></tr>'
+    )
     if so_far:
         rows += '<tr><td>so far</td><td align="left">more gradient to come from closures still to run</td></tr>'
 
-    drawing.node("legend", f'<<table border="0" cellspacing="1">{rows}</table>>',
-                 shape="plaintext", fontsize="9")
+    drawing.node("legend", f'<<table border="0" cellspacing="1">{rows}</table>>', shape="plaintext", fontsize="9")
 
 
 def consumers(nodes: list) -> dict:
@@ -155,7 +187,7 @@ def _check(mode: str, rankdir: str) -> None:
         raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
 
 
-def _grouped_nodes(root: Any, group: Optional[str], max_nodes: int) -> tuple[list, list]:
+def _grouped_nodes(root: Any, group: str | None, max_nodes: int) -> tuple[list, list]:
     """The graph's nodes and groups; a graph too big to draw node by node is refused, one that groups is not."""
     checks.count(max_nodes, "max_nodes")
     if group is None:
@@ -164,13 +196,22 @@ def _grouped_nodes(root: Any, group: Optional[str], max_nodes: int) -> tuple[lis
     groups = find_groups(nodes, group)
     drawn = len(groups) + len(nodes) - len(representative(groups))
     if drawn > max_nodes:
-        raise ValueError(f"even grouped by {group}, this graph draws {drawn} boxes, more than max_nodes={max_nodes}: "
-                         f"pass max_nodes={drawn} (or more) to draw it anyway")
+        raise ValueError(
+            f"even grouped by {group}, this graph draws {drawn} boxes, more than max_nodes={max_nodes}: "
+            f"pass max_nodes={drawn} (or more) to draw it anyway"
+        )
     return nodes, groups
 
 
-def draw_graph(root: Any, mode: str = "forward", rankdir: str = "LR", max_nodes: int = 500,
-               seed: Any = None, group: Optional[str] = None, dataset: Any = None) -> Drawing:
+def draw_graph(
+    root: Any,
+    mode: str = "forward",
+    rankdir: str = "LR",
+    max_nodes: int = 500,
+    seed: Any = None,
+    group: str | None = None,
+    dataset: Any = None,
+) -> Drawing:
     """Draw the graph that computed ``root`` (a Value or Tensor) as a ``graphviz.Digraph``.
 
     ``mode="forward"``: each node's data and its current ``.grad``, and the op that made it.
@@ -194,15 +235,25 @@ def draw_graph(root: Any, mode: str = "forward", rankdir: str = "LR", max_nodes:
     step.current = None  # the whole pass: no closure stands out
     name = names[id(root)]
     if groups:
-        title = (f"backward pass from {name}, one box per {box_word(groups, group)}" if mode == "backward"
-                 else f"forward pass, one box per {box_word(groups, group)}")
-        return draw_grouped(nodes, groups, names, step, seed, title, dead_on_every_sample(groups, dataset),
-                            backward=mode == "backward")
+        title = (
+            f"backward pass from {name}, one box per {box_word(groups, group)}"
+            if mode == "backward"
+            else f"forward pass, one box per {box_word(groups, group)}"
+        )
+        return draw_grouped(
+            nodes, groups, names, step, seed, title, dead_on_every_sample(groups, dataset), backward=mode == "backward"
+        )
     return _draw_backward(nodes, step, seed, rankdir, f"backward pass from {name}: #k = order the closures ran")
 
 
-def backward_frames(root: Any, rankdir: str = "LR", max_nodes: int = 500, seed: Any = None,
-                    group: Optional[str] = None, dataset: Any = None) -> list[Drawing]:
+def backward_frames(
+    root: Any,
+    rankdir: str = "LR",
+    max_nodes: int = 500,
+    seed: Any = None,
+    group: str | None = None,
+    dataset: Any = None,
+) -> list[Drawing]:
     """The backward pass step by step: frame k is the graph after the first k closures ran.
 
     Gradients are those known so far in one pass from ``root`` (run on the side, like
@@ -221,9 +272,13 @@ def backward_frames(root: Any, rankdir: str = "LR", max_nodes: int = 500, seed: 
     frames = []
     for k, step in enumerate(steps, 1):
         within = next((f" in {g.title}" for g in groups if any(m is step.current for m in g.members)), "")
-        title = f"step {k} of {total}: the backward closure of {names[id(step.current)]}{within} (#{k}, {step.current._op}) ran"
-        frames.append(draw_grouped(nodes, groups, names, step, seed, title, dead) if groups
-                      else _draw_backward(nodes, step, seed, rankdir, title))
+        name, op = names[id(step.current)], step.current._op
+        title = f"step {k} of {total}: the backward closure of {name}{within} (#{k}, {op}) ran"
+        frames.append(
+            draw_grouped(nodes, groups, names, step, seed, title, dead)
+            if groups
+            else _draw_backward(nodes, step, seed, rankdir, title)
+        )
     return frames
 
 
@@ -246,5 +301,6 @@ def write_frames(frames: Sequence[graphviz.Digraph], folder: str | Path, format:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     width = max(3, len(str(len(frames))))
-    return [save_graph(frame, folder / f"frame_{k:0{width}d}.{format.lstrip('.')}")
-            for k, frame in enumerate(frames, 1)]
+    return [
+        save_graph(frame, folder / f"frame_{k:0{width}d}.{format.lstrip('.')}") for k, frame in enumerate(frames, 1)
+    ]

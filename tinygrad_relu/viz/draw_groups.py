@@ -10,12 +10,12 @@ on this sample is grey; one whose activation input is <= 0 on every sample of ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
-from .look import CURRENT_NODE, EDGE, LEGEND_ROWS, WAITING_EDGE, WAITING_NODE, Drawing, new_drawing, plain, record_field
 from .groups import Group, representative
+from .look import CURRENT_NODE, EDGE, LEGEND_ROWS, WAITING_EDGE, WAITING_NODE, Drawing, new_drawing, plain, record_field
 from .trace import ALPHA, FULL, OFF, ZERO, Step, describe, is_zero, number, shape_of
 
 #: fill colours of a box, by what the unit did on this sample
@@ -58,17 +58,22 @@ def dot_name(node: Any, owner: dict, dot: dict) -> str:
     return str(group.key if group is not None else dot[id(node)])
 
 
-def unit_state(group: Group, step: Step, dead: Optional[np.ndarray]) -> str:
+def unit_state(group: Group, step: Step, dead: np.ndarray | None) -> str:
     """What a group's unit(s) did: "dead", "silent", "alpha" or "active" (the worst of a layer's units)."""
     if dead is not None and bool(np.all(dead)):
         return "dead"
     members = {id(node) for node in group.members}
-    sent = [flow.carried for node in group.members for flow in step.flows.get(id(node), [])
-            if id(flow.parent) not in members or not flow.parent._prev]
+    sent = [
+        flow.carried
+        for node in group.members
+        for flow in step.flows.get(id(node), [])
+        if id(flow.parent) not in members or not flow.parent._prev
+    ]
     if sent and all(is_zero(g) for g in sent):
         return "silent"
-    if _units(group) == 1 and any(flow.kind == ALPHA for node in group.members
-                                  for flow in step.flows.get(id(node), [])):
+    if _units(group) == 1 and any(
+        flow.kind == ALPHA for node in group.members for flow in step.flows.get(id(node), [])
+    ):
         return "alpha"
     return "active"
 
@@ -117,7 +122,7 @@ def group_edges(nodes: list, owner: dict, dot: dict, step: Step) -> list[GroupEd
     return list(edges.values())
 
 
-def group_label(group: Group, grad: Any, state: str, dead: Optional[np.ndarray], alpha: float = 0.0) -> str:
+def group_label(group: Group, grad: Any, state: str, dead: np.ndarray | None, alpha: float = 0.0) -> str:
     """The text of a box: its title, what it computed, its gradient, and what its units did."""
     out = group.output
     lines = [group.title]
@@ -125,10 +130,14 @@ def group_label(group: Group, grad: Any, state: str, dead: Optional[np.ndarray],
         data = np.array([o.data for o in group.outputs])
         lines.append(f"{len(group.outputs)} units, data {describe(data, is_grad=False)}")
     else:
-        lines.append(f"{out._op or 'leaf'}{' ' + shape_of(out) if shape_of(out) else ''}, "
-                     f"data {describe(out.data, is_grad=False)}")
+        lines.append(
+            f"{out._op or 'leaf'}{' ' + shape_of(out) if shape_of(out) else ''}, "
+            f"data {describe(out.data, is_grad=False)}"
+        )
     lines.append(f"grad {describe(grad, is_grad=True)}")
-    params = [f"{n.label} {n.data.shape}" for n in group.members if not n._prev and n.label and isinstance(n.data, np.ndarray)]
+    params = [
+        f"{n.label} {n.data.shape}" for n in group.members if not n._prev and n.label and isinstance(n.data, np.ndarray)
+    ]
     if params:  # a Tensor layer: its weight arrays by name
         lines.insert(1, ", ".join(params))
     if dead is not None and dead.size > 1 and dead.any():
@@ -148,12 +157,12 @@ def group_grad(group: Group, grads: dict) -> Any:
     return grads.get(id(group.output))
 
 
-def box_word(groups: list[Group], group: Optional[str]) -> str:
+def box_word(groups: list[Group], group: str | None) -> str:
     """What one box of a grouped drawing is: a Tensor network's boxes are layers whatever was asked."""
     return "layer" if groups and isinstance(groups[0].output.data, np.ndarray) else str(group)
 
 
-def node_label(node: Any, name: str, grad: Any, order: Optional[int] = None, so_far: bool = False) -> str:
+def node_label(node: Any, name: str, grad: Any, order: int | None = None, so_far: bool = False) -> str:
     """A lone node's record: [#k |] name | op | [shape |] data | grad."""
     fields = [f"#{order}"] if order else []
     fields.append(name)
@@ -166,8 +175,9 @@ def node_label(node: Any, name: str, grad: Any, order: Optional[int] = None, so_
     return "{ " + " | ".join(record_field(f) for f in fields) + " }"
 
 
-def draw_grouped(nodes: list, groups: list[Group], names: dict, step: Step, seed: Any, title: str,
-                 dead: dict, backward: bool = True) -> Drawing:
+def draw_grouped(
+    nodes: list, groups: list[Group], names: dict, step: Step, seed: Any, title: str, dead: dict, backward: bool = True
+) -> Drawing:
     """The grouped picture of ``step`` (a whole pass, or the pass so far): one box per group, columns by layer."""
     owner = representative(groups)
     dot = {id(node): f"n{i}" for i, node in enumerate(nodes)}
@@ -179,13 +189,19 @@ def draw_grouped(nodes: list, groups: list[Group], names: dict, step: Step, seed
         columns.setdefault(group.column, []).append(group)
     scalar_neurons = any(len(g.outputs) == 1 and np.size(g.output.data) == 1 for g in groups)
     for column, members in sorted(columns.items()):
-        with drawing.subgraph(name=f"cluster_{column}" if scalar_neurons and len(members) > 1 else f"col{column}") as sub:
+        with drawing.subgraph(
+            name=f"cluster_{column}" if scalar_neurons and len(members) > 1 else f"col{column}"
+        ) as sub:
             if scalar_neurons and len(members) > 1:
                 sub.attr(label=f"layer {column}", style="rounded", color="#c0c0c0", fontsize="11")
             else:
                 sub.attr(rank="same")
             for group in members:
-                grad = group_grad(group, step.grads) if backward else group_grad(group, {id(n): n.grad for n in group.outputs})
+                grad = (
+                    group_grad(group, step.grads)
+                    if backward
+                    else group_grad(group, {id(n): n.grad for n in group.outputs})
+                )
                 state = unit_state(group, step, dead.get(id(group))) if backward else "active"
                 label = group_label(group, grad, state, dead.get(id(group)), alpha_share(group, step))
                 look = dict(STATE_LOOK[state])
@@ -193,8 +209,9 @@ def draw_grouped(nodes: list, groups: list[Group], names: dict, step: Step, seed
                     look.update(fontcolor="#9a9a9a", color="#c8c8c8")
                 if step.current is not None and any(m is step.current for m in group.members):
                     look.update(color="#b07d00", penwidth="3")  # its closure just ran
-                sub.node(group.key, label, shape="box", style="rounded,filled", fontsize="9", margin="0.06,0.03",
-                         **look)
+                sub.node(
+                    group.key, label, shape="box", style="rounded,filled", fontsize="9", margin="0.06,0.03", **look
+                )
     for node in nodes:
         if id(node) in owner:
             continue
@@ -214,27 +231,42 @@ def draw_grouped(nodes: list, groups: list[Group], names: dict, step: Step, seed
         text = "" if carried is None else (number(carried) if np.size(carried) == 1 else describe(carried, True))
         look = dict(EDGE[edge.kind]) if edge.kind and backward else dict(WAITING_EDGE) if backward else {}
         look.pop("fontcolor", None) if not labelled else None
-        drawing.edge(edge.tail, edge.head, label=plain(text) if labelled and text and backward else None,
-                     tooltip=plain(f"gradient carried: {text}") if text and not labelled else None, **look)
+        drawing.edge(
+            edge.tail,
+            edge.head,
+            label=plain(text) if labelled and text and backward else None,
+            tooltip=plain(f"gradient carried: {text}") if text and not labelled else None,
+            **look,
+        )
     if backward:
         root = nodes[-1]
         drawing.node("seed", plain(f"seed {describe(seed, is_grad=True)}"), shape="plaintext")
         drawing.edge(dot_name(root, owner, dot), "seed", dir="back", **EDGE[FULL])
-        _group_legend(drawing, {e.kind for e in edges if e.kind} | {FULL},
-                      {unit_state(g, step, dead.get(id(g))) for g in groups}, any(not e.kind for e in edges))
+        _group_legend(
+            drawing,
+            {e.kind for e in edges if e.kind} | {FULL},
+            {unit_state(g, step, dead.get(id(g))) for g in groups},
+            any(not e.kind for e in edges),
+        )
     return drawing
 
 
 def _group_legend(drawing: Drawing, kinds: set, states: set, waiting: bool) -> None:
     rows = "".join(
-        f'<tr><td><font color="{EDGE[kind]["color"]}">{line}</font></td><td align="left">{text.replace("<", "&lt;")}</td></tr>'
-        for kind, line, text in LEGEND_ROWS if kind in kinds
+        f'<tr><td><font color="{EDGE[kind]["color"]}">{line}</font></td>'
+        f'<td align="left">{text.replace("<", "&lt;")}</td></tr>'
+        for kind, line, text in LEGEND_ROWS
+        if kind in kinds
     )
     if waiting:
-        rows += (f'<tr><td><font color="{WAITING_EDGE["color"]}">───</font></td>'
-                 '<td align="left">not run yet: no gradient on this edge so far</td></tr>')
+        rows += (
+            f'<tr><td><font color="{WAITING_EDGE["color"]}">───</font></td>'
+            '<td align="left">not run yet: no gradient on this edge so far</td></tr>'
+        )
     rows += "".join(
-        f'<tr><td bgcolor="{STATE_LOOK[s]["fillcolor"]}"> </td><td align="left">{STATE_TEXT[s].replace("<", "&lt;")}</td></tr>'
-        for s in STATE_LOOK if s in states
+        f'<tr><td bgcolor="{STATE_LOOK[s]["fillcolor"]}"> </td>'
+        f'<td align="left">{STATE_TEXT[s].replace("<", "&lt;")}</td></tr>'
+        for s in STATE_LOOK
+        if s in states
     )
     drawing.node("legend", f'<<table border="0" cellspacing="1">{rows}</table>>', shape="plaintext", fontsize="9")

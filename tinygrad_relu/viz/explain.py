@@ -39,12 +39,14 @@ def reason(out: Any, parent: Any) -> str:
     op, prev = out._op, out._prev
     first = prev[0] is parent
     if np.size(out.data) != 1 or np.size(parent.data) != 1:
-        share = float(np.mean(np.asarray(prev[0].data) <= 0)) if op.startswith(("relu", "leaky_relu", "prelu")) else None
+        share = (
+            float(np.mean(np.asarray(prev[0].data) <= 0)) if op.startswith(("relu", "leaky_relu", "prelu")) else None
+        )
         extra = f"; {share:.0%} of its inputs are <= 0" if share is not None and first else ""
         return f"{op}: a Jacobian, applied by the closure without being built{extra}"
     x = _scalar(prev[0].data)
     if op.startswith("leaky_relu"):
-        return _rectifier("leaky_relu", x, f"alpha = {op[len('leaky_relu('):-1]}")
+        return _rectifier("leaky_relu", x, f"alpha = {op[len('leaky_relu(') : -1]}")
     if op == "relu":
         return _rectifier("relu", x, "0: nothing flows back")
     if op == "prelu":

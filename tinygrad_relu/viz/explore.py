@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -54,8 +54,10 @@ class Explorer:
 
     def _repr_html_(self) -> str:
         # An iframe keeps the page's script and style apart from the notebook's own.
-        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" title="{html.escape(self.title)}" '
-                'style="width:100%;height:720px;border:1px solid #ccc"></iframe>')
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" title="{html.escape(self.title)}" '
+            'style="width:100%;height:720px;border:1px solid #ccc"></iframe>'
+        )
 
     def __repr__(self) -> str:
         return f"Explorer({self.title!r}, {self.steps} steps, {len(self.html) / 1e6:.2f} MB)"
@@ -66,8 +68,7 @@ def _svgs(sources: list[str]) -> list[str]:
     program = shutil.which("dot")
     if program is None:
         raise GraphvizNotFoundError()
-    done = subprocess.run([program, "-Tsvg"], input="\n".join(sources).encode("utf-8"),
-                          capture_output=True, check=True)
+    done = subprocess.run([program, "-Tsvg"], input="\n".join(sources).encode("utf-8"), capture_output=True, check=True)
     svgs = re.findall(r"<svg.*?</svg>", done.stdout.decode("utf-8"), flags=re.S)
     if len(svgs) != len(sources):
         raise RuntimeError(f"dot drew {len(svgs)} pictures for {len(sources)} graphs")
@@ -80,7 +81,7 @@ def _grad_text(grad: Any, complete: bool) -> str:
     return describe(grad, is_grad=True) + ("" if complete else " so far")
 
 
-def _histogram(grad: Any) -> Optional[dict]:
+def _histogram(grad: Any) -> dict | None:
     """Ten bins of a Tensor's gradient, and the share of its entries that are exactly zero."""
     if not isinstance(grad, np.ndarray) or grad.size <= 1:
         return None
@@ -88,8 +89,12 @@ def _histogram(grad: Any) -> Optional[dict]:
     if values.size == 0:
         return None
     counts, edges = np.histogram(values, bins=10)
-    return {"counts": counts.tolist(), "lo": number(edges[0]), "hi": number(edges[-1]),
-            "zero": float(np.mean(grad == 0))}
+    return {
+        "counts": counts.tolist(),
+        "lo": number(edges[0]),
+        "hi": number(edges[-1]),
+        "zero": float(np.mean(grad == 0)),
+    }
 
 
 def _node_box(node: Any, name: str, grad: Any) -> str:
@@ -106,7 +111,9 @@ def _node_view(title: str, members: list, stubs: dict, names: dict, index: dict,
     drawing = new_drawing("view", "LR", title)
     inside = {id(node) for node in members}
     for node in stubs.values():
-        drawing.node(f"s{index[id(node)]}", plain(stub_label(node, names, owner)), shape="plaintext", fontcolor="#606060")
+        drawing.node(
+            f"s{index[id(node)]}", plain(stub_label(node, names, owner)), shape="plaintext", fontcolor="#606060"
+        )
     for node in members:
         drawing.node(f"n{index[id(node)]}", _node_box(node, names[id(node)], step.grads.get(id(node))))
     for node in members:
@@ -114,8 +121,9 @@ def _node_view(title: str, members: list, stubs: dict, names: dict, index: dict,
             parent = flow.parent
             tail = f"n{index[id(parent)]}" if id(parent) in inside else f"s{index[id(parent)]}"
             text = number(flow.carried) if flow.scalar else describe(flow.carried, is_grad=True)
-            drawing.edge(tail, f"n{index[id(node)]}", label=plain(text) if flow.kind != OFF else None,
-                         **EDGE[flow.kind])
+            drawing.edge(
+                tail, f"n{index[id(node)]}", label=plain(text) if flow.kind != OFF else None, **EDGE[flow.kind]
+            )
         if id(node) not in step.flows:
             for parent in dict.fromkeys(node._prev):
                 tail = f"n{index[id(parent)]}" if id(parent) in inside else f"s{index[id(parent)]}"
@@ -134,23 +142,41 @@ def _outside_inputs(members: list) -> dict:
     return {id(p): p for node in members for p in node._prev if id(p) not in inside}
 
 
-def _node_data(node: Any, i: int, names: dict, index: dict, owner: dict, numbers: dict, flows: dict,
-               upstream: Any) -> dict:
+def _node_data(
+    node: Any, i: int, names: dict, index: dict, owner: dict, numbers: dict, flows: dict, upstream: Any
+) -> dict:
     """What the details panel shows of one node, apart from its gradient (which changes by step)."""
     group = owner.get(id(node))
     inputs = []
     for flow in flows.get(id(node), []):
         local = number(flow.local) if flow.scalar else "a Jacobian (see the histogram of what it carried)"
         carried = number(flow.carried) if flow.scalar else describe(flow.carried, is_grad=True)
-        product = (f"{number(upstream)} × {number(flow.local)} = {carried}" if flow.scalar
-                   else f"upstream {describe(upstream, is_grad=True)} → {carried}")
-        inputs.append({"p": index[id(flow.parent)], "local": local, "why": reason(node, flow.parent),
-                       "chain": product if flow.kind != OFF else "no gradient asked for",
-                       "kind": flow.kind, "uses": flow.uses})
-    return {"name": names[id(node)], "op": node._op or "leaf", "label": node.label, "shape": shape_of(node),
-            "data": describe(node.data, is_grad=False), "ran": numbers.get(id(node), 0),
-            "group": group.key if group is not None else None, "inputs": inputs,
-            "parents": [index[id(p)] for p in dict.fromkeys(node._prev)]}
+        product = (
+            f"{number(upstream)} × {number(flow.local)} = {carried}"
+            if flow.scalar
+            else f"upstream {describe(upstream, is_grad=True)} → {carried}"
+        )
+        inputs.append(
+            {
+                "p": index[id(flow.parent)],
+                "local": local,
+                "why": reason(node, flow.parent),
+                "chain": product if flow.kind != OFF else "no gradient asked for",
+                "kind": flow.kind,
+                "uses": flow.uses,
+            }
+        )
+    return {
+        "name": names[id(node)],
+        "op": node._op or "leaf",
+        "label": node.label,
+        "shape": shape_of(node),
+        "data": describe(node.data, is_grad=False),
+        "ran": numbers.get(id(node), 0),
+        "group": group.key if group is not None else None,
+        "inputs": inputs,
+        "parents": [index[id(p)] for p in dict.fromkeys(node._prev)],
+    }
 
 
 def _changes(nodes: list, groups: list[Group], steps: list[Step], seed: Any, index: dict) -> tuple[dict, dict]:
@@ -184,8 +210,14 @@ def _changes(nodes: list, groups: list[Group], steps: list[Step], seed: Any, ind
     return texts, hists
 
 
-def explore(root: Any, group: Optional[str] = None, seed: Any = None, dataset: Any = None,
-            max_nodes: int = 500, title: Optional[str] = None) -> Explorer:
+def explore(
+    root: Any,
+    group: str | None = None,
+    seed: Any = None,
+    dataset: Any = None,
+    max_nodes: int = 500,
+    title: str | None = None,
+) -> Explorer:
     """An interactive page that steps through the backward pass from ``root``, closure by closure.
 
     ``group="neuron"`` or ``"layer"`` draws a network one box per neuron or layer (click one to see
@@ -205,40 +237,54 @@ def explore(root: Any, group: Optional[str] = None, seed: Any = None, dataset: A
     final = replace(steps[-1], current=None)  # the whole pass, drawn with no closure standing out
     names, owner = stable_names(nodes), representative(groups)
     index = {id(node): i for i, node in enumerate(nodes)}
-    title = title or f"backward pass from {names[id(root)]}" + (f", one box per {box_word(groups, group)}" if groups else "")
+    title = title or f"backward pass from {names[id(root)]}" + (
+        f", one box per {box_word(groups, group)}" if groups else ""
+    )
     dead = dead_on_every_sample(groups, dataset)
     if groups:
         main = draw_grouped(nodes, groups, names, final, seed, title, dead)
         main_dot = main.source
-        views = [_node_view(g.title, g.members, _outside_inputs(g.members), names, index, final, owner)
-                 for g in groups]
+        views = [_node_view(g.title, g.members, _outside_inputs(g.members), names, index, final, owner) for g in groups]
     else:
         main_dot = _node_view(title, nodes, {}, names, index, final, owner)
         views = []
     svgs = _svgs([main_dot, *views])
     final_grad = {id(n): final.grads.get(id(n)) for n in nodes}
-    data_nodes = [_node_data(n, i, names, index, owner, final.numbers, final.flows, final_grad[id(n)])
-                  for i, n in enumerate(nodes)]
+    data_nodes = [
+        _node_data(n, i, names, index, owner, final.numbers, final.flows, final_grad[id(n)])
+        for i, n in enumerate(nodes)
+    ]
     texts, hists = _changes(nodes, groups, steps, seed, index)
     members_of = {g.key: [f"n{index[id(m)]}" for m in g.members] for g in groups}
     payload = {
         "title": title,
-        "steps": [{"node": index[id(s.current)], "op": s.current._op,
-                   "filled": [index[id(p)] for p in dict.fromkeys(s.current._prev)]} for s in steps],
+        "steps": [
+            {
+                "node": index[id(s.current)],
+                "op": s.current._op,
+                "filled": [index[id(p)] for p in dict.fromkeys(s.current._prev)],
+            }
+            for s in steps
+        ],
         "nodes": data_nodes,
-        "groups": {g.key: {"title": g.title, "members": members_of[g.key], "output": index[id(g.output)]}
-                   for g in groups},
+        "groups": {
+            g.key: {"title": g.title, "members": members_of[g.key], "output": index[id(g.output)]} for g in groups
+        },
         "texts": texts,
         "hists": hists,
         "seed": describe(seed, is_grad=True),
         "zero_root": bool(is_zero(seed)),
     }
-    views_html = "".join(f'<section class="view" id="view-{g.key}" hidden><h3>{html.escape(g.title)} '
-                         f'<button class="fold" data-group="{g.key}">fold back</button></h3>{svg}</section>'
-                         for g, svg in zip(groups, svgs[1:]))
+    views_html = "".join(
+        f'<section class="view" id="view-{g.key}" hidden><h3>{html.escape(g.title)} '
+        f'<button class="fold" data-group="{g.key}">fold back</button></h3>{svg}</section>'
+        for g, svg in zip(groups, svgs[1:])
+    )
     template = resources.files(__package__).joinpath("explorer.html").read_text(encoding="utf-8")
-    page = (template.replace("{{TITLE}}", html.escape(title))
-            .replace("{{MAIN}}", svgs[0])
-            .replace("{{VIEWS}}", views_html)
-            .replace("{{DATA}}", json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")))
+    page = (
+        template.replace("{{TITLE}}", html.escape(title))
+        .replace("{{MAIN}}", svgs[0])
+        .replace("{{VIEWS}}", views_html)
+        .replace("{{DATA}}", json.dumps(payload, separators=(",", ":")).replace("</", "<\\/"))
+    )
     return Explorer(page, len(steps), title, payload)

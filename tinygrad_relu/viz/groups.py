@@ -10,7 +10,7 @@ drawing and frame, and which units are dead on every sample of a data set.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -115,7 +115,7 @@ def _title(module: Any, names: dict, level: str) -> str:
     return f"{type(module).__name__} {numbers or name}".strip()
 
 
-def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
+def find_groups(nodes: list, level: str | None) -> list[Group]:
     """The groups of ``nodes`` (a topological order, leaves first) at ``level``: "neuron", "layer" or None.
 
     "neuron": what each innermost module call made (a scalar Neuron; for a Tensor network a Linear
@@ -136,7 +136,7 @@ def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
     parameters: dict[int, set] = {}
     owner: dict[int, Group] = {}
     groups: dict[tuple, Group] = {}
-    claimed_leaf: dict[int, Optional[Group]] = {}
+    claimed_leaf: dict[int, Group | None] = {}
     for out in tagged:  # in forward order: a layer's inputs are grouped before the layer
         if id(out) in owner:
             continue
@@ -183,8 +183,10 @@ def find_groups(nodes: list, level: Optional[str]) -> list[Group]:
     if tensor:
         _join_activations(groups, owner)
     order = {key: i for i, key in enumerate(names)}  # the model's own order of its modules
-    result = sorted({id(g): g for g in owner.values()}.values(),
-                    key=lambda g: (order.get(id(g.modules[0]), len(order)), position[id(g.output)]))
+    result = sorted(
+        {id(g): g for g in owner.values()}.values(),
+        key=lambda g: (order.get(id(g.modules[0]), len(order)), position[id(g.output)]),
+    )
     for i, group in enumerate(result):
         group.key = f"g{i}"
         group.members = []
@@ -321,8 +323,9 @@ def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict:
             continue
         order = [id(unit) for unit in group.units if id(unit) in units]
         keys = order if len(order) == len(units) else list(units)
-        dead[id(group)] = np.concatenate([np.all(np.concatenate(units[k], axis=0) <= 0, axis=0).reshape(-1)
-                                          for k in keys])
+        dead[id(group)] = np.concatenate(
+            [np.all(np.concatenate(units[k], axis=0) <= 0, axis=0).reshape(-1) for k in keys]
+        )
     return dead
 
 
@@ -339,5 +342,7 @@ def _collect(out: Any, inner: dict, seen: dict) -> None:
                 if group is not None:
                     pre = np.asarray(node._prev[0].data, dtype=np.float64)
                     unit = id(call[0][-1])  # a scalar neuron is one unit; a Tensor layer's columns are its units
-                    seen.setdefault(id(group), {}).setdefault(unit, []).append(pre.reshape(1, -1) if pre.ndim < 2 else pre)
+                    seen.setdefault(id(group), {}).setdefault(unit, []).append(
+                        pre.reshape(1, -1) if pre.ndim < 2 else pre
+                    )
                     break

@@ -5,8 +5,9 @@ Shared by ``draw.py`` (one node per box) and ``draw_groups.py`` (a neuron or a l
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import graphviz
 
@@ -58,9 +59,20 @@ EDGE = {
     ZERO: {"color": "#a0a0a0", "fontcolor": "#808080", "style": "dashed"},
     OFF: {"color": "#c8c8c8", "fontcolor": "#a0a0a0", "style": "dotted"},
 }
-WAITING_EDGE = {"color": "#e2e2e2", "fontcolor": "#c0c0c0", "arrowhead": "none"}  # solid and faint: unlike every legend style
-OP_NODE = {"shape": "ellipse", "style": "filled", "fillcolor": "#eeeeee", "color": "#bbbbbb",
-            "fontsize": "9", "height": "0.3", "margin": "0.04"}
+WAITING_EDGE = {
+    "color": "#e2e2e2",
+    "fontcolor": "#c0c0c0",
+    "arrowhead": "none",
+}  # solid and faint: unlike every legend style
+OP_NODE = {
+    "shape": "ellipse",
+    "style": "filled",
+    "fillcolor": "#eeeeee",
+    "color": "#bbbbbb",
+    "fontsize": "9",
+    "height": "0.3",
+    "margin": "0.04",
+}
 CURRENT_NODE = {"style": "filled", "fillcolor": "#ffe27a", "penwidth": "2.2"}
 WAITING_NODE = {"color": "#c8c8c8", "fontcolor": "#9a9a9a"}
 LEGEND_ROWS = (  # (kind, line drawn in the legend, meaning)
@@ -87,8 +99,15 @@ def new_drawing(name: str, rankdir: str, title: str) -> Drawing:
     """An empty drawing with the shared fonts and spacing, ``title`` on top."""
     return Drawing(
         name=name,
-        graph_attr={"rankdir": rankdir, "label": plain(title), "labelloc": "t", "fontname": "Helvetica",
-                    "fontsize": "12", "nodesep": "0.25", "ranksep": "0.35"},
+        graph_attr={
+            "rankdir": rankdir,
+            "label": plain(title),
+            "labelloc": "t",
+            "fontname": "Helvetica",
+            "fontsize": "12",
+            "nodesep": "0.25",
+            "ranksep": "0.35",
+        },
         node_attr={"fontname": "Helvetica", "fontsize": "10", "shape": "record", "height": "0.3"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
     )

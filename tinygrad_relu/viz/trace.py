@@ -25,12 +25,13 @@ def nodes_within(root: Any, max_nodes: int, hint: bool = False) -> list:
     (``hint``: the message suggests drawing it grouped, as a drawing can). A root that is not a node, or a
     ``max_nodes`` that is not a positive int, is an error that says so."""
     if not hasattr(root, "_prev"):
-        raise TypeError(f"the root to draw must be a Value or a Tensor (a node of a graph), got {type(root).__name__} "
-                        f"{root!r}")
+        raise TypeError(
+            f"the root to draw must be a Value or a Tensor (a node of a graph), got {type(root).__name__} {root!r}"
+        )
     checks.count(max_nodes, "max_nodes")
     nodes = topological_order(root)
     if len(nodes) > max_nodes:
-        grouped = ('; a network made of modules draws one box per neuron with group="neuron"' if hint else "")
+        grouped = '; a network made of modules draws one box per neuron with group="neuron"' if hint else ""
         raise ValueError(
             f"this graph has {len(nodes)} nodes, more than max_nodes={max_nodes}{grouped}; or pass "
             f"max_nodes={len(nodes)} (or more) to draw it anyway -- graphviz gets slow and the picture hard to "
@@ -170,6 +171,7 @@ def trace_backward(root: Any, nodes: list, seed: Any, every_step: bool) -> list[
     steps: list[Step] = []
     numbers: dict = {}
     flows: dict = {}
+
     def record(node: Any) -> None:  # called by the walker after each closure
         numbers[id(node)] = len(numbers) + 1
         flows[id(node)] = local_flows(node)
