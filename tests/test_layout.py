@@ -58,7 +58,7 @@ def _reach(start: str) -> set[str]:
 
 
 def test_the_import_graph_is_read_right():
-    assert "tinygrad_relu.graph" in GRAPH["tinygrad_relu.value"]
+    assert "tinygrad_relu.engine.graph" in GRAPH["tinygrad_relu.engine.value"]
     assert "tinygrad_relu.tensor.arithmetic" in GRAPH["tinygrad_relu.tensor.tensor"]
     assert "tinygrad_relu.tensor.tensor" not in GRAPH["tinygrad_relu.tensor.arithmetic"]  # TYPE_CHECKING only
     assert "tinygrad_relu.viz" in GRAPH["tinygrad_relu.run"]  # a function-level import counts
@@ -70,19 +70,13 @@ def test_no_module_imports_one_that_imports_it_back():
 
 
 def test_the_scalar_core_knows_nothing_of_tensors_or_what_is_built_on_it():
-    for core in ("tinygrad_relu.graph", "tinygrad_relu.value", "tinygrad_relu.scalar_math", "tinygrad_relu.checks"):
-        above = {
-            m
-            for m in _reach(core)
-            if not m.startswith(
-                ("tinygrad_relu.graph", "tinygrad_relu.scalar_math", "tinygrad_relu.checks", "tinygrad_relu.value")
-            )
-        }
+    for core in [m for m in MODULES if m.startswith("tinygrad_relu.engine")] + ["tinygrad_relu.checks"]:
+        above = {m for m in _reach(core) if not m.startswith(("tinygrad_relu.engine", "tinygrad_relu.checks"))}
         assert not above, f"{core} imports {above}"
 
 
 def test_the_engines_import_neither_drawing_nor_checking_nor_layers():
-    for engine in ("tinygrad_relu.value", "tinygrad_relu.tensor.tensor"):
+    for engine in ("tinygrad_relu.engine.value", "tinygrad_relu.tensor.tensor"):
         reached = _reach(engine)
         assert not {
             m
@@ -91,11 +85,11 @@ def test_the_engines_import_neither_drawing_nor_checking_nor_layers():
                 ("tinygrad_relu.viz", "tinygrad_relu.gradcheck", "tinygrad_relu.nn", "tinygrad_relu.losses")
             )
         }, engine
-    assert "tinygrad_relu.value" not in _reach("tinygrad_relu.tensor.tensor")
+    assert "tinygrad_relu.engine.value" not in _reach("tinygrad_relu.tensor.tensor")
 
 
 def test_only_the_layers_above_see_both_engines():
-    both = {m for m in GRAPH if {"tinygrad_relu.value", "tinygrad_relu.tensor"} <= _reach(m) | GRAPH[m]}
+    both = {m for m in GRAPH if {"tinygrad_relu.engine.value", "tinygrad_relu.tensor"} <= _reach(m) | GRAPH[m]}
     allowed = (
         "tinygrad_relu.nn",
         "tinygrad_relu.losses",

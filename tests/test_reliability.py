@@ -119,7 +119,7 @@ def test_5_a_malformed_node_fails_before_the_walk_without_disabling_the_collecto
 
 
 def test_5_a_failing_step_callback_leaves_every_grad_as_it_was():
-    from tinygrad_relu.graph import backward
+    from tinygrad_relu.engine.graph import backward
 
     a, b = Value(2.0), Value(3.0)
     mid = a * b

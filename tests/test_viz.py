@@ -11,7 +11,7 @@ import pytest
 from optable import OPS, TENSOR_SHAPES, TENSOR_SHAPES_OF
 
 from tinygrad_relu import Tensor, Value, backward_frames, draw_graph, write_frames
-from tinygrad_relu.graph import backward_order, topological_order
+from tinygrad_relu.engine.graph import backward_order, topological_order
 from tinygrad_relu.viz import GraphvizNotFoundError, save_graph
 from tinygrad_relu.viz.trace import trace_backward
 

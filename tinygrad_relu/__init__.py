@@ -12,10 +12,9 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from .engine import Value, is_grad_enabled, no_grad
 from .gradcheck import DerivativeReport, GradcheckError, KinkWarning, check_derivative, gradcheck
-from .graph import is_grad_enabled, no_grad
 from .tensor import Tensor
-from .value import Value
 
 _LAZY = {
     "backward_frames": "viz",

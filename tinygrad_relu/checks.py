@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from numbers import Integral, Real
+from typing import Any
 
 
 def number(x: object, what: str) -> float:
@@ -19,6 +20,11 @@ def number(x: object, what: str) -> float:
         return float(x)
     if isinstance(x, Real):
         return float(x)
+    if type(x).__name__ == "Value" and hasattr(x, "_prev"):  # not an import: the checks sit below the engines
+        raise TypeError(
+            f"{what} must be a number, got a Value: use the Value itself in the computation, or its number "
+            "(v.data), or v.detach() for a new leaf with the same number"
+        )
     same_engine(x, type(None), what)  # for data, the only nodes welcome are those the caller unwraps first
     hint = " (Value holds one number; use Tensor for arrays)" if hasattr(x, "__len__") else ""
     raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__} {x!r}{hint}")
@@ -26,6 +32,8 @@ def number(x: object, what: str) -> float:
 
 def real(x: object, what: str) -> float:
     """``x`` as a float, for a hyper-parameter such as an op's slope: any real number but a bool."""
+    if type(x) is float:  # a layer's slope, every call: spared the abstract-class check below
+        return x
     if isinstance(x, bool) or not isinstance(x, Real):
         raise TypeError(f"{what} must be a real number (int or float), got {type(x).__name__} {x!r}")
     return float(x)
@@ -63,3 +71,20 @@ def same_engine(x: object, engine: type, what: str) -> None:
             f"{what} is a {type(x).__name__}: Value and Tensor do not mix. Use Tensor(v.data) or "
             "Value(t.item()) for a constant, or build the whole computation with one engine"
         )
+
+
+def per_parent(grads: object, parents: int, op: str) -> tuple[Any, ...]:
+    """What the backward of a custom op returned, as one gradient (or None) per parent: a tuple or list of them,
+    or the gradient itself for an op with one parent. Anything else is an error that names the op."""
+    if isinstance(grads, (tuple, list)):
+        many = tuple(grads)
+    elif parents == 1:
+        many = (grads,)
+    else:
+        raise TypeError(
+            f"backward of op {op!r} returned a {type(grads).__name__} for {parents} parents: return a tuple "
+            f"with one gradient per parent, in order (None for a parent that gets none)"
+        )
+    if len(many) != parents:
+        raise ValueError(f"backward of op {op!r} returned {len(many)} gradients for {parents} parents")
+    return many

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from .checks import in_range
-from .scalar_math import ieee_div
 
 __all__ = ["Adam", "Optimizer", "SGD"]
 
@@ -108,7 +109,6 @@ class Adam(Optimizer):
             self.v[i] = v = b2 * self.v[i] + (1.0 - b2) * (g * g)
             m_hat = m / (1.0 - b1**t)
             v_hat = v / (1.0 - b2**t)
-            if type(m_hat) is float:  # 0 / 0 with eps = 0 is nan, as numpy and PyTorch give it, not an exception
-                p.data -= lr * ieee_div(m_hat, v_hat**0.5 + eps)
-            else:
-                p.data -= lr * m_hat / (v_hat**0.5 + eps)
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 with eps = 0 is nan, as in PyTorch
+                update = lr * np.divide(m_hat, v_hat**0.5 + eps)
+            p.data -= float(update) if type(p.data) is float else update

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph import no_grad
+from .engine import no_grad
 from .nn import Module
 from .train import HEADS, Head, History, accuracy, forward, uses_values
 

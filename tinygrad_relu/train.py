@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 
 from . import losses
-from .graph import no_grad
+from .engine import Value, no_grad
 from .nn import Layer, Linear, Module, RectifierWatch
 from .optim import Optimizer
 from .tensor import Tensor
-from .value import Value
 
 Loss = Value | Tensor
 

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..engine import Value
 from ..gradcheck import GradcheckError, KinkWarning, gradcheck
 from ..nn import LeakyReLU, PReLU, ReLU
 from ..tensor import Tensor
-from ..value import Value
 
 _RECTIFIERS = (ReLU, LeakyReLU, PReLU)
 

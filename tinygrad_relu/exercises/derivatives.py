@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import Value
 from ..gradcheck import check_derivative
 from ..tensor import Tensor
-from ..value import Value
 from .check import CheckResult, _built_by_custom_op, _call, _fail, _gradcheck_hint, _run, _todo
 
 # --- notebook 01: Value and the leaky ReLU -------------------------------------------------------------------

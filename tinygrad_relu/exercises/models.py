@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 
 from ..data import make_moons
+from ..engine import Value
 from ..gradcheck import GradcheckError, KinkWarning, gradcheck
 from ..losses import binary_cross_entropy_with_logits
 from ..nn import Linear, Module, ReLU, Sequential, Sigmoid, Tanh, dead_units
 from ..optim import Adam
 from ..tensor import Tensor
-from ..value import Value
 from .check import (
     _RECTIFIERS,
     CheckResult,

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from .. import checks
+from ..engine import Value
 from ..tensor import Tensor
-from ..value import Value
 from . import scalar, tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "mse_loss"]

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..value import Value
+from ..engine import Value
 
 
 def _mean(terms: list[Value]) -> Value:

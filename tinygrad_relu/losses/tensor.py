@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..tensor.autograd import accumulate, node, quiet
+from ..tensor.node import accumulate, node, quiet
 
 
 def mse_loss(pred: Tensor, target: Tensor) -> Tensor:

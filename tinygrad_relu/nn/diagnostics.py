@@ -12,9 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import no_grad
+from ..engine import Value, no_grad
 from ..tensor import Tensor
-from ..value import Value
 from .module import Module
 from .scalar import Layer, Neuron
 from .tensor import LeakyReLU, Linear, PReLU, ReLU

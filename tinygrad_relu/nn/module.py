@@ -5,98 +5,69 @@ parameters are the leaf nodes among them that want a gradient (a ``Value`` leaf,
 ``requires_grad=True``, or a list or tuple of them). Names follow the attributes: ``layers.0.neurons.3.w.1``.
 Attributes whose name starts with ``_`` are private and not walked.
 
-Calling a module (``module(x)``) also tags the nodes it returns with the modules being called and the
-inputs it got: one attribute per returned node, set once per call, never per op. The drawings read
-the tags to draw a neuron or a layer as one box (``draw_graph(loss, group="neuron")``).
+Every module call goes through ``Module.__call__``: it runs ``forward``, then the forward hooks
+(``register_forward_hook``, as in PyTorch), and tags the nodes it returns with the modules being called
+and the call's inputs. The drawings read the tags to draw a neuron or a layer as one box.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..engine import Value
 from ..tensor import Tensor
-from ..value import Value
 
 Parameter = Value | Tensor
+#: ``hook(module, args, output)``: what it returns, if not None, replaces the output
+ForwardHook = Callable[["Module", tuple[Any, ...], Any], Any]
 
 
-class _Scope:
-    """The modules being called right now, outermost first (one slot: read once per module call)."""
+class _CallPath(threading.local):
+    """The modules being called right now in this thread, outermost first."""
 
-    __slots__ = ("path",)
-
-    def __init__(self) -> None:
-        self.path: tuple[Module, ...] = ()
+    modules: tuple[Module, ...] = ()
 
 
-scope = _Scope()
+_calls = _CallPath()
 
 
-class CallTag:
-    """What a module call leaves on a node it returned: the modules being called, and the call's arguments."""
-
-    __slots__ = ("path", "inputs")
-
-    def __init__(self, path: tuple[Module, ...], inputs: tuple) -> None:
-        self.path = path
-        self.inputs = inputs
-
-
-def tag(out: Any, path: tuple[Module, ...], inputs: tuple) -> None:
-    """Mark the node(s) a module returned as made by the modules ``path`` from ``inputs``.
-
-    A node keeps its first tag: the innermost module that made it tags it first, and the outer modules
-    are in its path already. A list whose last node is tagged is taken as made by an inner module and
-    left alone (one check, not one per node). Leaves (an input handed back unchanged) are not tagged.
-    A scalar ``Layer`` puts only its call path on its last output (see ``viz.groups.module_calls``).
-    """
-    nodes = out if type(out) is list or type(out) is tuple else (out,)
-    if not nodes or scope_of(nodes[-1]) is not None:
-        return
-    call = CallTag(path, inputs)
-    for node in nodes:
-        if getattr(node, "_prev", None) and scope_of(node) is None:
-            set_scope(node, call)
+def tag(out: Any, path: tuple[Module, ...], inputs: tuple[Any, ...]) -> None:
+    """Mark the node(s) a module call returned (one, or a list or tuple of them) as made by the modules
+    ``path`` from ``inputs``. A node keeps its first tag, its innermost module's: the outer modules are in
+    its path already. Leaves (an input handed back unchanged) are not tagged."""
+    for node in out if isinstance(out, (list, tuple)) else (out,):
+        if getattr(node, "_prev", None) and node._scope is None:
+            node._scope = (path, inputs)
 
 
-class _ScopedOp(str):
-    """An op name that also carries ``scope``, what a module call put on the node it returned. A Value has no
-    slot for the tag (8 bytes more on each of a network's thousands of nodes), so on a Value the tag rides on
-    the op name, which compares and prints as the plain one; a Tensor keeps it in its ``_scope`` slot."""
+class RemovableHandle:
+    """What ``register_forward_hook`` returns: ``handle.remove()`` takes the hook off (also as ``with handle:``)."""
 
-    scope: Any
+    def __init__(self, hooks: dict[int, ForwardHook], key: int) -> None:
+        self._hooks, self._key = hooks, key
 
+    def remove(self) -> None:
+        """Take the hook off its module (again: nothing)."""
+        self._hooks.pop(self._key, None)
 
-def scope_of(node: Any) -> Any:
-    """The tag a module call put on ``node`` (a ``CallTag``, or a scalar Layer's call path), or None."""
-    if type(node) is Tensor:
-        pair = node._scope  # a Tensor holds the plain pair (path, inputs): see Module.__call__
-        return None if pair is None else CallTag(*pair)
-    return getattr(getattr(node, "_op", None), "scope", None)
+    def __enter__(self) -> RemovableHandle:
+        return self
 
-
-def set_scope(node: Any, scope: Any) -> None:
-    """Tag ``node`` with ``scope`` (see ``scope_of``)."""
-    if type(node) is Tensor:
-        node._scope = (scope.path, scope.inputs)
-        return
-    node._op = scoped_op(node._op, scope)
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
 
 
-def scoped_op(op: str, scope: Any) -> _ScopedOp:
-    """The op name ``op`` carrying ``scope``: what a Value tagged with ``scope`` has as its ``_op``."""
-    tagged = _ScopedOp(op)
-    tagged.scope = scope
-    return tagged
+_hook_keys = iter(range(1, 2**63))  # next() on it is atomic: one key per hook, across threads
 
 
 def _is_parameter(x: object) -> bool:
-    """A leaf node that wants a gradient."""
-    if type(x) is Value or isinstance(x, Value):  # the exact type first: cheap, and the common case
+    """A leaf node that wants a gradient: a Value leaf, or a Tensor leaf with ``requires_grad``."""
+    if isinstance(x, Value):
         return not x._prev
     return isinstance(x, Tensor) and x.requires_grad and not x._prev
 
@@ -106,16 +77,6 @@ class Module:
 
     #: True for an activation layer: a drawing puts it in one box with the layer whose output it reads
     joins_previous = False
-    #: True for a layer whose forward() calls no other module (Linear, the activations): a Sequential runs its
-    #: forward() itself and tags the output as ``layer(x)`` would, for less than a module call costs. A subclass
-    #: that defines its own forward() is taken to call modules, unless its class body says otherwise.
-    calls_no_module = False
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "forward" in vars(cls) and "calls_no_module" not in vars(cls):
-            cls.calls_no_module = False
-
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for each direct child, in attribute order; a list attribute's items are ``name.i``."""
         for name, value in vars(self).items():
@@ -177,34 +138,8 @@ class Module:
                     yield (f"{prefix}.{name}" if prefix else name), p
 
     def parameters(self) -> list[Any]:
-        """Every trainable node (Value or Tensor) of this module and the modules below it: ``named_parameters()``
-        without the names, which training loops, calling it every step, need not pay for. One pass over each
-        module's attributes finds both its parameters and its children (in ``named_modules()`` order)."""
-        found: list[Any] = []
-        seen: set[int] = set()  # parameters met
-        walked: set[int] = set()  # modules met (a shared one is walked once)
-        stack: list[Module] = [self]
-        while stack:
-            module = stack.pop()
-            if id(module) in walked:
-                continue
-            walked.add(id(module))
-            children: list[Module] = []
-            for name, value in vars(module).items():
-                if name[0] == "_":
-                    continue
-                for item in value if type(value) is tuple or type(value) is list else (value,):
-                    # the exact-type test first: a Neuron's weights pass it without a call
-                    if type(item) is Value and not item._prev or _is_parameter(item):
-                        if id(item) not in seen:
-                            seen.add(id(item))
-                            found.append(item)
-                    elif isinstance(item, Module):
-                        children.append(item)
-            if type(module).named_children is not Module.named_children:  # a class that lists its own children
-                children = [child for _, child in module.named_children()]
-            stack.extend(reversed(children))
-        return found
+        """Every trainable node (Value or Tensor) of this module and the modules below it, each once."""
+        return [p for _, p in self.named_parameters()]
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Each parameter's numbers by name, in ``named_parameters()`` order: copies, so training on does not
@@ -260,34 +195,31 @@ class Module:
         """Compute the module's output."""
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
-    def __getstate__(self) -> dict:
-        """What copy and pickle keep: the attributes, without the cached call path (it names the callers)."""
+    def register_forward_hook(self, hook: ForwardHook) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each call of this module (PyTorch's forward hook): it sees
+        the call's arguments and output, and what it returns, if not None, replaces the output."""
+        hooks: dict[int, ForwardHook] = vars(self).setdefault("_forward_hooks", {})
+        key = next(_hook_keys)
+        hooks[key] = hook
+        return RemovableHandle(hooks, key)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What copy and pickle keep: the attributes, without the forward hooks (they watch this very module)."""
         state = dict(vars(self))
-        state.pop("_call_path", None)
+        state.pop("_forward_hooks", None)
         return state
 
-    #: (the enclosing call path, it + (self,)) from this module's last call: the path is built once, not per call
-    _call_path: tuple[tuple[Module, ...], tuple[Module, ...]] | None = None
-
-    def __call__(self, *args: Any) -> Any:
-        """Run ``forward`` and tag what it returns for the drawings."""
-        outer = scope.path
-        cached = self._call_path  # from the last call: the same path if called from the same place
-        path = cached[1] if cached is not None and cached[0] is outer else self._path_under(outer)
-        scope.path = path
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run ``forward(*args, **kwargs)`` and the forward hooks; tag what it returns for the drawings."""
+        outer = _calls.modules
+        path = _calls.modules = outer + (self,)
         try:
-            out = self.forward(*args)
+            out = self.forward(*args, **kwargs)
         finally:
-            scope.path = outer
-        if type(out) is Tensor:  # the common case of tag(), inline: a Tensor layer returns one node,
-            if out._scope is None and out._prev:  # tagged with the plain pair, which scope_of wraps
-                out._scope = (path, args)
-        else:
-            tag(out, path, args)
+            _calls.modules = outer
+        for hook in list(vars(self).get("_forward_hooks", {}).values()):
+            replaced = hook(self, args, out)
+            if replaced is not None:
+                out = replaced
+        tag(out, path, args)
         return out
-
-    def _path_under(self, outer: tuple[Module, ...]) -> tuple[Module, ...]:
-        """The call path of this module called within ``outer``, kept for the next call."""
-        path = outer + (self,)
-        self._call_path = (outer, path)
-        return path

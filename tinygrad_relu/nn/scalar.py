@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .. import checks
-from ..value import Value
+from ..engine import Value
 from .init import ACTIVATIONS, LAYER_ACTIVATIONS, Seed, check_activation, init_bound, resolve_alpha
-from .module import Module, scope, scoped_op
+from .module import Module
 
 Input = Sequence[Value | float]
 _NAMES = {
@@ -96,9 +96,6 @@ class Layer(Module):
         rng = np.random.default_rng(seed)
         self.nin = nin
         self.neurons = [Neuron(nin, activation, slope, rng, nout) for _ in range(nout)]
-        self._path_for: tuple | None = None  # the enclosing call path that self._path was built under
-        self._path: tuple = ()
-        self._tag: str | None = None  # the last output's op name carrying self._path, from the last call
 
     def forward(self, x: Input) -> Value | list[Value]:
         """Every neuron's output: a list, or one Value if the layer has one neuron."""
@@ -106,24 +103,8 @@ class Layer(Module):
             raise ValueError(f"layer of {len(self.neurons)} neurons expects {self.nin} inputs, got {len(x)}")
         # Floats become leaves once here, so all neurons share them (one input node each, not nout).
         xs = tuple([xi if isinstance(xi, Value) else Value(xi) for xi in x])
-        out = [n.forward(xs) for n in self.neurons]
-        # The drawings' tag (see module.tag): the layer's call path on its last output, once per call; the
-        # drawings find each neuron's output from its weights (viz.groups.module_calls), so no neuron pays.
-        # The tagged op name is kept from call to call: one string object per layer, not one per call.
-        outer, last = scope.path, out[-1]
-        if self._path_for is not outer:
-            self._path_for, self._path = outer, (outer if outer and outer[-1] is self else outer + (self,))
-            self._tag = None
-        if self._tag is None or self._tag != last._op:
-            self._tag = scoped_op(last._op, self._path)
-        last._op = self._tag
+        out = [neuron(xs) for neuron in self.neurons]
         return out[0] if len(out) == 1 else out
-
-    def __getstate__(self) -> dict:
-        """What copy and pickle keep: the cached call path is left out (it names the callers)."""
-        state = super().__getstate__()
-        state["_path_for"], state["_path"], state["_tag"] = None, (), None
-        return state
 
     def __repr__(self) -> str:
         groups: list[list] = []  # runs of neurons that print the same, shown once with a count
@@ -181,7 +162,7 @@ class MLP(Module):
         """Run the layers in turn on one input list."""
         out: Input | Value = x
         for layer in self.layers:
-            out = layer.forward(out)  # type: ignore[arg-type]  # not layer(out): one call fewer; it tags its outputs itself
+            out = layer(out)
         return out  # type: ignore[return-value]  # a Layer returns a Value or a list of them
 
     def __repr__(self) -> str:

@@ -14,11 +14,11 @@ import numpy as np
 from .. import checks
 from ..tensor import Tensor
 from .init import ACTIVATIONS, LAYER_ACTIVATIONS, Seed, check_activation, init_bound, resolve_alpha
-from .module import Module, scope, tag
+from .module import Module
 
 
 def _tensor(x: Any) -> Tensor:
-    return x if type(x) is Tensor else Tensor(x)
+    return x if isinstance(x, Tensor) else Tensor(x)
 
 
 class Linear(Module):
@@ -31,7 +31,6 @@ class Linear(Module):
     "linear" (an output layer). The bias starts at 0. The same ``seed`` gives the same weights.
     """
 
-    calls_no_module = True
 
     def __init__(
         self,
@@ -73,7 +72,6 @@ class _Elementwise(Module):
     """A layer without parameters that applies the Tensor method named ``_method``."""
 
     joins_previous = True
-    calls_no_module = True
     _method = ""
 
     def forward(self, x: Any) -> Tensor:
@@ -107,7 +105,6 @@ class LeakyReLU(Module):
     """x if x > 0 else alpha * x (``alpha`` is PyTorch's ``negative_slope``, default 0.01)."""
 
     joins_previous = True
-    calls_no_module = True
 
     def __init__(self, alpha: float = 0.01) -> None:
         self.alpha = checks.finite(alpha, "alpha")
@@ -124,7 +121,6 @@ class PReLU(Module):
     """Leaky ReLU with a learned slope: one shared (``num_parameters=1``) or one per channel (dim 1), as PyTorch."""
 
     joins_previous = True
-    calls_no_module = True
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
         n = checks.count(num_parameters, "num_parameters")
@@ -155,20 +151,9 @@ class Sequential(Module):
             yield str(i), layer
 
     def forward(self, x: Any) -> Any:
-        """Run every layer on the output of the one before; each output is tagged for the drawings."""
-        outer = scope.path  # this Sequential's own call path
+        """Run every layer on the output of the one before."""
         for layer in self.layers:
-            if not layer.calls_no_module:
-                x = layer(x)  # through __call__, which tags the output
-                continue
-            cached = layer._call_path  # what layer(x) would do, without a module call's bookkeeping
-            path = cached[1] if cached is not None and cached[0] is outer else layer._path_under(outer)
-            out = layer.forward(x)
-            if type(out) is not Tensor:
-                tag(out, path, (x,))
-            elif out._scope is None and out._prev:
-                out._scope = (path, (x,))
-            x = out
+            x = layer(x)
         return x
 
     def __getitem__(self, i: int) -> Module:

@@ -8,17 +8,14 @@ gradient summed back to its own shape (``accumulate`` does it). ``Tensor`` binds
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .autograd import accumulate, broadcast_error, matmul_error, node, quiet, quietly, unbroadcast
+from .node import accumulate, broadcast_error, matmul_error, node, quiet, unbroadcast
 
 if TYPE_CHECKING:
     from .tensor import Tensor
-
-_dot, _sum_rows = np.dot, np.add.reduce
 
 
 def _broadcasting(f: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Tensor, b: Tensor, op: str) -> np.ndarray:
@@ -103,32 +100,17 @@ def pow_tensor(a: Tensor, b: Tensor) -> Tensor:
 def pow_number(a: Tensor, k: float) -> Tensor:
     """a ** k for a constant exponent."""
 
+    with quiet():
+        data = np.power(a.data, k)
+
     def _backward(out: Tensor) -> None:
-        accumulate(a, _power_grad(out.grad, a.data, k))
+        if k == 0.0:  # x ** 0 is constant: gradient 0, also at x = 0 where 0 * 0**-1 would give nan (as PyTorch)
+            accumulate(a, np.zeros_like(a.data))
+            return
+        with quiet():
+            accumulate(a, out.grad * (k * np.power(a.data, k - 1.0)))
 
-    return node(_power(a.data, k), (a,), _power_name(k), _backward)
-
-
-@quietly
-def _power(x: np.ndarray, k: float) -> np.ndarray:
-    """``x ** k``; a square is a product, cheaper than np.power."""
-    result: np.ndarray = x * x if k == 2.0 else np.power(x, k)
-    return result
-
-
-@quietly
-def _power_grad(g: np.ndarray, x: np.ndarray, k: float) -> np.ndarray:
-    """``g * k x^(k-1)``; for k = 0 it is 0, also at x = 0 where 0 * 0**-1 would give nan (as PyTorch)."""
-    if k == 0.0:  # x ** 0 is constant
-        return np.zeros(x.shape)
-    result: np.ndarray = g * (x + x if k == 2.0 else k * np.power(x, k - 1.0))  # x + x: 2x exactly, and cheaper
-    return result
-
-
-@lru_cache(maxsize=64)
-def _power_name(k: float) -> str:
-    """The op name, as Value gives it (cached: formatting a float costs as much as a small op's arithmetic)."""
-    return f"**{k:g}"
+    return node(data, (a,), f"**{k:g}", _backward)
 
 
 def neg(a: Tensor) -> Tensor:
@@ -142,23 +124,20 @@ def neg(a: Tensor) -> Tensor:
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b as numpy's matmul (1-D, 2-D and batched); d/da = g @ b.T, d/db = a.T @ g."""
-    matrices = a.data.ndim == 2 and b.data.ndim == 2
-    try:  # np.dot is matmul for two matrices (the same BLAS call, the same numbers), 0.3 us cheaper to call
-        data = _dot(a.data, b.data) if matrices else np.matmul(a.data, b.data)
+    try:
+        data = np.matmul(a.data, b.data)
     except ValueError:
         raise matmul_error(a.data.shape, b.data.shape) from None
 
-    if matrices:
-
-        def _backward(out: Tensor) -> None:
-            if a.requires_grad:
-                accumulate(a, _dot(out.grad, b.data.T))  # g @ b.T
-            if b.requires_grad:
-                accumulate(b, _dot(a.data.T, out.grad))  # a.T @ g
-    else:
-
-        def _backward(out: Tensor) -> None:
-            _matmul_backward(a, b, np.asarray(out.grad))
+    def _backward(out: Tensor) -> None:
+        g = out.grad
+        if a.data.ndim != 2 or b.data.ndim != 2:
+            _matmul_backward(a, b, g)
+            return
+        if a.requires_grad:
+            accumulate(a, g @ b.data.T)
+        if b.requires_grad:
+            accumulate(b, a.data.T @ g)
 
     return node(data, (a, b), "@", _backward)
 
@@ -192,7 +171,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{w.data.shape}, got {getattr(bias, 'shape', type(bias))}"
         )
     try:
-        data = _dot(x.data, w.data.T) if x.data.ndim == 2 else np.matmul(x.data, w.data.T)
+        data = x.data @ w.data.T
     except ValueError:
         raise matmul_error(x.data.shape, w.data.T.shape) from None
     if bias is not None:
@@ -201,13 +180,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     def _backward(out: Tensor) -> None:
         g = out.grad
         if x.requires_grad:
-            accumulate(x, _dot(g, w.data) if g.ndim == 2 else g @ w.data)
-        if g.ndim != 2:  # leading axes fold into one batch axis (none: a batch of one)
-            g = g.reshape(-1, w.data.shape[0])
+            accumulate(x, g @ w.data)
+        rows = g.reshape(-1, w.data.shape[0])  # leading axes fold into one batch axis (none: a batch of one)
         if w.requires_grad:
-            xs = x.data if x.data.ndim == 2 else x.data.reshape(-1, w.data.shape[1])
-            accumulate(w, _dot(g.T, xs))  # g.T @ x
+            accumulate(w, rows.T @ x.data.reshape(-1, w.data.shape[1]))  # g.T @ x
         if bias is not None and bias.requires_grad:
-            accumulate(bias, _sum_rows(g, 0))  # the bias was added to every row: the sum over rows
+            accumulate(bias, rows.sum(axis=0))  # the bias was added to every row: the sum over rows
 
     return node(data, (x, w) if bias is None else (x, w, bias), "linear", _backward)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .autograd import Axis, accumulate, node, quiet
+from .node import Axis, accumulate, node, quiet
 
 if TYPE_CHECKING:
     from .tensor import Tensor

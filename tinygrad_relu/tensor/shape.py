@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .autograd import accumulate, node
+from .node import accumulate, node
 from .reduce import axes_of
 
 if TYPE_CHECKING:

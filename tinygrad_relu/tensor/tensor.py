@@ -16,13 +16,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from functools import wraps
 from numbers import Real
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 
-from .. import checks, graph
+from .. import checks
+from ..engine import graph
+from ..engine.grad_mode import in_place
 from . import arithmetic, elementwise, reduce, shape
-from .autograd import Backward, accumulate, check_shape_from, float_array, leaf, node
+from .node import Backward, accumulate, check_shape_from, float_array, leaf, node
 
 ArrayLike: TypeAlias = "Tensor | np.ndarray | Real | float | int | Sequence[Any]"
 Gradients: TypeAlias = "ArrayLike | Iterable[ArrayLike | None] | None"
@@ -45,7 +47,7 @@ def _binary(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any], T
 
     @wraps(op)  # its name and docstring: help(Tensor.__add__) and the in-place ops' docs say "add"
     def method(self: Tensor, other: Any) -> Tensor:
-        b = other if type(other) is Tensor else _operand(other)
+        b = _operand(other)
         return NotImplemented if b is None else op(self, b)
 
     return method
@@ -81,7 +83,6 @@ class Tensor:
 
     # _scope: the tag a Module call puts on the node it returns (never an op); only the drawings read it
     __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_backward", "_scope")
-    _GRAD_RESET: ClassVar[None] = None
     __array_ufunc__ = None  # numpy defers to our reflected ops, so ndarray + Tensor builds a node
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "") -> None:
@@ -101,8 +102,8 @@ class Tensor:
     __truediv__, __rtruediv__ = _binary(arithmetic.truediv), _reflected(arithmetic.truediv)
     __matmul__, __rmatmul__ = _binary(arithmetic.matmul), _reflected(arithmetic.matmul)
     __rpow__ = _reflected(arithmetic.pow_tensor)
-    __iadd__, __isub__ = graph.in_place(__add__, _no_leaf), graph.in_place(__sub__, _no_leaf)
-    __imul__, __itruediv__ = graph.in_place(__mul__, _no_leaf), graph.in_place(__truediv__, _no_leaf)
+    __iadd__, __isub__ = in_place(__add__, _no_leaf), in_place(__sub__, _no_leaf)
+    __imul__, __itruediv__ = in_place(__mul__, _no_leaf), in_place(__truediv__, _no_leaf)
     __neg__ = arithmetic.neg
     linear = arithmetic.linear
     exp, log, tanh, sigmoid = elementwise.exp, elementwise.log, elementwise.tanh, elementwise.sigmoid
@@ -113,7 +114,7 @@ class Tensor:
 
     def __pow__(self, other: ArrayLike) -> Tensor:
         """self ** other, for a number or a Tensor (or array-like) exponent."""
-        if type(other) is int or type(other) is float or isinstance(other, Real):  # exact types first: cheap
+        if isinstance(other, Real):
             return arithmetic.pow_number(self, float(other))
         b = _operand(other)
         return NotImplemented if b is None else arithmetic.pow_tensor(self, b)
@@ -177,7 +178,7 @@ class Tensor:
                     f"shape {self.data.shape}: reduce it first (e.g. .sum()) or pass gradient= "
                     "an array of that shape"
                 )
-            seed = np.ones(self.data.shape) if self.data.ndim else np.array(1.0)  # the latter is 5x cheaper
+            seed = np.ones(self.data.shape)
         else:
             seed = float_array(gradient.data if isinstance(gradient, Tensor) else gradient, "backward gradient")
             if seed.shape != self.data.shape:
@@ -227,10 +228,7 @@ class Tensor:
 
         def _backward(out: Tensor) -> None:
             grads = backward(out.grad.copy())  # its own copy: user code may change it in place (g *= 2)
-            many = (grads,) if len(nodes) == 1 and not isinstance(grads, (tuple, list)) else tuple(grads)  # type: ignore[arg-type]
-            if len(many) != len(nodes):
-                raise ValueError(f"backward of op {op!r} returned {len(many)} gradients for {len(nodes)} parents")
-            for i, (parent, g) in enumerate(zip(nodes, many)):
+            for i, (parent, g) in enumerate(zip(nodes, checks.per_parent(grads, len(nodes), op))):
                 if g is None or not parent.requires_grad:
                     continue
                 what = f"gradient {i} returned by backward of op {op!r}"
@@ -240,8 +238,9 @@ class Tensor:
 
         return node(float_array(data, f"forward value of op {op!r}"), nodes, op, _backward)
 
-    def _add_grad(self, g: np.ndarray) -> None:
-        accumulate(self, g, may_alias=True)
+    def _add_grad(self, g: np.ndarray | None) -> None:
+        if g is not None:
+            accumulate(self, g, may_alias=True)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20)

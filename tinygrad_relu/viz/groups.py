@@ -1,7 +1,7 @@
 """Which nodes belong together in a drawing: a neuron, a layer, read from the tags modules put on their outputs.
 
 A module's call tags the nodes it returns with the modules being called and the inputs it got
-(``nn.module.tag``). A group is then the tagged output and everything behind it up to those inputs:
+(``Module.__call__``). A group is then the tagged output and everything behind it up to those inputs:
 for a scalar neuron its activation, its weighted sum and its weight and bias leaves. A graph built
 without modules has no tags and no groups. Also here: the one stable name of every node, used by every
 drawing and frame, and which units are dead on every sample of a data set.
@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import topological_order
-from ..nn.module import CallTag, scope_of
+from ..engine.graph import topological_order
 from ..tensor import Tensor
 
 LEVELS = ("neuron", "layer")
@@ -48,48 +47,9 @@ def _flat_nodes(inputs: Any) -> list:
 
 
 def module_calls(nodes: list) -> dict:
-    """id(node) -> (the modules being called, the call's arguments or None) for each node of ``nodes`` that a
-    module call returned.
-
-    A module call tags what it returns with a ``CallTag``. A scalar ``Layer`` (hot path: it runs once per
-    sample) puts only its call path on its last output; its neurons' outputs are found here instead, by
-    their weights: a neuron's weighted sum reads its first weight first. A neuron's inputs are then
-    every leaf it reads that is not one of its own parameters (None below).
-    """
-    calls: dict[int, tuple] = {}
-    layers: dict[int, tuple] = {}
-    for node in nodes:
-        scope = scope_of(node)
-        if isinstance(scope, CallTag):
-            calls[id(node)] = (scope.path, scope.inputs)
-        elif scope is not None:
-            layers[id(scope[-1])] = scope
-    if layers:
-        calls.update(_neuron_outputs(nodes, list(layers.values())))
-    return calls
-
-
-def _neuron_outputs(nodes: list, layer_paths: list) -> dict:
-    """The outputs of the neurons of the scalar layers called as ``layer_paths``, with each neuron's path."""
-    by_first_weight = {}
-    for path in layer_paths:
-        for neuron in getattr(path[-1], "neurons", ()):
-            first = neuron.w[0] if neuron.w else neuron.b
-            by_first_weight[id(first)] = (path + (neuron,), neuron)
-    users: dict[int, list] = {}
-    for node in nodes:
-        if node._prev and node._prev[0]._op == "wsum":
-            users.setdefault(id(node._prev[0]), []).append(node)
-    found = {}
-    for node in nodes:
-        if node._op == "wsum" and node._prev and id(node._prev[0]) in by_first_weight:
-            path, neuron = by_first_weight[id(node._prev[0])]
-            out = node
-            if neuron.activation != "linear":
-                acts = [user for user in users.get(id(node), []) if user._op.startswith(neuron.activation)]
-                out = acts[0] if len(acts) == 1 else node
-            found[id(out)] = (path, None)
-    return found
+    """id(node) -> (the modules being called, the call's arguments) for each node of ``nodes`` that a module
+    call returned: the tag ``Module.__call__`` put on it."""
+    return {id(node): node._scope for node in nodes if node._scope is not None}
 
 
 def _is_tensor_graph(nodes: list) -> bool:
@@ -133,7 +93,6 @@ def find_groups(nodes: list, level: str | None) -> list[Group]:
     if not tagged:
         return []
     names = _module_names(calls[id(tagged[-1])][0][0])
-    parameters: dict[int, set] = {}
     owner: dict[int, Group] = {}
     groups: dict[tuple, Group] = {}
     claimed_leaf: dict[int, Group | None] = {}
@@ -142,14 +101,7 @@ def find_groups(nodes: list, level: str | None) -> list[Group]:
             continue
         path, inputs = calls[id(out)]
         unit = path[-1]
-        if inputs is not None:
-            boundary = {id(node) for node in _flat_nodes(inputs)}
-        else:  # a neuron's inputs: the leaves it reads that are not its own parameters
-            module = path[-1]
-            if id(module) not in parameters:
-                parameters[id(module)] = {id(p) for p in module.parameters()}
-            own = parameters[id(module)]
-            boundary = {id(p) for n in nodes_behind(out, calls) for p in n._prev if not p._prev and id(p) not in own}
+        boundary = {id(node) for node in _flat_nodes(inputs)}
         if not tensor and level == "layer" and len(path) >= 2:
             path = path[:-1]
         key = tuple(id(m) for m in path)
@@ -202,17 +154,6 @@ def find_groups(nodes: list, level: str | None) -> list[Group]:
         for k, group in enumerate(result, 1):
             group.title = f"layer {k}: " + " + ".join(map(repr, group.modules))
     return result
-
-
-def nodes_behind(out: Any, calls: dict) -> list:
-    """``out`` and the inner nodes behind it that no other module call returned (what one neuron call made)."""
-    found, stack = [out], [out]
-    while stack:
-        for parent in stack.pop()._prev:
-            if parent._prev and id(parent) not in calls:
-                found.append(parent)
-                stack.append(parent)
-    return found
 
 
 def _join_activations(groups: dict, owner: dict) -> None:

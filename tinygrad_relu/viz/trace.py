@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import checks
-from ..graph import backward, topological_order
+from ..engine.graph import backward, topological_order
 
 # Edge kinds, by what flowed along the edge in the backward pass; OFF: the parent asked for no
 # gradient (a Tensor with requires_grad=False), so its closure skipped it.
@@ -112,7 +112,7 @@ def _alpha_share(out: Any, parent: Any) -> float:
 def _run_alone(out: Any, parents: list, upstream: Any) -> list:
     """Run ``out``'s closure by itself with ``upstream`` as its gradient; what it adds into each parent."""
     for parent in parents:
-        parent.grad = parent._GRAD_RESET
+        parent.zero_grad()
     out.grad = upstream
     out._backward(out)
     return [_copy(parent.grad) for parent in parents]

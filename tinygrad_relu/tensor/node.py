@@ -1,4 +1,4 @@
-"""The machinery under every Tensor op: making an output node, adding a gradient into a parent, and
+"""What every Tensor op is built from: making its output node, adding a gradient into a parent, and
 summing a broadcast gradient back to its parent's shape. The error messages the ops share live here too.
 """
 
@@ -10,28 +10,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import graph
+from ..engine.grad_mode import is_grad_enabled
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 Axis = int | Sequence[int] | None
 Backward = Callable[["Tensor"], None]
-_grad_mode = graph.grad_mode
-_ndarray, _f64, _asarray, _new, _sum = np.ndarray, np.float64, np.asarray, object.__new__, np.add.reduce
 quiet = partial(np.errstate, all="ignore")  # a context: IEEE results (inf, nan) without RuntimeWarnings
-# the same as a decorator, for a helper that is one op's arithmetic: about half the cost of entering the
-# context (0.6 us, not 1.05 us, numpy 2.4), since numpy then builds no errstate object per call
-quietly = np.errstate(all="ignore")
 
 
 def float_array(data: Any, what: str) -> np.ndarray:
     """A float64 copy of numeric array-like ``data``, or an error that names ``what`` and the dtype."""
-    if type(data) is _ndarray and data.dtype == _f64:  # the common case skips the checks
-        copy: np.ndarray = data.copy()
-        return copy
     try:
-        array = _asarray(data)
+        array = np.asarray(data)
     except ValueError as error:  # ragged nested lists
         raise ValueError(f"{what} is not a rectangular array: {error}") from None
     if array.dtype.kind not in "biuf":
@@ -39,35 +31,26 @@ def float_array(data: Any, what: str) -> np.ndarray:
             array.dtype.kind, "not numbers"
         )
         raise TypeError(f"{what} must be numeric (bool, int or float), got dtype {array.dtype} ({kind})")
-    result: np.ndarray = array.astype(_f64)
+    result: np.ndarray = array.astype(np.float64)  # always a copy
     return result
 
 
 def leaf(cls: type[Tensor], data: np.ndarray, label: str = "") -> Tensor:
-    """A leaf of class ``cls`` that holds ``data`` itself: ``Tensor(data)`` without its copy and checks."""
-    out = _new(cls)
+    """A leaf Tensor (of class ``cls``) that holds the float64 array ``data`` itself, not a copy of it."""
+    out = cls.__new__(cls)
     out.data, out.grad, out.requires_grad, out.label = data, None, False, label
     out._op, out._prev, out._backward, out._scope = "", (), None, None
     return out
 
 
-def node(data: Any, prev: tuple[Tensor, ...], op: str, backward: Backward) -> Tensor:
-    """An op's output; it records its parents only in grad mode and when one of them requires a
-    gradient, else it keeps ``op`` with ``_prev == ()``.
-
-    Plain version: ``out = Tensor(data); out._op, out._prev, out._backward = op, prev, backward``
-    (and ``requires_grad``), but ``data`` is the op's own new array: no copy is needed. The output is
-    of the first parent's class, so the ops need not import ``Tensor``.
-    """
-    out = _new(prev[0].__class__)
-    out.data = data if type(data) is _ndarray else _asarray(data, dtype=_f64)  # numpy gives 0-d results as scalars
-    out.grad, out.label, out._op, out._scope = None, "", op, None
-    if _grad_mode.all_on or _grad_mode.recording():
-        for parent in prev:
-            if parent.requires_grad:
-                out.requires_grad, out._prev, out._backward = True, prev, backward
-                return out
-    out.requires_grad, out._prev, out._backward = False, (), None
+def node(data: Any, parents: tuple[Tensor, ...], op: str, backward: Backward) -> Tensor:
+    """An op's output: a Tensor holding the op's new array that remembers its parents, its op and its backward
+    closure -- when grad mode is on and a parent requires a gradient, as in PyTorch; else only the array
+    and the op. It is of its first parent's class, so that the ops need not import ``Tensor``."""
+    out = leaf(type(parents[0]), np.asarray(data, dtype=np.float64))  # numpy gives a 0-d result as a scalar
+    out._op = op
+    if is_grad_enabled() and any(parent.requires_grad for parent in parents):
+        out.requires_grad, out._prev, out._backward = True, parents, backward
     return out
 
 
@@ -77,12 +60,8 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> np.ndarray:
     Always a new array (a sum over no axes still copies), so the caller owns it.
     """
     lead = g.ndim - len(shape)
-    summed: np.ndarray
-    if lead == 1 and g.shape[1:] == shape:  # a bias added to every row: the common case, kept cheap
-        summed = _sum(g, 0)
-        return summed
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    summed = np.add.reduce(g, axis=axes, keepdims=True).reshape(shape)
+    summed: np.ndarray = g.sum(axis=axes, keepdims=True).reshape(shape)
     return summed
 
 
@@ -104,8 +83,8 @@ def accumulate(parent: Tensor, g: Any, may_alias: bool = False) -> None:
         parent.grad = g if grad is None else grad + g
     elif grad is not None:
         grad += g  # a leaf's gradient was copied or made for it alone during this pass
-    elif may_alias or type(g) is not _ndarray:  # np.float64 scalars come from 0-d arithmetic
-        parent.grad = np.array(g, dtype=_f64)
+    elif may_alias or not isinstance(g, np.ndarray):  # np.float64 scalars come from 0-d arithmetic
+        parent.grad = np.array(g, dtype=np.float64)
     else:
         parent.grad = g
 

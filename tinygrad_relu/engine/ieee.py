@@ -2,11 +2,13 @@
 
 Python's ``math`` raises where IEEE (and numpy, and PyTorch) return inf or nan: ``math.exp(1000)``,
 ``1.0 / 0.0``, ``math.log(0)``. ``Value``'s ops call these instead, so ``Value(1000).exp()`` is inf.
+Also here: how both engines write a slope into an op's name.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 _inf, _nan = math.inf, math.nan
 
@@ -23,6 +25,8 @@ def ieee_div(a: float, b: float) -> float:
 
 def ieee_pow(a: float, b: float) -> float:
     """a ** b as IEEE/PyTorch give it: 0 ** -1 = inf, (-0.0) ** -1 = -inf, (-8) ** 0.5 = nan, overflow = +-inf."""
+    if a < 0 and not b.is_integer() and b == b:  # C's pow gives (-inf) ** 0.5 = inf; numpy and PyTorch nan
+        return _nan
     try:
         return math.pow(a, b)
     except (OverflowError, ValueError) as error:
@@ -54,3 +58,10 @@ def ieee_sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = ieee_exp(x)
     return e / (1.0 + e)
+
+
+@lru_cache(maxsize=64)
+def leaky_name(alpha: float) -> str:
+    """The op name of a leaky ReLU with slope ``alpha``, as the drawings show it: ``leaky_relu(0.01)``.
+    Cached: formatting a float costs as much as the op's own arithmetic, and a network uses one or two slopes."""
+    return f"leaky_relu({alpha:g})"

@@ -1,64 +1,70 @@
-"""Value: a scalar node of the graph -- the whole engine for one number, op by op.
+"""Value: one number that is a node of the graph -- the whole scalar engine, op by op.
 
 Every op has micrograd's shape: compute the forward number, define ``_backward(out)`` that adds
 ``out.grad`` times the local derivative into each parent (``+=``, so a node used twice adds up), and
-return the new node. Read ``__mul__`` and ``leaky_relu`` first; the rest are the same few lines. ``relu``
-and ``weighted_sum``, made thousands of times a step, share one backward function each (its docstring
-has the plain closure).
+return the new node. Read ``__add__``, ``__mul__`` and ``leaky_relu`` first; the rest are the same few lines.
 
-Why ``_backward`` takes ``out`` instead of closing over it: micrograd's closure refers to its own
-output node, so every node sits in a reference cycle and each training step leaves a graph that only
-Python's cyclic garbage collector can free. Here the closure gets the node as an argument and the
-graph holds no cycle: it is freed by reference counting the moment the loss goes out of scope.
+One change from micrograd: ``_backward`` gets its node ``out`` as an argument and finds the parents in
+``out._prev``, instead of closing over ``out``. micrograd's closure refers to its own output, so every
+node sits in a reference cycle and a training step leaves a graph that only Python's cyclic garbage
+collector can free; here the graph has no cycle and is freed the moment the loss is dropped.
 
-Numbers follow IEEE like PyTorch (``scalar_math``): exp(1000) = inf, log(0) = -inf, log(-1) = nan.
+Numbers follow IEEE like PyTorch (``ieee.py``): exp(1000) = inf, log(0) = -inf, log(-1) = nan.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import ClassVar
+from typing import Any
 
-from . import checks, graph
-from .scalar_math import ieee_div, ieee_exp, ieee_log, ieee_pow, ieee_sigmoid
+from .. import checks
+from . import graph
+from .grad_mode import in_place, is_grad_enabled
+from .ieee import ieee_div, ieee_exp, ieee_log, ieee_pow, ieee_sigmoid, leaky_name
 
 Number = int | float
 Backward = Callable[["Value"], None]
-_grad_mode, _new = graph.grad_mode, object.__new__
 
 
-def _lift(x: object) -> Value | None:
-    """A plain number as a leaf Value; None for anything else, so an operator can return NotImplemented."""
-    return Value(x) if type(x) is float or type(x) is int or isinstance(x, Real) else None  # type: ignore[arg-type]
-
-
-def _node(data: float, prev: tuple[Value, ...], op: str, backward: Backward) -> Value:
-    """An op's output node (under ``no_grad()``: the op name, no parents). Plain version: ``out = Value(data);
-    out._op, out._prev, out._backward = op, prev, backward``, but without ``__init__``'s check of a float."""
-    out = _new(Value)
-    out.data, out.grad, out.label, out._op = data, 0.0, "", op
-    out._prev, out._backward = (prev, backward) if _grad_mode.all_on or _grad_mode.recording() else ((), None)
+def _node(data: float, children: tuple[Value, ...], op: str, backward: Backward) -> Value:
+    """An op's output: a Value that remembers its parents, its op and its backward closure
+    (under ``no_grad()``, only its number and its op)."""
+    out = Value(data)
+    out._op = op
+    if is_grad_enabled():
+        out._prev, out._backward = children, backward
     return out
 
 
-class Value:
-    """A scalar that records the operations applied to it so ``backward()`` can differentiate them."""
+def _value(x: object) -> Value | None:
+    """An operand as a Value: itself, or a number made a leaf (as ``w * 2.0`` needs); None for anything
+    else, so that the op returns NotImplemented and Python tries the other side, then names both types."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, Real):
+        return Value(x)
+    return None
 
-    __slots__ = ("data", "grad", "label", "_op", "_prev", "_backward")
-    _GRAD_RESET: ClassVar[float] = 0.0
+
+class Value:
+    """A number that records the ops applied to it, so ``backward()`` can differentiate them."""
+
+    __slots__ = ("data", "grad", "label", "_op", "_prev", "_backward", "_scope")
 
     def __init__(self, data: Number, label: str = "") -> None:
         self.data: float = checks.number(data, "Value data")
         self.grad: float = 0.0
         self.label = label
-        self._op = ""
-        self._prev: tuple[Value, ...] = ()
-        self._backward: Backward | None = None
+        self._op = ""  # the op that made it ("" for a leaf)
+        self._prev: tuple[Value, ...] = ()  # its parents
+        self._backward: Backward | None = None  # adds its gradient into the parents
+        self._scope: Any = None  # what a module call put on the node it returned: read by the drawings only
 
     def __add__(self, other: Value | Number) -> Value:
-        if (b := other if type(other) is Value else _lift(other)) is None:
+        b = _value(other)
+        if b is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -69,7 +75,8 @@ class Value:
         return _node(self.data + b.data, (self, b), "+", _backward)
 
     def __mul__(self, other: Value | Number) -> Value:
-        if (b := other if type(other) is Value else _lift(other)) is None:
+        b = _value(other)
+        if b is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -80,7 +87,8 @@ class Value:
         return _node(self.data * b.data, (self, b), "*", _backward)
 
     def __sub__(self, other: Value | Number) -> Value:
-        if (b := other if type(other) is Value else _lift(other)) is None:
+        b = _value(other)
+        if b is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -91,7 +99,8 @@ class Value:
         return _node(self.data - b.data, (self, b), "-", _backward)
 
     def __truediv__(self, other: Value | Number) -> Value:
-        if (b := other if type(other) is Value else _lift(other)) is None:
+        b = _value(other)
+        if b is None:
             return NotImplemented
 
         def _backward(out: Value) -> None:
@@ -102,7 +111,7 @@ class Value:
         return _node(ieee_div(self.data, b.data), (self, b), "/", _backward)
 
     def __pow__(self, other: Value | Number) -> Value:
-        if type(other) is Value:
+        if isinstance(other, Value):
             return self._pow_value(other)
         if not isinstance(other, Real):
             return NotImplemented
@@ -123,14 +132,10 @@ class Value:
             if b.data != 0.0:  # d(a^0)/da is 0, not 0 * 0**-1 = nan at a == 0 (as PyTorch)
                 a.grad += b.data * ieee_pow(a.data, b.data - 1.0) * out.grad
             # d(a^b)/db = a^b log a; PyTorch takes it as 0 where a == 0 and b >= 0 (a limit, not nan).
-            if a.data != 0 or b.data < 0:
+            if not (a.data == 0 and b.data >= 0):
                 b.grad += out.data * ieee_log(a.data) * out.grad
 
         return _node(ieee_pow(self.data, other.data), (self, other), "**", _backward)
-
-    __radd__, __rmul__ = __add__, __mul__  # 2 + v is v + 2: the same node, parents (v, 2), as micrograd's
-    __iadd__, __isub__ = graph.in_place(__add__), graph.in_place(__sub__)  # `p -= lr * p.grad` under no_grad()
-    __imul__, __itruediv__ = graph.in_place(__mul__), graph.in_place(__truediv__)
 
     def __neg__(self) -> Value:
         def _backward(out: Value) -> None:
@@ -138,16 +143,22 @@ class Value:
 
         return _node(-self.data, (self,), "neg", _backward)
 
+    # 2 + v is v + 2: the same node, parents (v, 2), as micrograd's
+    __radd__, __rmul__ = __add__, __mul__
+    # `p -= lr * p.grad` under no_grad() changes p itself
+    __iadd__, __isub__ = in_place(__add__), in_place(__sub__)
+    __imul__, __itruediv__ = in_place(__mul__), in_place(__truediv__)
+
     def __rsub__(self, other: Number) -> Value:
-        a = _lift(other)
+        a = _value(other)
         return NotImplemented if a is None else a - self
 
     def __rtruediv__(self, other: Number) -> Value:
-        a = _lift(other)
+        a = _value(other)
         return NotImplemented if a is None else a / self
 
     def __rpow__(self, other: Number) -> Value:
-        a = _lift(other)
+        a = _value(other)
         return NotImplemented if a is None else a._pow_value(self)
 
     def exp(self) -> Value:
@@ -186,7 +197,14 @@ class Value:
 
     def relu(self) -> Value:
         """max(0, x); the gradient is 1 for x > 0 and 0 otherwise (0 at exactly 0, like PyTorch)."""
-        return _node(self.data if not self.data <= 0 else 0.0, (self,), "relu", _relu_backward)  # a nan stays nan
+
+        def _backward(out: Value) -> None:
+            (a,) = out._prev
+            if a.data > 0:  # the mask comes from the input, not the output
+                a.grad += out.grad
+
+        x = self.data
+        return _node(x if not x <= 0 else 0.0, (self,), "relu", _backward)  # written so that a nan stays nan
 
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x if x > 0 else alpha * x; gradient 1 if x > 0 else alpha (alpha at exactly 0).
@@ -201,11 +219,11 @@ class Value:
             a.grad += out.grad if a.data > 0 else alpha * out.grad
 
         x = self.data
-        return _node(x if x > 0 else alpha * x, (self,), f"leaky_relu({alpha:g})", _backward)
+        return _node(x if x > 0 else alpha * x, (self,), leaky_name(alpha), _backward)
 
     def prelu(self, a: Value | Number) -> Value:
         """Leaky ReLU whose slope ``a`` is a node of the graph: d/dx = 1 or a, d/da = 0 or x."""
-        slope = a if type(a) is Value else Value(checks.real(a, "prelu slope a"))
+        slope = a if isinstance(a, Value) else Value(checks.real(a, "prelu slope a"))
 
         def _backward(out: Value) -> None:
             x, slope = out._prev
@@ -224,22 +242,21 @@ class Value:
     ) -> Value:
         """``bias + sum_i weights[i] * inputs[i]`` as ONE node (a neuron's pre-activation): the numbers and
         gradients of the chain of ``*`` and ``+`` nodes, with 2n fewer nodes for n inputs."""
-        ws: tuple[Value, ...] = weights if type(weights) is tuple else tuple(weights)  # type: ignore[arg-type]
-        xs: tuple[Value, ...] = inputs if type(inputs) is tuple else tuple(inputs)  # type: ignore[arg-type]
+        ws, xs = tuple(weights), tuple(inputs)
         if len(ws) != len(xs):
             raise ValueError(f"weighted_sum got {len(ws)} weights for {len(xs)} inputs")
-        total = 0.0  # a loop, not sum([...]): no list to build (0.2 us less for 16 inputs); adds in order, as + does
-        try:  # the common case, all Values (as typed), without a check per element
+        try:  # the common case, every item a Value, checked by the products themselves
+            total = 0.0
             for w, x in zip(ws, xs):
-                total += w.data * x.data
-        except (AttributeError, TypeError):  # plain numbers (numpy's have a .data buffer) among them
+                total += w.data * x.data  # type: ignore[union-attr]
+        except (AttributeError, TypeError):  # numbers among them (numpy's have a .data of another kind)
             total = None  # type: ignore[assignment]
-        if type(total) is not float and not all(type(v) is Value for v in ws + xs):  # numbers: make them leaves
+        if type(total) is not float:  # make the numbers leaves, as w * 2.0 would, and add again
             return Value.weighted_sum(_leaves(ws, "weighted_sum weight"), _leaves(xs, "weighted_sum input"), bias)
-        b = bias if bias is None or type(bias) is Value else Value(checks.number(bias, "weighted_sum bias"))
-        if b is None:
-            return _node(total, ws + xs, "wsum", _weighted_sum_backward)
-        return _node(total + b.data, (*ws, *xs, b), "wsum", _weighted_sum_backward)
+        if bias is None:
+            return _node(total, ws + xs, "wsum", _weighted_sum_backward)  # type: ignore[operator]
+        b = bias if isinstance(bias, Value) else Value(checks.number(bias, "weighted_sum bias"))
+        return _node(total + b.data, (*ws, *xs, b), "wsum", _weighted_sum_backward)  # type: ignore[arg-type]
 
     def backward(self) -> None:
         """Fill ``.grad`` of every node this one depends on, seeding 1; leaves accumulate until ``zero_grad()``."""
@@ -257,20 +274,19 @@ class Value:
     def custom_op(
         data: Number,
         parents: Sequence[Value | Number],
-        backward: Callable[[float], Number | Iterable[Number]],
+        backward: Callable[[float], Any],
         op: str = "custom",
     ) -> Value:
         """A new op's output node from its forward value and a closure ``backward(g)`` that returns one gradient
-        per parent, in order (one number for one parent), as ``torch.autograd.Function.backward`` does."""
+        per parent, in order (a tuple or list; one number for one parent; None for no gradient), as
+        ``torch.autograd.Function.backward`` does. The same contract as ``Tensor.custom_op``."""
         nodes = _leaves(parents, "custom_op parent")
 
         def _backward(out: Value) -> None:
-            grads = backward(out.grad)
-            many = (grads,) if isinstance(grads, Real) and len(nodes) == 1 else tuple(grads)  # type: ignore[arg-type]
-            if len(many) != len(nodes):
-                raise ValueError(f"backward of op {op!r} returned {len(many)} gradients for {len(nodes)} parents")
-            for i, (parent, g) in enumerate(zip(nodes, many)):
-                parent.grad += checks.number(g, f"gradient {i} returned by backward of op {op!r}")
+            grads = checks.per_parent(backward(out.grad), len(out._prev), op)
+            for i, (parent, g) in enumerate(zip(out._prev, grads)):
+                if g is not None:
+                    parent.grad += checks.number(g, f"gradient {i} returned by backward of op {op!r}")
 
         return _node(checks.number(data, f"forward value of op {op!r}"), nodes, op, _backward)
 
@@ -286,26 +302,17 @@ class Value:
 
 
 def _weighted_sum_backward(out: Value) -> None:
-    """``weighted_sum``'s backward, read from the node's parents (n weights, n inputs, then the bias if there is
-    one) rather than from a closure: a neuron's node allocates no function and no cells, which the cyclic GC
-    would scan. Plain: ``for w, x in zip(ws, xs): w.grad += x.data * g; x.grad += w.data * g``; ``b.grad += g``."""
+    """``weighted_sum``'s backward: one function for every neuron's node, reading the n weights, the n inputs
+    and the bias (if any) from the node's parents, so that a neuron allocates no closure of its own."""
     prev, g = out._prev, out.grad
     n = len(prev) // 2
-    for w, x in zip(prev, prev[n : 2 * n]):  # zip stops after n pairs: (weight i, input i)
+    for w, x in zip(prev[:n], prev[n : 2 * n]):
         w.grad += x.data * g
         x.grad += w.data * g
     if len(prev) % 2:
         prev[-1].grad += g
 
 
-def _relu_backward(out: Value) -> None:
-    """relu's backward, one function for all relu nodes, not a closure per node (thousands per step, each for the
-    cyclic GC to scan). Plain: ``def _backward(out): (a,) = out._prev; if a.data > 0: a.grad += out.grad``."""
-    (a,) = out._prev
-    if a.data > 0:  # the mask comes from the input, not the output
-        a.grad += out.grad
-
-
 def _leaves(items: Sequence[Value | Number], what: str) -> tuple[Value, ...]:
     """``items`` as a tuple of Values, plain numbers made leaves (as ``w * 2.0`` would make one)."""
-    return tuple(v if type(v) is Value else Value(checks.number(v, f"{what} {i}")) for i, v in enumerate(items))
+    return tuple(v if isinstance(v, Value) else Value(checks.number(v, f"{what} {i}")) for i, v in enumerate(items))

@@ -1,0 +1,102 @@
+"""The graph both engines build, and the one walker that runs it backwards.
+
+Read this file first, after micrograd's ``backward``. A node (a ``Value`` or a ``Tensor``) knows its
+parents, the name of the op that made it, its gradient, and a closure that pushes its gradient into its
+parents (the ``Node`` protocol below). ``backward()`` is then the same for both engines: order the nodes
+so that each comes after everything it was computed from, and run their closures from the root back.
+
+Nothing here recurses, so a graph as deep as memory allows can be walked.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol
+
+
+class Node(Protocol):
+    """What the walker needs of a node; ``Value`` and ``Tensor`` both have it."""
+
+    #: the parents: empty for a leaf, or for a node built under ``no_grad()``
+    _prev: tuple[Any, ...]
+    #: ``_backward(out)`` adds ``out.grad`` times the local derivative into each parent's ``.grad``
+    #: (None for a leaf); it gets its node as an argument, so the graph holds no reference cycle
+    _backward: Callable[[Any], None] | None
+    #: the name of the op that made the node ("" for a leaf)
+    _op: str
+    #: the gradient so far (a float for a Value; an array, or None before any, for a Tensor)
+    grad: Any
+
+    def zero_grad(self) -> None:
+        """Reset ``grad`` to its empty state (0.0 for a Value, None for a Tensor)."""
+
+    def _add_grad(self, g: Any) -> None:
+        """Add ``g`` into ``grad`` (nothing for a Tensor's None)."""
+
+
+def topological_order(root: Node) -> list[Node]:
+    """Every node ``root`` was computed from, ``root`` included, each after all of its parents (leaves first).
+
+    micrograd's ``build_topo`` without recursion: the stack holds the path from ``root`` down to the node
+    being looked at, each node with an iterator over the parents it has not looked at yet.
+    """
+    order: list[Node] = []
+    visited = {root}
+    stack = [(root, iter(root._prev))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent._prev)))
+                break  # go down first; the rest of this node's parents wait in its iterator
+        else:  # every parent is placed: the node can follow them
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def backward_order(root: Node) -> list[Node]:
+    """The nodes whose closures ``backward()`` runs, in the order it runs them (the root first)."""
+    return [node for node in reversed(topological_order(root)) if node._prev]
+
+
+# Passes from several threads into shared leaves take turns, so that each one's contribution is added whole.
+_one_pass_at_a_time = threading.RLock()
+
+
+def backward(root: Node, seed: Any, after: Callable[[Node], None] | None = None) -> None:
+    """Run reverse-mode autodiff from ``root``, seeded with ``seed`` (d root / d root).
+
+    Every node starts this pass from zero and the closures run from the root back, so a node's gradient
+    is complete before its own closure passes it on. At the end each leaf gets back what it held before
+    added to this pass's gradient: leaves accumulate across passes (two passes give exactly twice one),
+    and a pass that fails leaves every ``.grad`` as it was. ``after(node)``, if given, is called after each
+    closure ran (the drawings record the pass with it).
+    """
+    if root._op and not root._prev:
+        raise RuntimeError(
+            f"backward() on a node of op {root._op!r} that has no graph: it was computed under "
+            "no_grad(), or only from inputs that need no gradient (detached, or requires_grad=False), "
+            "so there is nothing to differentiate"
+        )
+    order = topological_order(root)
+    with _one_pass_at_a_time:
+        held = [node.grad for node in order]
+        try:
+            for node in order:
+                node.zero_grad()
+            root.grad = seed
+            for node in reversed(order):
+                if node._backward is not None:
+                    node._backward(node)
+                    if after is not None:
+                        after(node)
+        except BaseException:
+            for node, grad in zip(order, held):
+                node.grad = grad
+            raise
+        for node, grad in zip(order, held):
+            if not node._prev:
+                node._add_grad(grad)
