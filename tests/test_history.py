@@ -103,14 +103,14 @@ def test_fit_still_calls_on_epoch_with_the_recorded_numbers():
     assert result.test_accuracy is None
 
 
-def test_rectifier_watch_leaves_the_model_as_it_was():
+def test_rectifier_watch_sees_only_the_passes_inside_it():
     tensor, value = tensor_model(), value_model()
-    acts = [n._act for n in value.layers[0].neurons]
     for model in (tensor, value):
         watch = RectifierWatch(model)
-        assert watch.shares() == [float("nan")] or np.isnan(watch.shares()[0])
+        assert watch.shares() == []  # no pass has called a rectifier yet
         with watch:
             model(X) if model is tensor else [model(row) for row in X.tolist()]
-        assert watch.shares() == [0.5]
-    assert "forward" not in vars(tensor[1]) and [n._act for n in value.layers[0].neurons] == acts
+        assert watch.shares() == [0.5] and watch.names == ["layer 1"]
+        model(X) if model is tensor else [model(row) for row in X.tolist()]  # outside: not seen
+        assert np.isnan(watch.shares()[0])
     assert [len(g) for g in weight_layers(value)] == [6, 3] and [len(g) for g in weight_layers(tensor)] == [2, 2]

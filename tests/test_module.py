@@ -5,6 +5,7 @@ import pytest
 
 from tinygrad_relu import Tensor, Value
 from tinygrad_relu.nn import MLP, LeakyReLU, Linear, Module, PReLU, ReLU, Sequential, mlp
+from tinygrad_relu.viz.groups import module_calls
 
 
 def test_sequential_names_follow_pytorch():
@@ -115,14 +116,15 @@ def test_every_module_call_tags_its_output_with_the_modules_being_called():
     first, gated, last = Plain(2, 3, seed=0), Gated(), LeakyReLU(0.1)
     model = Sequential(first, gated, last)
     x = Tensor(np.ones((4, 2)))
-    h1 = first(x)  # called alone: the path is the layer itself
-    assert h1._scope == ((first,), (x,))
+    h1 = first(x)  # called alone: it is the innermost and the outermost module
+    assert h1._scope == (first, (x,), first)
     out = model(x)
-    a = out._prev[0]  # the Gated layer's output: made by its ReLU, inside it
+    a = out._prev[0]  # the Gated layer's output: made by its ReLU, inside it, inside the Sequential
     h = a._prev[0]  # Gated's linear node: made inside Gated's forward, by no module of its own
-    assert out._scope == ((model, last), (a,))
-    assert a._scope[0] == (model, gated, gated.act) and h._scope is None
-    assert h._prev[0]._scope == ((model, first), (x,))
+    assert out._scope == (last, (a,), model)
+    assert a._scope == (gated.act, (h,), gated) and h._scope is None  # the Sequential did not return it
+    assert h._prev[0]._scope == (first, (x,), first)
+    assert module_calls([h._prev[0], a, out])[id(a)][0] == (model, gated, gated.act)
 
 
 def test_parameters_lists_what_named_parameters_names_in_the_same_order():

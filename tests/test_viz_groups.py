@@ -8,8 +8,8 @@ from test_viz import parse_svg
 
 from tinygrad_relu import Value, backward_frames, draw_graph, explore
 from tinygrad_relu.data import make_moons
-from tinygrad_relu.exercises import check_first_zero_step
 from tinygrad_relu.engine.graph import topological_order
+from tinygrad_relu.exercises import check_first_zero_step
 from tinygrad_relu.nn import MLP, Module, mlp
 from tinygrad_relu.train import HEADS, loss_of
 from tinygrad_relu.viz.groups import find_groups, stable_names

@@ -192,7 +192,7 @@ def fit(
     start = time.perf_counter()
     layers = weight_layers(model)
     watch = RectifierWatch(model)
-    history = History(label, [f"layer {i}" for i in range(1, len(layers) + 1)], list(watch.names))
+    history = History(label, [f"layer {i}" for i in range(1, len(layers) + 1)])
     for epoch in range(1, epochs + 1):
         with watch:
             loss, outputs = loss_of(model, head, X, y)
@@ -202,6 +202,7 @@ def fit(
         history.accuracy.append(float(np.mean(head.read(outputs)[1] == y)))
         history.grad_norm.append([_grad_norm(group) for group in layers])
         history.dead_share.append(watch.shares())
+        history.rectifiers = watch.names  # known once a forward pass has called them
         if test is not None:
             history.test_accuracy.append(accuracy(model, head, *test))
         optimizer.step()

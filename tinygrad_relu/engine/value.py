@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 
 from .. import checks
 from . import graph
@@ -44,7 +44,7 @@ def _value(x: object) -> Value | None:
     if isinstance(x, Value):
         return x
     if isinstance(x, Real):
-        return Value(x)
+        return Value(float(x))
     return None
 
 
@@ -245,18 +245,20 @@ class Value:
         ws, xs = tuple(weights), tuple(inputs)
         if len(ws) != len(xs):
             raise ValueError(f"weighted_sum got {len(ws)} weights for {len(xs)} inputs")
+        total: Any = 0.0
         try:  # the common case, every item a Value, checked by the products themselves
-            total = 0.0
             for w, x in zip(ws, xs):
                 total += w.data * x.data  # type: ignore[union-attr]
         except (AttributeError, TypeError):  # numbers among them (numpy's have a .data of another kind)
-            total = None  # type: ignore[assignment]
+            total = None
         if type(total) is not float:  # make the numbers leaves, as w * 2.0 would, and add again
             return Value.weighted_sum(_leaves(ws, "weighted_sum weight"), _leaves(xs, "weighted_sum input"), bias)
-        if bias is None:
-            return _node(total, ws + xs, "wsum", _weighted_sum_backward)  # type: ignore[operator]
-        b = bias if isinstance(bias, Value) else Value(checks.number(bias, "weighted_sum bias"))
-        return _node(total + b.data, (*ws, *xs, b), "wsum", _weighted_sum_backward)  # type: ignore[arg-type]
+        parents = cast(tuple[Value, ...], ws + xs)
+        if bias is not None:
+            b = bias if isinstance(bias, Value) else Value(checks.number(bias, "weighted_sum bias"))
+            total += b.data
+            parents += (b,)
+        return _node(total, parents, "wsum", _weighted_sum_backward)
 
     def backward(self) -> None:
         """Fill ``.grad`` of every node this one depends on, seeding 1; leaves accumulate until ``zero_grad()``."""

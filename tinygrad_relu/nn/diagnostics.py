@@ -1,26 +1,113 @@
-"""Dying-ReLU diagnostics: which units of a model never see a positive input on a batch.
+"""Dying-ReLU diagnostics: which units of a model never see a positive input.
 
-``dead_units`` reports on one batch of a Tensor model; ``RectifierWatch`` watches the forward passes
-of a training step, for either engine, and is what the training history reads.
+``RectifierWatch`` observes a model's rectifiers through forward hooks while forward passes run: each
+ReLU, LeakyReLU or PReLU layer of a Tensor network (its units: the positions of its input's non-batch
+axes), and each scalar ``Layer`` whose neurons use relu, leaky_relu or prelu (its units: its neurons).
+``dead_units`` runs one batch under a watch; ``fit``'s history and the drawings read a watch too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..engine import Value, no_grad
 from ..tensor import Tensor
-from .module import Module
-from .scalar import Layer, Neuron
-from .tensor import LeakyReLU, Linear, PReLU, ReLU
+from .module import Module, RemovableHandle
+from .scalar import Layer
+from .tensor import LeakyReLU, PReLU, ReLU
 
-_RECTIFIERS = (ReLU, LeakyReLU, PReLU)
 _RECTIFIER_NAMES = ("relu", "leaky_relu", "prelu")
-_MISSING = object()
+
+
+def _is_rectifier(module: Module) -> bool:
+    """A Tensor ReLU-family layer, or a scalar Layer of ReLU-family neurons."""
+    if isinstance(module, (ReLU, LeakyReLU, PReLU)):
+        return True
+    return isinstance(module, Layer) and module.neurons[0].activation in _RECTIFIER_NAMES
+
+
+@dataclass
+class RectifierCall:
+    """One rectifier call of a forward pass (the k-th call of its module in the pass): what it read so far."""
+
+    module: Module  # the rectifier layer, or the scalar Layer whose neurons it is
+    source: Any  # the module whose output it read (for a Tensor rectifier in grad mode), or None
+    positive: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # per unit: ever > 0
+    samples: int = 0  # how many samples it saw
+
+
+def _pre_activations(module: Module, x: Any, out: Any) -> np.ndarray:
+    """What a rectifier read, one row per sample: a Tensor layer's input (one sample if it has no batch axis);
+    a scalar Layer's weighted sums, read off its output nodes or, under no_grad() where nodes keep no
+    parents, computed again from its inputs."""
+    if not isinstance(module, Layer):
+        pre = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=np.float64)
+        return pre.reshape(len(pre), -1) if pre.ndim >= 2 else pre.reshape(1, -1)
+    outs = out if isinstance(out, list) else [out]
+    with no_grad():
+        sums = [
+            o._prev[0].data if o._prev else Value.weighted_sum(n.w, x, n.b).data for o, n in zip(outs, module.neurons)
+        ]
+    return np.array([sums])
+
+
+class RectifierWatch:
+    """``with RectifierWatch(model) as watch:`` records, for each rectifier call of the forward passes run
+    meanwhile, which of its units had a positive pre-activation on some sample. ``calls`` lists them in
+    the order of a pass; ``shares()`` gives each one's share of units that never did (dead for ReLU, only
+    on the alpha side for the leaky ones), named ``layer 1``, ``layer 2``, ... in that order. An activation
+    module used twice in a pass counts as two layers, as it is.
+    """
+
+    def __init__(self, model: Module) -> None:
+        self.model = model
+        self.rectifiers = [m for m in model.modules() if _is_rectifier(m)]
+        self.calls: list[RectifierCall] = []
+        self._slot: dict[tuple[int, int], RectifierCall] = {}  # (id(module), k) -> its k-th call in a pass
+        self._count: dict[int, int] = {}  # id(module) -> its calls so far in this pass
+        self._handles: list[RemovableHandle] = []
+
+    @property
+    def names(self) -> list[str]:
+        """``layer k`` for the k-th rectifier call of a pass (as ``dead_units`` numbers them)."""
+        return [f"layer {k}" for k in range(1, len(self.calls) + 1)]
+
+    def __enter__(self) -> RectifierWatch:
+        self._handles = [m.register_forward_hook(self._record) for m in self.rectifiers]
+        self._handles.append(self.model.register_forward_hook(self._end_of_pass))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+        self._count.clear()
+
+    def _record(self, module: Module, args: tuple[Any, ...], out: Any) -> None:
+        k = self._count.get(id(module), 0)
+        self._count[id(module)] = k + 1
+        call = self._slot.get((id(module), k))
+        if call is None:
+            scope = getattr(args[0], "_scope", None)
+            call = self._slot[(id(module), k)] = RectifierCall(module, None if scope is None else scope[0])
+            self.calls.append(call)
+        pre = _pre_activations(module, args[0], out)
+        positive = np.any(pre > 0, axis=0)
+        call.positive = positive if not call.samples else call.positive | positive
+        call.samples += len(pre)
+
+    def _end_of_pass(self, module: Module, args: tuple[Any, ...], out: Any) -> None:
+        self._count.clear()
+
+    def shares(self) -> list[float]:
+        """Per rectifier call, the share of units never positive since the last call (nan if it saw nothing)."""
+        out = [1.0 - float(c.positive.mean()) if c.samples else float("nan") for c in self.calls]
+        for call in self.calls:
+            call.samples = 0
+        return out
 
 
 @dataclass
@@ -53,106 +140,15 @@ def dead_units(model: Module, x: Any) -> list[DeadUnits]:
 
     ``for r in dead_units(model, x): print(r)`` prints lines like ``layer 1 (ReLU): 40% dead (6 of 15 units)``.
     """
-    modules = [m for m in model.modules() if isinstance(m, _RECTIFIERS)]
-    if not modules:
+    watch = RectifierWatch(model)
+    if not any(isinstance(m, (ReLU, LeakyReLU, PReLU)) for m in watch.rectifiers):
         raise ValueError(f"dead_units: {type(model).__name__} contains no ReLU, LeakyReLU or PReLU layer")
-    reports: list[DeadUnits] = []
-
-    def recording(module: Module) -> Callable[[Any], Tensor]:
-        def forward(inp: Any) -> Tensor:
-            pre = inp.data if isinstance(inp, Tensor) else np.asarray(inp, dtype=np.float64)
-            if pre.ndim < 2:
-                raise ValueError(f"dead_units needs a batch (samples on axis 0), but {module!r} got shape {pre.shape}")
-            dead = np.all(pre <= 0, axis=0)
-            reports.append(DeadUnits(len(reports) + 1, repr(module), int(dead.sum()), int(dead.size)))
-            result: Tensor = type(module).forward(module, inp)
-            return result
-
-        return forward
-
-    for module in modules:
-        setattr(module, "forward", recording(module))  # noqa: B010  # an instance attribute: found before the class's
-    try:
-        with no_grad():
-            model(x)
-    finally:
-        for module in modules:
-            del module.forward
-    return reports
-
-
-class RectifierWatch:
-    """Inside ``with watch:``, records for each rectifier layer of ``model`` which of its units had a positive
-    pre-activation on some sample of the forward passes run meanwhile; ``shares()`` then gives, per layer,
-    the share of units that never did (``dead_units``'s definition: dead for ReLU, only on the alpha side
-    for the leaky ones).
-
-    Layers are named after the weight layer that feeds them: ``layer 1`` is the rectifier after the first
-    ``Linear`` of a ``Sequential``, or the first ``Layer`` of an ``MLP`` of Values. Works for both engines.
-    """
-
-    def __init__(self, model: Module) -> None:
-        self.names: list[str] = []
-        self._positive: list[np.ndarray | None] = []
-        self._targets: list[tuple[Any, str, Callable[..., Any]]] = []  # (object, attribute, recording wrapper)
-        weight_layers = 0
-        for module in model.modules():
-            if isinstance(module, (Linear, Layer)):
-                weight_layers += 1
-            if isinstance(module, _RECTIFIERS):
-                self._watch_tensor_layer(module, f"layer {weight_layers}")
-            elif isinstance(module, Layer) and module.neurons[0].activation in _RECTIFIER_NAMES:
-                self._watch_value_layer(module.neurons, f"layer {weight_layers}")
-
-    def _watch_tensor_layer(self, module: Module, name: str) -> None:
-        slot = self._new_slot(name)
-
-        def forward(inp: Any) -> Tensor:
-            pre = inp.data if isinstance(inp, Tensor) else np.asarray(inp, dtype=np.float64)
-            positive = np.any(pre.reshape(len(pre), -1) > 0, axis=0)
-            seen = self._positive[slot]
-            self._positive[slot] = positive if seen is None else seen | positive
-            result: Tensor = type(module).forward(module, inp)
-            return result
-
-        self._targets.append((module, "forward", forward))
-
-    def _watch_value_layer(self, neurons: list[Neuron], name: str) -> None:
-        slot = self._new_slot(name)
-        for j, neuron in enumerate(neurons):
-            act: Callable[..., Value] = neuron._act  # type: ignore[assignment]  # a rectifier, not None
-
-            # The neuron calls its activation on its pre-activation: watching that call sees every sample.
-            def recording(pre: Value, *slope: Any, j: int = j, act: Callable[..., Value] = act) -> Value:
-                seen = self._positive[slot]
-                if seen is None:
-                    seen = self._positive[slot] = np.zeros(len(neurons), dtype=bool)
-                if pre.data > 0:
-                    seen[j] = True
-                return act(pre, *slope)
-
-            self._targets.append((neuron, "_act", recording))
-
-    def _new_slot(self, name: str) -> int:
-        self.names.append(name)
-        self._positive.append(None)
-        return len(self.names) - 1
-
-    def __enter__(self) -> RectifierWatch:
-        self._saved = [obj.__dict__.get(attr, _MISSING) for obj, attr, _ in self._targets]
-        for obj, attr, wrapper in self._targets:
-            setattr(obj, attr, wrapper)  # an instance attribute: found before the class's method
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for (obj, attr, _), saved in zip(self._targets, self._saved):
-            if saved is _MISSING:
-                delattr(obj, attr)
-            else:
-                setattr(obj, attr, saved)
-
-    def shares(self) -> list[float]:
-        """Per watched layer, the share of units never positive since the last call (nan if it never ran)."""
-        out = [float("nan") if p is None else float(1.0 - p.mean()) for p in self._positive]
-        self._positive = [None] * len(self._positive)
-        return out
+    batch = x.data if isinstance(x, Tensor) else np.asarray(x, dtype=np.float64)
+    if batch.ndim < 2:
+        raise ValueError(f"dead_units needs a batch (samples on axis 0), but got shape {batch.shape}")
+    with watch, no_grad():
+        model(x)
+    return [
+        DeadUnits(k, repr(c.module), int((~c.positive).sum()), int(c.positive.size))
+        for k, c in enumerate(watch.calls, 1)
+    ]

@@ -12,7 +12,6 @@ and the call's inputs. The drawings read the tags to draw a neuron or a layer as
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,22 +26,15 @@ Parameter = Value | Tensor
 ForwardHook = Callable[["Module", tuple[Any, ...], Any], Any]
 
 
-class _CallPath(threading.local):
-    """The modules being called right now in this thread, outermost first."""
-
-    modules: tuple[Module, ...] = ()
-
-
-_calls = _CallPath()
-
-
-def tag(out: Any, path: tuple[Module, ...], inputs: tuple[Any, ...]) -> None:
-    """Mark the node(s) a module call returned (one, or a list or tuple of them) as made by the modules
-    ``path`` from ``inputs``. A node keeps its first tag, its innermost module's: the outer modules are in
-    its path already. Leaves (an input handed back unchanged) are not tagged."""
+def tag(out: Any, module: Module, inputs: tuple[Any, ...]) -> None:
+    """Mark the node(s) a call of ``module`` returned (one, or a list or tuple of them) as made by it from
+    ``inputs``: ``node._scope`` is (the innermost module that returned the node, that call's inputs, the
+    outermost one). The calls return from the inside out, so the first tag names the innermost module and
+    the last call, the whole model's, the outermost. Leaves (an input handed back unchanged) are not tagged."""
     for node in out if isinstance(out, (list, tuple)) else (out,):
-        if getattr(node, "_prev", None) and node._scope is None:
-            node._scope = (path, inputs)
+        if getattr(node, "_prev", None):
+            inner = node._scope
+            node._scope = (module, inputs, module) if inner is None else (inner[0], inner[1], module)
 
 
 class RemovableHandle:
@@ -77,17 +69,24 @@ class Module:
 
     #: True for an activation layer: a drawing puts it in one box with the layer whose output it reads
     joins_previous = False
-    def named_children(self) -> Iterator[tuple[str, Module]]:
-        """(name, module) for each direct child, in attribute order; a list attribute's items are ``name.i``."""
+
+    def _public(self) -> Iterator[tuple[str, int | None, Any]]:
+        """(attribute name, index, value) for each public attribute, in order; a list or tuple attribute gives
+        its items one by one with their index (None for a plain attribute)."""
         for name, value in vars(self).items():
             if name[0] == "_":
                 continue
-            if isinstance(value, Module):
-                yield name, value
-            elif isinstance(value, (list, tuple)):
+            if isinstance(value, (list, tuple)):
                 for i, item in enumerate(value):
-                    if isinstance(item, Module):
-                        yield f"{name}.{i}", item
+                    yield name, i, item
+            else:
+                yield name, None, value
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct child, in attribute order; a list attribute's items are ``name.i``."""
+        for name, i, value in self._public():
+            if isinstance(value, Module):
+                yield (name if i is None else f"{name}.{i}"), value
 
     def children(self) -> Iterator[Module]:
         """Each direct child module."""
@@ -117,15 +116,9 @@ class Module:
 
     def _own_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) for the parameters held by this module's own attributes."""
-        for name, value in vars(self).items():
-            if name[0] == "_":
-                continue
+        for name, i, value in self._public():
             if _is_parameter(value):
-                yield name, value
-            elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    if _is_parameter(item):
-                        yield f"{name}.{i}", item
+                yield (name if i is None else f"{name}.{i}"), value
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) for every parameter of this module and the modules below it, each once
@@ -138,8 +131,14 @@ class Module:
                     yield (f"{prefix}.{name}" if prefix else name), p
 
     def parameters(self) -> list[Any]:
-        """Every trainable node (Value or Tensor) of this module and the modules below it, each once."""
-        return [p for _, p in self.named_parameters()]
+        """Every trainable node (Value or Tensor) of this module and the modules below it, each once, in
+        ``named_parameters()`` order; without building the names, which a training step does not need."""
+        found: dict[int, Any] = {}
+        for module in self.modules():
+            for _, _, value in module._public():
+                if _is_parameter(value):
+                    found.setdefault(id(value), value)
+        return list(found.values())
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Each parameter's numbers by name, in ``named_parameters()`` order: copies, so training on does not
@@ -211,15 +210,12 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward(*args, **kwargs)`` and the forward hooks; tag what it returns for the drawings."""
-        outer = _calls.modules
-        path = _calls.modules = outer + (self,)
-        try:
-            out = self.forward(*args, **kwargs)
-        finally:
-            _calls.modules = outer
-        for hook in list(vars(self).get("_forward_hooks", {}).values()):
-            replaced = hook(self, args, out)
-            if replaced is not None:
-                out = replaced
-        tag(out, path, args)
+        out = self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_forward_hooks")
+        if hooks:
+            for hook in list(hooks.values()):  # a list: a hook may remove itself
+                replaced = hook(self, args, out)
+                if replaced is not None:
+                    out = replaced
+        tag(out, self, args)
         return out

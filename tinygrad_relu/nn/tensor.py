@@ -31,7 +31,6 @@ class Linear(Module):
     "linear" (an output layer). The bias starts at 0. The same ``seed`` gives the same weights.
     """
 
-
     def __init__(
         self,
         in_features: int,

@@ -14,11 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.graph import topological_order
+from ..nn import Layer, RectifierWatch
 from ..tensor import Tensor
 
 LEVELS = ("neuron", "layer")
-_RECTIFIER_OPS = ("relu", "leaky_relu", "prelu")
 
 
 @dataclass
@@ -47,9 +46,29 @@ def _flat_nodes(inputs: Any) -> list:
 
 
 def module_calls(nodes: list) -> dict:
-    """id(node) -> (the modules being called, the call's arguments) for each node of ``nodes`` that a module
-    call returned: the tag ``Module.__call__`` put on it."""
-    return {id(node): node._scope for node in nodes if node._scope is not None}
+    """id(node) -> (the modules being called, outermost first, and the call's arguments) for each node of
+    ``nodes`` (a topological order) that a module call returned, from the tag ``Module.__call__`` put on it.
+    The outermost module is the model whose call returned the last tagged node, nearest the root."""
+    tagged = [node for node in nodes if node._scope is not None]
+    if not tagged:
+        return {}
+    model = tagged[-1]._scope[2]
+    paths = _paths_below(model)
+    calls = {}
+    for node in tagged:
+        module, inputs, outer = node._scope
+        calls[id(node)] = (paths.get(id(module), (outer, module) if outer is not module else (module,)), inputs)
+    return calls
+
+
+def _paths_below(model: Any) -> dict[int, tuple]:
+    """id(module) -> the modules from ``model`` down to it, for every module below ``model`` (a module reached
+    twice keeps its first path)."""
+    paths: dict[int, tuple] = {id(model): (model,)}
+    for parent in model.modules():  # parents come before their children
+        for _, child in parent.named_children():
+            paths.setdefault(id(child), paths[id(parent)] + (child,))
+    return paths
 
 
 def _is_tensor_graph(nodes: list) -> bool:
@@ -241,49 +260,25 @@ def _constant(node: Any) -> str:
 
 def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict:
     """id(group) -> one bool per unit of the group: True if that unit's activation input is <= 0 on every
-    row of ``dataset`` (dead for relu, only ever on the alpha side for leaky_relu).
-
-    The model (the outermost module of the groups' tags) is run on every row (one graph per row for a
-    scalar network, one batch for a Tensor one) and each group's activation inputs are read off.
-    """
+    row of ``dataset`` (dead for relu, only ever on the alpha side for leaky_relu), as ``RectifierWatch`` sees
+    the model (the outermost module of the groups' tags) run on every row (one batch for a Tensor network)."""
     if dataset is None or not groups:
         return {}
     rows = np.asarray(dataset, dtype=np.float64)
     model = groups[-1].model
-    inner = {id(m): g for g in groups for m in g.modules}
-    seen: dict[int, dict] = {}
-    if isinstance(groups[-1].output, Tensor):
-        _collect(model(Tensor(rows)), inner, seen)
-    else:
-        for row in rows.tolist():
-            _collect(model(row), inner, seen)
+    with RectifierWatch(model) as watch:
+        if isinstance(groups[-1].output, Tensor):
+            model(Tensor(rows))
+        else:
+            for row in rows.tolist():
+                model(row)
     dead = {}
     for group in groups:
-        units = seen.get(id(group))
-        if not units:
-            continue
-        order = [id(unit) for unit in group.units if id(unit) in units]
-        keys = order if len(order) == len(units) else list(units)
-        dead[id(group)] = np.concatenate(
-            [np.all(np.concatenate(units[k], axis=0) <= 0, axis=0).reshape(-1) for k in keys]
-        )
+        for call in watch.calls:
+            if isinstance(call.module, Layer):  # a scalar layer: its neurons' share, in the group's order
+                where = [call.module.neurons.index(u) for u in group.units if u in call.module.neurons]
+                if where:
+                    dead[id(group)] = ~call.positive[where]
+            elif call.module in group.modules and (call.source is None or call.source in group.modules):
+                dead[id(group)] = ~call.positive
     return dead
-
-
-def _collect(out: Any, inner: dict, seen: dict) -> None:
-    """Walk back from a model output and record each tagged rectifier's input, by group and unit."""
-    ends = list(out) if isinstance(out, (list, tuple)) else [out]
-    nodes = [node for end in ends for node in topological_order(end)]
-    calls = module_calls(nodes)
-    for node in nodes:
-        call = calls.get(id(node))
-        if call is not None and node._op.startswith(_RECTIFIER_OPS):
-            for module in reversed(call[0]):
-                group = inner.get(id(module))
-                if group is not None:
-                    pre = np.asarray(node._prev[0].data, dtype=np.float64)
-                    unit = id(call[0][-1])  # a scalar neuron is one unit; a Tensor layer's columns are its units
-                    seen.setdefault(id(group), {}).setdefault(unit, []).append(
-                        pre.reshape(1, -1) if pre.ndim < 2 else pre
-                    )
-                    break
