@@ -1,13 +1,19 @@
-"""Nothing in a label, an op name or a title becomes markup in a drawing."""
+"""Nothing in a label, an op name or a title becomes markup, in the explorer page or in a drawing.
 
+The hostile texts here are also what the browser test (test_page_safety_browser.py) feeds to Chromium.
+"""
+
+import html
+import json
 import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 
 import pytest
 
-from tinygrad_relu import Tensor, Value, draw_graph
+from tinygrad_relu import Tensor, Value, draw_graph, explore
 from tinygrad_relu.nn import MLP
+from tinygrad_relu.viz.page import fill, script_json
 
 TEMPLATE = resources.files("tinygrad_relu.viz").joinpath("explorer.html").read_text(encoding="utf-8")
 PWN = "window.__pwned=1;document.title='pwned'"
@@ -82,6 +88,36 @@ def page_parts(page: str) -> tuple[str, str, str]:
     return before, data, after
 
 
+# -- item 1: one-pass template, JSON escaped for <script>
+
+
+def test_a_placeholder_in_a_label_or_the_title_stays_text():
+    root = hostile_graph()
+    for title in (None, "{{DATA}} {{MAIN}} {{VIEWS}} {{TITLE}} {{CSP}}"):
+        page = explore(root, title=title)
+        before, data, after = page_parts(page.html)
+        assert re.search(r"<h1>(.*?)</h1>", before, flags=re.S).group(1) == html.escape(page.title)
+        assert re.search(r"<title>(.*?)</title>", before, flags=re.S).group(1) == html.escape(page.title)
+        assert '"steps":' not in before + after and before.count("<svg") == 1  # the data and the picture once
+        assert json.loads(data) == page.data
+
+
+def test_json_in_the_script_block_cannot_end_or_change_it():
+    page = explore(hostile_graph())
+    _, data, _ = page_parts(page.html)
+    assert not set(data) & set("<>&\u2028\u2029")
+    assert json.loads(data) == page.data
+    labels = {node["label"] for node in page.data["nodes"]}
+    assert "<!--<script>" in labels and f"</script><script>{PWN}</script>" in labels
+    assert script_json({"a": "<\u2028>&"}) == '{"a":"\\u003c\\u2028\\u003e\\u0026"}'
+
+
+def test_fill_replaces_every_placeholder_once():
+    assert fill("{{A}}-{{B}}-{{A}}", {"A": "{{B}}", "B": "x"}) == "{{B}}-x-{{B}}"
+    with pytest.raises(KeyError, match="C"):
+        fill("{{C}}", {})
+
+
 # -- item 2: every text reaching graphviz is text
 
 
@@ -100,3 +136,14 @@ def test_grouped_drawings_and_tensor_graphs_show_hostile_text_as_text():
         draw_graph(hostile_tensor(), mode="backward"),
     ):
         assert_plain_svg(drawing.pipe(format="svg").decode("utf-8"))
+
+
+def test_explore_draws_hostile_text_as_text():
+    for page in (explore(hostile_graph()), explore(hostile_network(), group="neuron"), explore(hostile_tensor())):
+        for svg in re.findall(r"<svg.*?</svg>", page_parts(page.html)[0], flags=re.S):
+            assert_plain_svg(svg)
+    title = f'<<table><tr><td href="javascript:{PWN}">t</td></tr></table>>'
+    page = explore(hostile_graph(), title=title)
+    (main,) = re.findall(r"<svg.*?</svg>", page_parts(page.html)[0], flags=re.S)
+    assert_plain_svg(main)
+    assert title in svg_texts(main)

@@ -13,7 +13,6 @@ scalar nodes, and a second click folds it back.
 from __future__ import annotations
 
 import html
-import json
 import re
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from .draw_groups import box_word, draw_grouped, group_grad
 from .explain import reason
 from .groups import Group, dead_on_every_sample, find_groups, representative, stable_names
 from .look import EDGE, WAITING_EDGE, GraphvizNotFoundError, new_drawing, plain, record_field
+from .page import fill, script_json
 from .trace import OFF, Step, default_seed, describe, is_zero, nodes_within, number, shape_of, trace_backward
 
 _NO_GRAD = "–"  # what a gradient shows before any closure has sent it one
@@ -281,10 +281,6 @@ def explore(
         for g, svg in zip(groups, svgs[1:])
     )
     template = resources.files(__package__).joinpath("explorer.html").read_text(encoding="utf-8")
-    page = (
-        template.replace("{{TITLE}}", html.escape(title))
-        .replace("{{MAIN}}", svgs[0])
-        .replace("{{VIEWS}}", views_html)
-        .replace("{{DATA}}", json.dumps(payload, separators=(",", ":")).replace("</", "<\\/"))
-    )
+    values = {"TITLE": html.escape(title), "MAIN": svgs[0], "VIEWS": views_html, "DATA": script_json(payload)}
+    page = fill(template, values)
     return Explorer(page, len(steps), title, payload)
