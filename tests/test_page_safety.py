@@ -13,7 +13,7 @@ import pytest
 
 from tinygrad_relu import Tensor, Value, draw_graph, explore
 from tinygrad_relu.nn import MLP
-from tinygrad_relu.viz.page import fill, script_json
+from tinygrad_relu.viz.page import content_security_policy, fill, script_hash, script_json
 
 TEMPLATE = resources.files("tinygrad_relu.viz").joinpath("explorer.html").read_text(encoding="utf-8")
 PWN = "window.__pwned=1;document.title='pwned'"
@@ -147,3 +147,30 @@ def test_explore_draws_hostile_text_as_text():
     (main,) = re.findall(r"<svg.*?</svg>", page_parts(page.html)[0], flags=re.S)
     assert_plain_svg(main)
     assert title in svg_texts(main)
+
+
+# -- item 4: a Content-Security-Policy and a sandboxed iframe
+
+
+def test_the_page_allows_only_its_own_script():
+    page = explore(hostile_graph()).html
+    (policy,) = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', page)
+    assert page.index("Content-Security-Policy") < page.index("<title>")  # in force before anything else
+    rules = dict(rule.strip().split(" ", 1) for rule in policy.split(";"))
+    assert rules["default-src"] == "'none'" and rules["style-src"] == "'unsafe-inline'"
+    scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.S)
+    assert len(scripts) == 1 and rules["script-src"] == script_hash(scripts[0])
+    assert policy == content_security_policy(TEMPLATE)
+
+
+def test_a_placeholder_inside_a_script_is_refused():
+    with pytest.raises(ValueError, match="inline script"):
+        content_security_policy("<script>let x = '{{DATA}}';</script>")
+
+
+def test_the_notebook_iframe_is_sandboxed_without_same_origin():
+    page = explore(hostile_graph(), title=f'"><script>{PWN}</script>')
+    frame = page._repr_html_()
+    assert re.fullmatch(r'<iframe srcdoc="[^"]*" [^<>]*></iframe>', frame)
+    assert ' sandbox="allow-scripts" ' in frame and "same-origin" not in frame
+    assert html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1)) == page.html
