@@ -1,71 +1,20 @@
 """The explorer page driven in a real Chromium: keys, buttons, clicks, and not one network request.
 
 Needs the Debian ``chromium`` (/usr/bin/chromium) and the ``playwright`` package (its own browser
-download is not used). ``TINYGRAD_RELU_SCREENSHOT=docs/explorer.png`` makes the network test save the
-screenshot the README shows.
+download is not used): the ``browser`` fixture of conftest.py skips these tests without them.
+``TINYGRAD_RELU_SCREENSHOT=docs/explorer.png`` makes the network test save the screenshot the README shows.
 """
 
 import os
 
-import pytest
+from browser import Page
 
 from tinygrad_relu import Value, explore
 from tinygrad_relu.data import make_moons
 from tinygrad_relu.nn import MLP, Neuron, mlp
 from tinygrad_relu.train import HEADS, loss_of
 
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("needs the Debian chromium at /usr/bin/chromium", allow_module_level=True)
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 X, Y = make_moons(seed=0)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Page:
-    """A saved explorer page opened from disk, with every console error and non-file request recorded."""
-
-    def __init__(self, browser, explorer, tmp_path):
-        path = explorer.save(tmp_path / "pass.html")
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
-        self.errors, self.requests = [], []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.route("**/*", self._route)
-        self.page.goto(path.as_uri())
-
-    def _route(self, route):
-        if route.request.url.startswith("file:"):
-            route.continue_()
-        else:
-            self.requests.append(route.request.url)
-            route.abort()
-
-    def where(self):
-        return self.page.inner_text("#where")
-
-    def box(self, key, within="#main"):
-        return self.page.locator(f"{within} g.node:has(> title:text-is('{key}'))")
-
-    def close(self):
-        self.page.close()
-        assert self.errors == [] and self.requests == []
 
 
 def test_neuron_page_steps_with_keys_and_buttons_and_explains_a_node(browser, tmp_path):
@@ -73,7 +22,7 @@ def test_neuron_page_steps_with_keys_and_buttons_and_explains_a_node(browser, tm
     y = neuron([Value(-2.0), Value(1.0)])
     y.label = "y"
     explorer = explore(y)
-    page = Page(browser, explorer, tmp_path)
+    page = Page(browser, explorer.save(tmp_path / "pass.html"))
     assert page.where() == "step 0 of 2"
     assert "forward values" in page.page.inner_text("#caption")
     page.page.keyboard.press("ArrowRight")
@@ -101,7 +50,7 @@ def test_network_page_expands_and_folds_a_neuron(browser, tmp_path):
     loss = loss_of(model, HEADS["bce"], X[:1], Y[:1])[0]
     loss.label = "loss"
     explorer = explore(loss, group="neuron", dataset=X)
-    page = Page(browser, explorer, tmp_path)
+    page = Page(browser, explorer.save(tmp_path / "pass.html"))
     assert page.where() == "step 0 of 67"
     waiting = page.page.locator("#main g.node.wait").count()
     assert waiting == 33 + 2 + 2  # every neuron box, the two inputs and the two nodes under the loss
@@ -141,7 +90,7 @@ def test_tensor_page_shows_a_gradient_histogram(browser, tmp_path):
     model = mlp(2, [16, 16, 1], activation="relu", seed=0)
     loss = loss_of(model, HEADS["bce"], X[:4], Y[:4])[0]
     explorer = explore(loss, group="layer")
-    page = Page(browser, explorer, tmp_path)
+    page = Page(browser, explorer.save(tmp_path / "pass.html"))
     page.page.keyboard.press("End")
     page.box("g0").click()
     member = explorer.data["groups"]["g0"]["members"][-1]  # the relu output: a (4, 16) gradient

@@ -24,15 +24,18 @@ from .groups import dead_on_every_sample, find_groups, representative, stable_na
 from .look import (
     CURRENT_NODE,
     EDGE,
-    LEGEND_ROWS,
     OP_NODE,
     WAITING_EDGE,
     WAITING_NODE,
     Drawing,
     GraphvizNotFoundError,
+    add_legend,
+    edge_rows,
+    legend_row,
     needs_dot,
     new_drawing,
     plain,
+    plain_lines,
     record_field,
 )
 from .trace import (
@@ -87,30 +90,19 @@ def _flow_label(out: Any, flow: Flow, upstream: Any, names: dict) -> str:
         lines.append(f"carries {describe(flow.carried, is_grad=True)}")
     if flow.uses > 1:
         lines.append(f"(input used {flow.uses}×, summed)")
-    return "\\n".join(plain(line) for line in lines)
+    return plain_lines(lines)
 
 
 def _legend(drawing: Drawing, kinds: set, waiting: bool, so_far: bool) -> None:
     """The legend: one row per line style drawn, and what #k and ∂ mean."""
-    rows = "".join(
-        f'<tr><td><font color="{EDGE[kind]["color"]}">{line}</font></td>'
-        f'<td align="left">{text.replace("<", "&lt;")}</td></tr>'
-        for kind, line, text in LEGEND_ROWS
-        if kind in kinds
-    )
+    rows = edge_rows(kinds)
     if waiting:
-        rows += (
-            f'<tr><td><font color="{WAITING_EDGE["color"]}">───</font></td>'
-            '<td align="left">not run yet: greyed nodes have had no gradient yet</td></tr>'
-        )
-    rows += (
-        '<tr><td>#k</td><td align="left">order in which the backward closures ran</td></tr>'
-        '<tr><td>∂</td><td align="left">local derivative d(out)/d(in) at this point</td></tr>'
-    )
+        rows += legend_row("───", "not run yet: greyed nodes have had no gradient yet", WAITING_EDGE["color"])
+    rows += legend_row("#k", "order in which the backward closures ran")
+    rows += legend_row("∂", "local derivative d(out)/d(in) at this point")
     if so_far:
-        rows += '<tr><td>so far</td><td align="left">more gradient to come from closures still to run</td></tr>'
-
-    drawing.node("legend", f'<<table border="0" cellspacing="1">{rows}</table>>', shape="plaintext", fontsize="9")
+        rows += legend_row("so far", "more gradient to come from closures still to run")
+    add_legend(drawing, rows)
 
 
 def consumers(nodes: list) -> dict:

@@ -15,7 +15,20 @@ from typing import Any
 import numpy as np
 
 from .groups import Group, representative
-from .look import CURRENT_NODE, EDGE, LEGEND_ROWS, WAITING_EDGE, WAITING_NODE, Drawing, new_drawing, plain, record_field
+from .look import (
+    CURRENT_NODE,
+    EDGE,
+    WAITING_EDGE,
+    WAITING_NODE,
+    Drawing,
+    add_legend,
+    edge_rows,
+    legend_row,
+    new_drawing,
+    plain,
+    plain_lines,
+    record_field,
+)
 from .trace import ALPHA, FULL, OFF, ZERO, Step, describe, is_zero, number, shape_of
 
 #: fill colours of a box, by what the unit did on this sample
@@ -146,7 +159,7 @@ def group_label(group: Group, grad: Any, state: str, dead: np.ndarray | None, al
         lines.append(STATE_TEXT[state])
     elif alpha > 0:
         lines.append(f"{alpha:.0%} of units on the alpha side (input <= 0)")
-    return "\\n".join(plain(line) for line in lines)
+    return plain_lines(lines)
 
 
 def group_grad(group: Group, grads: dict) -> Any:
@@ -252,21 +265,8 @@ def draw_grouped(
 
 
 def _group_legend(drawing: Drawing, kinds: set, states: set, waiting: bool) -> None:
-    rows = "".join(
-        f'<tr><td><font color="{EDGE[kind]["color"]}">{line}</font></td>'
-        f'<td align="left">{text.replace("<", "&lt;")}</td></tr>'
-        for kind, line, text in LEGEND_ROWS
-        if kind in kinds
-    )
+    rows = edge_rows(kinds)
     if waiting:
-        rows += (
-            f'<tr><td><font color="{WAITING_EDGE["color"]}">───</font></td>'
-            '<td align="left">not run yet: no gradient on this edge so far</td></tr>'
-        )
-    rows += "".join(
-        f'<tr><td bgcolor="{STATE_LOOK[s]["fillcolor"]}"> </td>'
-        f'<td align="left">{STATE_TEXT[s].replace("<", "&lt;")}</td></tr>'
-        for s in STATE_LOOK
-        if s in states
-    )
-    drawing.node("legend", f'<<table border="0" cellspacing="1">{rows}</table>>', shape="plaintext", fontsize="9")
+        rows += legend_row("───", "not run yet: no gradient on this edge so far", WAITING_EDGE["color"])
+    rows += "".join(legend_row(" ", STATE_TEXT[s], fill=STATE_LOOK[s]["fillcolor"]) for s in STATE_LOOK if s in states)
+    add_legend(drawing, rows)

@@ -13,7 +13,6 @@ scalar nodes, and a second click folds it back.
 from __future__ import annotations
 
 import html
-import json
 import re
 import shutil
 import subprocess
@@ -29,6 +28,7 @@ from .draw_groups import box_word, draw_grouped, group_grad
 from .explain import reason
 from .groups import Group, dead_on_every_sample, find_groups, representative, stable_names
 from .look import EDGE, WAITING_EDGE, GraphvizNotFoundError, new_drawing, plain, record_field
+from .page import content_security_policy, fill, script_json
 from .trace import OFF, Step, default_seed, describe, is_zero, nodes_within, number, shape_of, trace_backward
 
 _NO_GRAD = "–"  # what a gradient shows before any closure has sent it one
@@ -53,9 +53,10 @@ class Explorer:
         return path
 
     def _repr_html_(self) -> str:
-        # An iframe keeps the page's script and style apart from the notebook's own.
+        # A sandbox without allow-same-origin: the page's script runs but can never reach the notebook.
         return (
-            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" title="{html.escape(self.title)}" '
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" sandbox="allow-scripts" '
+            f'title="{html.escape(self.title)}" '
             'style="width:100%;height:720px;border:1px solid #ccc"></iframe>'
         )
 
@@ -281,10 +282,6 @@ def explore(
         for g, svg in zip(groups, svgs[1:])
     )
     template = resources.files(__package__).joinpath("explorer.html").read_text(encoding="utf-8")
-    page = (
-        template.replace("{{TITLE}}", html.escape(title))
-        .replace("{{MAIN}}", svgs[0])
-        .replace("{{VIEWS}}", views_html)
-        .replace("{{DATA}}", json.dumps(payload, separators=(",", ":")).replace("</", "<\\/"))
-    )
+    values = {"TITLE": html.escape(title), "MAIN": svgs[0], "VIEWS": views_html, "DATA": script_json(payload)}
+    page = fill(template, {"CSP": content_security_policy(template), **values})
     return Explorer(page, len(steps), title, payload)

@@ -5,6 +5,7 @@ Shared by ``draw.py`` (one node per box) and ``draw_groups.py`` (a neuron or a l
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -84,15 +85,40 @@ LEGEND_ROWS = (  # (kind, line drawn in the legend, meaning)
 
 
 def record_field(text: str) -> str:
-    """Text made safe inside a record label, where { } | < > and backslash have meanings."""
+    """Text shown as itself in one field of a record label, where { } | < > and backslash have meanings."""
     for char in "\\{}|<>":
         text = text.replace(char, "\\" + char)
-    return text
+    return text.replace("&", "&amp;")  # dot reads &name; as an entity, even in a record
 
 
 def plain(text: str) -> str:
-    """Text made safe in an ordinary label, where a backslash starts an escape."""
-    return text.replace("\\", "\\\\")
+    """Text shown as itself in an ordinary label: never graphviz HTML, no backslash escapes, no entities."""
+    # nohtml: the graphviz package passes a string of the form <...> to dot unquoted, as an HTML label
+    shown: str = graphviz.escape(text.replace("&", "&amp;"))
+    return shown
+
+
+def plain_lines(lines: list[str]) -> str:
+    """Lines of text shown as themselves, one under the other, in an ordinary label."""
+    shown: str = graphviz.nohtml("\\n".join(plain(line) for line in lines))
+    return shown
+
+
+def legend_row(key: str, text: str, color: str | None = None, fill: str | None = None) -> str:
+    """One row of a legend table: ``key`` (in ``color``, on ``fill``) and what it means."""
+    cell = html.escape(key) if color is None else f'<font color="{color}">{html.escape(key)}</font>'
+    background = "" if fill is None else f' bgcolor="{fill}"'
+    return f'<tr><td{background}>{cell}</td><td align="left">{html.escape(text)}</td></tr>'
+
+
+def edge_rows(kinds: set) -> str:
+    """The legend rows of the edge styles in ``kinds``."""
+    return "".join(legend_row(line, text, EDGE[kind]["color"]) for kind, line, text in LEGEND_ROWS if kind in kinds)
+
+
+def add_legend(drawing: Drawing, rows: str) -> None:
+    """The legend node: ``rows`` (from ``legend_row``) as the one HTML label the drawings make."""
+    drawing.node("legend", f'<<table border="0" cellspacing="1">{rows}</table>>', shape="plaintext", fontsize="9")
 
 
 def new_drawing(name: str, rankdir: str, title: str) -> Drawing:

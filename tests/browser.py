@@ -1,0 +1,52 @@
+"""The pages of the tests opened in the Debian Chromium (driven by playwright), recording what went wrong.
+
+The ``browser`` fixture (conftest.py) launches it; ``Page`` opens a file and records every console error
+(a Content-Security-Policy violation is one), page error and request that leaves the file system.
+"""
+
+from pathlib import Path
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class Page:
+    """A file opened in a new tab, with every console error and non-file request recorded."""
+
+    def __init__(self, browser, path: Path):
+        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+        self.page.set_default_timeout(10_000)  # a broken page fails in seconds, not playwright's 30
+        self.errors, self.requests = [], []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.route("**/*", self._route)
+        self.goto(path)
+
+    def goto(self, path: Path):
+        """Open another file in the same tab (a new tab costs more than the page itself)."""
+        self.page.goto(path.as_uri())
+
+    def _route(self, route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            self.requests.append(route.request.url)
+            route.abort()
+
+    def where(self):
+        return self.page.inner_text("#where")
+
+    def box(self, key, within="#main"):
+        return self.page.locator(f"{within} g.node:has(> title:text-is('{key}'))")
+
+    def close(self):
+        self.page.close()
+        assert self.errors == [] and self.requests == []
