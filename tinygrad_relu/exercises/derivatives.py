@@ -97,7 +97,7 @@ def check_gradients_at_zero(predictions: Mapping[str, float | None] | None) -> C
     if wrong:
         return _fail(
             f"{', '.join(wrong)}: not what backward() gives at 0. At exactly 0, which branch of "
-            "`x if x > 0 else ...` runs? Read on: 'The gradient at exactly 0' explains the convention"
+            "`x if x > 0 else ...` runs? The rest of 'The gradient at exactly 0' explains the convention"
         )
     return CheckResult("pass")
 
