@@ -603,12 +603,19 @@ def test_first_zero_step_check_right_wrong_and_stub(relu_page):
     from tinygrad_relu.exercises.explorer import first_zero_edges
 
     first = first_zero_edges(relu_page.data)[0]
+    data = relu_page.data
+    inside = next(  # a closure that sends a zero only between scalar nodes of one box
+        k
+        for k, s in enumerate(data["steps"], 1)
+        if any(i["kind"] == "zero" for i in data["nodes"][s["node"]]["inputs"])
+    )
+    assert inside < first
     assert ex.check_first_zero_step(relu_page, first).status == "pass"
     assert ex.check_first_zero_step(relu_page, np.int64(first)).status == "pass"
     todo = ex.check_first_zero_step(relu_page, None)
     assert todo.status == "todo" and "edge between two boxes of the main picture" in todo.message
     hints = {
-        "earlier zero inside a box": (3, "inside one box"),
+        "earlier zero inside a box": (inside, "inside one box"),
         "too early": (1, "every edge the closure filled carries a nonzero gradient"),
         "too late": (first + 1, "already grey-dashed at an earlier step"),
         "out of range": (10**6, "a step number between 1 and"),
