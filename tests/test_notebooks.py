@@ -37,3 +37,38 @@ def test_stored_outputs_keep_their_figures(path):
         and not any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
     ]
     assert not missing, f"cells {missing} plot but stored no figure: re-execute without MPLBACKEND=Agg"
+
+
+def test_stored_outputs_name_no_temporary_path():
+    """A stored output is what the docs site shows: a path into a temporary folder is a dead link there."""
+    stale = [
+        (path.name, i)
+        for path in NOTEBOOKS
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells)
+        for out in cell.get("outputs", [])
+        if any(marker in str(out) for marker in ("/tmp/", "\\\\Temp\\\\", "/var/folders/"))
+    ]
+    assert not stale, stale
+
+
+# (notebook, the exercise's check, text of a cell that gives its answer away): the check must come first
+ANSWER_AFTER_EXERCISE = [
+    ("01_", "check_gradients_at_zero(", "gradient for a at x = 0"),
+    ("01_", "check_gradients_at_zero(", "tinygrad_relu chooses as PyTorch does"),
+    ("02_", "check_leaky_relu_prime(", "def slope_right"),
+    ("02_", "check_xor_backward(", "def train_by_hand"),
+    ("03_", "check_classifier(", "model = Sequential(Linear(2, 8, seed=0), LeakyReLU(0.01), Linear(8, 1"),
+    ("04_", "check_leaky_relu_any_alpha(", "np.where(x > 0, x, 0.1 * x)"),
+    ("05_", "check_relu_at_zero(", "def relu_with_slope_at_zero"),
+]
+
+
+@pytest.mark.parametrize(
+    "prefix, check, answer", ANSWER_AFTER_EXERCISE, ids=[f"{p}{c}" for p, c, _ in ANSWER_AFTER_EXERCISE]
+)
+def test_no_exercise_has_its_answer_above_it(prefix, check, answer):
+    (path,) = [p for p in NOTEBOOKS if p.name.startswith(prefix)]
+    sources = [cell.source for cell in nbformat.read(path, as_version=4).cells]
+    exercise = next(i for i, s in enumerate(sources) if check in s)
+    given = next(i for i, s in enumerate(sources) if answer in s)
+    assert exercise < given, f"{path.name}: cell {given} gives the answer of the exercise in cell {exercise}"

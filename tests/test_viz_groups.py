@@ -169,18 +169,16 @@ def test_explore_a_tensor_graph_keeps_histograms():
 
 
 def test_first_zero_step_check():
+    from tinygrad_relu.exercises.explorer import first_zero_edges
+
     model, loss = moons_loss(activation="relu")
     page = explore(loss, group="neuron")
     todo = check_first_zero_step(page, None)
     assert todo.status == "todo" and str(todo).startswith("to do: open the page")
-    zero = [
-        k
-        for k, s in enumerate(page.data["steps"], 1)
-        if any(i["kind"] == "zero" for i in page.data["nodes"][s["node"]]["inputs"])
-    ]
-    assert check_first_zero_step(page, zero[0]).status == "pass" and str(check_first_zero_step(page, zero[0])) == "pass"
-    late = check_first_zero_step(page, zero[0] + 1)
-    assert late.status == "fail" and "earlier step" in str(late) and str(zero[0]) not in str(late)
+    first = first_zero_edges(page.data)[0]  # the first grey-dashed edge between two boxes (tests/test_exercises.py)
+    assert check_first_zero_step(page, first).status == "pass" and str(check_first_zero_step(page, first)) == "pass"
+    late = check_first_zero_step(page, first + 1)
+    assert late.status == "fail" and "earlier step" in str(late) and str(first) not in str(late)
     assert check_first_zero_step(page, True).status == "fail"  # a bool is not a step number
 
 

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ..engine import Value
-from ..gradcheck import GradcheckError, KinkWarning, gradcheck
+from ..gradcheck import GradcheckError, KinkWarning, gradcheck, upstream_gradient
 from ..nn import LeakyReLU, PReLU, ReLU
 from ..tensor import Tensor
 
@@ -87,20 +90,78 @@ def _built_by_custom_op(out: Any, parents: Sequence[Any], name: str) -> CheckRes
     return None
 
 
-def _gradcheck_hint(
-    f: Callable[..., Any] | None, inputs: Sequence[Value], names: Sequence[str], where: str
-) -> str | None:
-    """None when ``gradcheck`` passes; else which input's gradient is wrong, autograd's and the numeric value."""
-    if f is None:
-        raise _Unanswered
+def _name(answer: Any, default: str) -> str:
+    """The name the learner gave their function (what a "to do" should call it), else ``default``."""
+    name = getattr(answer, "__name__", "")
+    return name if name.isidentifier() else default
+
+
+def upstream(seed: int = 0) -> float:
+    """The random gradient a checker seeds at an op's output instead of 1 (as ``gradcheck`` does)."""
+    return float(upstream_gradient((), seed))
+
+
+def _first_mismatch(f: Callable[..., Any], inputs: Sequence[Any]) -> tuple[int, float, float, float] | None:
+    """None when ``gradcheck`` passes on f; else (input, autograd, numeric, upstream) of its first mismatch."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", KinkWarning)
             gradcheck(f, *inputs)
     except GradcheckError as error:
         k, _, auto, numeric = error.mismatches[0]
+        return k, auto, numeric, float(np.asarray(error.upstream).reshape(-1)[0])
+    return None
+
+
+def _close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-3, abs_tol=1e-6)
+
+
+def _gradcheck_hint(
+    op: Callable[..., Any] | None, point: Sequence[float], names: Sequence[str], where: str, look: str
+) -> str | None:
+    """None when the learner's ``op`` is right at ``point``; else what is wrong, for which input, and where
+    (``look``, where to look, ends the hint when the mistake is none of the named classic ones).
+
+    The op is checked alone and with its first input used twice (``op(x) + x``, ``op(x) * op(x)``), each by
+    ``gradcheck`` with a random upstream gradient, so a closure that ignores g, flips the sign or sets
+    ``x.grad`` itself instead of returning the gradient (``=`` where the engine does ``+=``) is caught.
+    """
+    if op is None:
+        raise _Unanswered
+
+    def fresh() -> list[Value]:
+        return [Value(x) for x in point]
+
+    alone = _first_mismatch(op, fresh())
+    if alone is not None:
+        k, auto, numeric, g = alone
+        name = names[k]
+        if not _close(numeric, 0.0) and _close(auto * g, numeric):
+            return (
+                f"at {where} the output's gradient g was {g:.6g}, and your closure sent {auto:.6g} to {name}, the "
+                f"same as it would for g = 1: it ignores g. It must send g times the local derivative"
+            )
+        if not _close(numeric, 0.0) and _close(auto, -numeric):
+            return (
+                f"at {where} your closure sends {auto:.6g} to {name}, but the slope of your forward value times "
+                f"g = {g:.6g} is {numeric:.6g}: it has the opposite sign; {look}"
+            )
         return (
-            f"at {where} the gradient your closure returns for {names[k]} is {auto:.6g}, but the slope "
-            f"of your forward value (central differences) is {numeric:.6g}"
+            f"at {where}, with the output's gradient g = {g:.6g}, your closure sends {auto:.6g} to {name}, but g "
+            f"times the slope of your forward value (central differences) is {numeric:.6g}; {look}"
         )
+    called = f"{_name(op, 'op')}({', '.join(names)})"
+    for used_twice, text in (
+        (lambda *xs: op(*xs) + sum(xs), " + ".join([called, *names])),
+        (lambda *xs: op(*xs) * op(*xs), f"{called} * {called}"),
+    ):
+        twice = _first_mismatch(used_twice, fresh())
+        if twice is not None:
+            k, auto, numeric, _ = twice
+            return (
+                f"at {where} your op is right on its own, but in {text}, where each input is used twice, the "
+                f"gradient of {names[k]} is {auto:.6g} instead of {numeric:.6g}: return the gradient from the "
+                f"closure and let the engine add it (+=) to what {names[k]} already got; never set .grad yourself"
+            )
     return None

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Callable, Mapping, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -12,19 +14,19 @@ import numpy as np
 from ..engine import Value
 from ..gradcheck import check_derivative
 from ..tensor import Tensor
-from .check import CheckResult, _built_by_custom_op, _call, _fail, _gradcheck_hint, _run, _todo
+from .check import CheckResult, _built_by_custom_op, _call, _fail, _gradcheck_hint, _name, _run, _todo, upstream
 
 # --- notebook 01: Value and the leaky ReLU -------------------------------------------------------------------
 
 
 def check_softplus_op(softplus: Callable[[Value], Value] | None) -> CheckResult:
-    """Exercise 01.1: ``softplus(v)`` = log(1 + e^v) as one ``Value.custom_op`` node with a hand-written backward."""
+    """Exercise 01.2: ``softplus(v)`` = log(1 + e^v) as one ``Value.custom_op`` node with a hand-written backward."""
 
     def body() -> CheckResult:
         for x in (-3.0, -0.5, 0.0, 0.7, 2.5):
             v = Value(x)
             out = _call(softplus, v)
-            wrong = _built_by_custom_op(out, (v,), "softplus")
+            wrong = _built_by_custom_op(out, (v,), name)
             if wrong is not None:
                 return wrong
             want = math.log1p(math.exp(x))
@@ -33,16 +35,18 @@ def check_softplus_op(softplus: Callable[[Value], Value] | None) -> CheckResult:
                     f"the forward value at x = {x:g} is {out.data:.6g}, log(1 + e^x) is {want:.6g}: "
                     "look at the first argument of custom_op"
                 )
-            hint = _gradcheck_hint(softplus, [Value(x)], ["x"], f"x = {x:g}")
+            look = (
+                "look at the closure you pass to custom_op (it receives g, the gradient of the output, and "
+                "returns g times the local derivative)"
+            )
+            hint = _gradcheck_hint(softplus, [x], ["x"], f"x = {x:g}", look)
             if hint:
-                return _fail(
-                    hint + ": look at the closure you pass to custom_op (it receives g, the gradient of "
-                    "the output, and returns g times the local derivative)"
-                )
+                return _fail(hint)
         return CheckResult("pass")
 
+    name = _name(softplus, "softplus")
     return _run(
-        "fill in softplus(v): compute log(1 + e^v.data) and return Value.custom_op(that, (v,), "
+        f"fill in {name}(v): compute log(1 + e^v.data) and return Value.custom_op(that, (v,), "
         "backward) with your own backward(g)",
         body,
     )
@@ -51,8 +55,8 @@ def check_softplus_op(softplus: Callable[[Value], Value] | None) -> CheckResult:
 ZERO_GRADIENT_KEYS = ("relu", "leaky_relu(0.2)", "prelu d/dx (a=0.25)", "prelu d/da (a=0.25)")
 
 
-def check_gradients_at_zero(predictions: Mapping[str, float | None]) -> CheckResult:
-    """Exercise 01.2: predict the engine's gradients at exactly x = 0 (keys: ``ZERO_GRADIENT_KEYS``)."""
+def check_gradients_at_zero(predictions: Mapping[str, float | None] | None) -> CheckResult:
+    """Exercise 01.1: predict the engine's gradients at exactly x = 0 (keys: ``ZERO_GRADIENT_KEYS``)."""
     x0, a = Value(0.0), Value(0.25)
     x0.prelu(a).backward()
     engine = {
@@ -61,26 +65,46 @@ def check_gradients_at_zero(predictions: Mapping[str, float | None]) -> CheckRes
         "prelu d/dx (a=0.25)": x0.grad,
         "prelu d/da (a=0.25)": a.grad,
     }
+    if predictions is None:
+        return _todo(f"make predictions a dict with one number for each of {list(engine)}")
+    if not isinstance(predictions, Mapping):
+        return _fail(
+            f"predictions must be a dict from each of {list(engine)} to a number, got {type(predictions).__name__}"
+        )
+    unknown = [key for key in predictions if key not in engine]
+    if unknown:
+        guesses = [difflib.get_close_matches(str(key), list(engine), n=1, cutoff=0.5) for key in unknown]
+        named = "; ".join(
+            f"{key!r}" + (f" (did you mean {guess[0]!r}?)" if guess else "") for key, guess in zip(unknown, guesses)
+        )
+        return _fail(f"unknown key {named}: the keys are exactly {list(engine)}")
     missing = [key for key in ZERO_GRADIENT_KEYS if predictions.get(key) is None]
     if len(missing) == len(ZERO_GRADIENT_KEYS):
         return _todo(f"replace each None in the dict with the gradient you expect at x = 0 for {list(engine)}")
+    odd = [key for key in ZERO_GRADIENT_KEYS if key not in missing and not _is_number(predictions[key])]
+    if odd:
+        return _fail(
+            "; ".join(f"{key!r}: {predictions[key]!r} is not a number" for key in odd)
+            + ": write each prediction as a plain number (int or float)"
+        )
     if missing:
         return _todo(f"still to predict: {missing}")
     wrong = [
         key
         for key in ZERO_GRADIENT_KEYS
-        if not math.isclose(
-            float(predictions[key]),  # type: ignore[arg-type]
-            engine[key],
-            abs_tol=1e-12,
-        )
+        if not math.isclose(float(predictions[key]), engine[key], abs_tol=1e-12)  # type: ignore[arg-type]
     ]
     if wrong:
         return _fail(
             f"{', '.join(wrong)}: not what backward() gives at 0. At exactly 0, which branch of "
-            "`x if x > 0 else ...` runs? Re-read 'The gradient at exactly 0'"
+            "`x if x > 0 else ...` runs? The rest of 'The gradient at exactly 0' explains the convention"
         )
     return CheckResult("pass")
+
+
+def _is_number(value: Any) -> bool:
+    """A real number a learner could mean as a gradient (not a bool, a string or a list)."""
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(float(value))
 
 
 def _grad_of(f: Callable[[Value], Value], x: float = 0.0) -> float:
@@ -92,20 +116,38 @@ def _grad_of(f: Callable[[Value], Value], x: float = 0.0) -> float:
 # --- notebook 02: XOR and hand-written derivatives ------------------------------------------------------------
 
 
+# a threshold a little off 0 (x > 0.005, x >= 1e-9) is wrong only on points this close to 0: a grid of 0.01
+# alone misses it, so the check adds points down to 1e-12 on both sides, and 0 itself
+_NEAR_ZERO = np.array(
+    [s * 10.0**e for e in range(-12, -1) for s in (1, -1)] + [s * m for m in (0.002, 0.005, 0.007) for s in (1, -1)]
+)
+LEAKY_PRIME_POINTS = np.unique(np.r_[np.arange(-100, 101) / 100, _NEAR_ZERO])
+
+
 def check_leaky_relu_prime(f_prime: Callable[[np.ndarray], Any] | None, alpha: float = 0.1) -> CheckResult:
-    """Exercise 02.1: a numpy ``f_prime(x)`` for leaky_relu(x, alpha), checked by ``check_derivative`` on [-1, 1]."""
+    """Exercise 02.1: a numpy ``f_prime(x)`` for leaky_relu(x, alpha), checked by ``check_derivative`` on [-1, 1]
+    in steps of 0.01 and on points close to 0 on both sides (down to +-1e-12), and 0 itself."""
 
     def body() -> CheckResult:
         _call(f_prime, np.array([0.5, -0.5]))
-        report = check_derivative(lambda v: v.leaky_relu(alpha), f_prime, np.arange(-100, 101) / 100)  # type: ignore[arg-type]
+        report = check_derivative(lambda v: v.leaky_relu(alpha), f_prime, LEAKY_PRIME_POINTS)  # type: ignore[arg-type]
         if report.ok:
             return CheckResult("pass")
+        at_zero = [(e, g) for x, e, g in report.mismatches if x == 0.0]
+        only_zero = (
+            f"\nonly x = 0 itself is wrong: yours gives {at_zero[0][1]:g} there; which branch does x = 0 take?"
+            if at_zero and len(report.mismatches) == 1
+            else ""
+        )
         return _fail(
-            f"check_derivative says\n  {str(report).replace(chr(10), chr(10) + '  ')}\n"
+            f"check_derivative says\n  {str(report).replace(chr(10), chr(10) + '  ')}{only_zero}\n"
             "look at the comparison that picks the branch, and at what your function returns for an array"
         )
 
-    return _run(f"fill in the derivative of leaky_relu(x, {alpha}) for a numpy array x", body)
+    return _run(
+        f"fill in the derivative of leaky_relu(x, {alpha}) in {_name(f_prime, 'f_prime')}(x) for a numpy array x",
+        body,
+    )
 
 
 _XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
@@ -182,24 +224,31 @@ def check_relu_at_zero(relu: Callable[[Value], Value] | None, slope_at_zero: flo
         for x in (-2.0, -0.3, 0.3, 2.0):
             v = Value(x)
             out = _call(relu, v)
-            wrong = _built_by_custom_op(out, (v,), "relu")
+            wrong = _built_by_custom_op(out, (v,), name)
             if wrong is not None:
                 return wrong
             if out.data != max(x, 0.0):
-                return _fail(f"relu({x:g}) is {out.data:g}: look at the forward value")
-            hint = _gradcheck_hint(relu, [Value(x)], ["x"], f"x = {x:g}")
+                return _fail(f"{name}({x:g}) is {out.data:g}: look at the forward value")
+            hint = _gradcheck_hint(relu, [x], ["x"], f"x = {x:g}", "look at the slope your closure uses on that side")
             if hint:
-                return _fail(hint + ": look at the slope your closure uses on that side")
+                return _fail(hint)
         v = Value(0.0)
         out = _call(relu, v)
         if out.data != 0.0:
-            return _fail(f"relu(0) is {out.data:g}, it should be 0")
-        out.backward()
-        if v.grad != slope_at_zero:
+            return _fail(f"{name}(0) is {out.data:g}, it should be 0")
+        g = upstream()
+        (out * g).backward()  # out's closure receives g, not 1: a closure that ignores g shows here too
+        if not math.isclose(v.grad, g * slope_at_zero, rel_tol=1e-12, abs_tol=1e-15):
+            if math.isclose(v.grad, slope_at_zero, rel_tol=1e-12):
+                return _fail(
+                    f"at exactly x = 0 the output's gradient g was {g:.6g}, and your closure sent {v.grad:g}, "
+                    "the same as for g = 1: it ignores g. It must send g times the local derivative"
+                )
             return _fail(
-                f"at exactly x = 0 your closure gives {v.grad:g}, the exercise asks for {slope_at_zero:g}: "
-                "x == 0 needs its own case, or it falls into one of the two sides"
+                f"at exactly x = 0 your closure gives {v.grad / g + 0.0:g} times g, the exercise asks for "
+                f"{slope_at_zero:g} times g: x == 0 needs its own case, or it falls into one of the two sides"
             )
         return CheckResult("pass")
 
-    return _run(f"fill in relu(v) as a Value.custom_op whose derivative at exactly 0 is {slope_at_zero:g}", body)
+    name = _name(relu, "relu")
+    return _run(f"fill in {name}(v) as a Value.custom_op whose derivative at exactly 0 is {slope_at_zero:g}", body)

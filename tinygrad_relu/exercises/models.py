@@ -14,7 +14,7 @@ from ..data import make_moons
 from ..engine import Value
 from ..gradcheck import GradcheckError, KinkWarning, gradcheck
 from ..losses import binary_cross_entropy_with_logits
-from ..nn import Linear, Module, ReLU, Sequential, Sigmoid, Tanh, dead_units
+from ..nn import Linear, Module, ReLU, Sequential, dead_units
 from ..optim import Adam
 from ..tensor import Tensor
 from .check import (
@@ -24,9 +24,11 @@ from .check import (
     _call,
     _fail,
     _gradcheck_hint,
+    _name,
     _run,
     _todo,
     _Unanswered,
+    upstream,
 )
 
 # --- notebook 03: the output layer of a binary classifier -----------------------------------------------------
@@ -50,19 +52,23 @@ def check_classifier(model: Module | None, steps: int = 300) -> CheckResult:
 
     def body() -> CheckResult:
         layers = list(model.modules())
-        last = layers[-1]
-        if isinstance(last, _RECTIFIERS):
-            return _fail(
-                f"the last layer is {last!r}: its output is unbounded and one-sided, no logit a sigmoid can "
-                "read well; see section 1 of notebook 03"
-            )
-        if isinstance(last, (Sigmoid, Tanh)):
-            return _fail(
-                f"the last layer is {last!r}, but binary_cross_entropy_with_logits applies the sigmoid "
-                "itself: the model should output the logit; see section 3"
-            )
         if not any(isinstance(m, _RECTIFIERS) for m in layers):
             return _fail("there is no ReLU, LeakyReLU or PReLU inside: the exercise is about where they belong")
+        # what made the output, read from the output itself: a module reused as the last layer counts too
+        last_op = model(Tensor(_separable_data()[0][:4]))._op.split("(")[0]
+        last = _last_layer(model)
+        maker = repr(last) if type(last).__name__.lower() == last_op.replace("_", "") else f"a {last_op}"
+        if last_op in ("relu", "leaky_relu", "prelu"):
+            return _fail(
+                f"the model's output comes out of {maker}: "
+                "its output is unbounded and one-sided, no logit a sigmoid can read well; see section 1 of notebook 03"
+            )
+        if last_op in ("sigmoid", "tanh"):
+            return _fail(
+                f"the model's output comes out of {maker}, "
+                "but binary_cross_entropy_with_logits applies the sigmoid itself: the model should output the "
+                "logit; see section 3"
+            )
         X, y = _separable_data()
         x_t, y_t = Tensor(X), Tensor(y.reshape(-1, 1))
         opt = Adam(model.parameters(), lr=0.05)
@@ -86,6 +92,13 @@ def check_classifier(model: Module | None, steps: int = 300) -> CheckResult:
         return CheckResult("pass")
 
     return _run("", body)
+
+
+def _last_layer(model: Module) -> Module:
+    """The module a Sequential (nested or not) runs last; any other model is its own last layer."""
+    while isinstance(model, Sequential) and len(model):
+        model = model[-1]
+    return model
 
 
 def check_bce_with_logits(bce: Callable[[Tensor, Tensor], Tensor] | None) -> CheckResult:
@@ -116,6 +129,15 @@ def check_bce_with_logits(bce: Callable[[Tensor, Tensor], Tensor] | None) -> Che
                     else "check the formula: -[t log p + (1 - t) log(1 - p)], averaged over the samples"
                 )
                 return _fail(f"with {name} your loss is {value:.6g}, the library's {want:.6g}: {where}")
+        at_zero = Tensor(np.zeros(2), requires_grad=True)
+        with np.errstate(all="ignore"):
+            bce(at_zero, Tensor(np.array([1.0, 0.0]))).backward()  # type: ignore[misc]
+        if at_zero.grad is None or not np.all(np.isfinite(at_zero.grad)):
+            return _fail(
+                f"at a logit of exactly 0 the gradient of your loss is {at_zero.grad}, though the loss is smooth "
+                "there: some op in your formula has no derivative at 0 (the slope of sqrt at 0 is 1/0, x / |x| "
+                "is 0/0). Write it with ops whose gradient at 0 is a number"
+            )
         x = Tensor(np.array([-1.3, 0.4, 2.2]), requires_grad=True)
         t = Tensor(np.array([1.0, 0.0, 1.0]))
         try:
@@ -123,13 +145,18 @@ def check_bce_with_logits(bce: Callable[[Tensor, Tensor], Tensor] | None) -> Che
                 warnings.simplefilter("ignore", KinkWarning)
                 gradcheck(lambda z: bce(z, t), x)  # type: ignore[misc]
         except GradcheckError as error:
+            k, index, auto, numeric = error.mismatches[0]
             return _fail(
-                f"the gradient of your loss disagrees with central differences:\n{error}\n"
-                "a custom op's backward closure is the first place to look"
+                f"the gradient of your loss disagrees with central differences: for logit {x.data[index]:g} "
+                f"(entry {index[0]}), with the loss seeded with g = {float(error.upstream):.6g}, autograd gives "
+                f"{auto:.6g} and g times the slope of your loss is {numeric:.6g}. A custom op's backward closure "
+                "is the first place to look: it must multiply by the g it receives"
             )
         return CheckResult("pass")
 
-    return _run("fill in bce(logits, targets) with Tensor ops (exp, log, relu, ...) and return the mean", body)
+    return _run(
+        f"fill in {_name(bce, 'bce')}(logits, targets) with Tensor ops (exp, log, relu, ...) and return the mean", body
+    )
 
 
 # --- notebook 04: which leaky ReLU ----------------------------------------------------------------------------
@@ -168,7 +195,7 @@ def check_prelu_op(prelu: Callable[[Value, Value], Value] | None) -> CheckResult
             for a in (0.25, -1.0, 1.5):
                 xv, av = Value(x), Value(a)
                 out = _call(prelu, xv, av)
-                wrong = _built_by_custom_op(out, (xv, av), "prelu")
+                wrong = _built_by_custom_op(out, (xv, av), _name(prelu, "prelu"))
                 if wrong is not None:
                     return wrong
                 want = Value(x).prelu(a).data
@@ -177,22 +204,28 @@ def check_prelu_op(prelu: Callable[[Value, Value], Value] | None) -> CheckResult
                         f"prelu({x:g}, a={a:g}) is {out.data:g}, should be {want:g}: look at the forward value"
                     )
                 if x == 0.0:  # a kink: compare with the engine's convention, not with finite differences
-                    out.backward()
+                    g = upstream()
+                    (out * g).backward()  # seeded with g, not 1: a closure that ignores g shows here too
                     xe, ae = Value(x), Value(a)
-                    xe.prelu(ae).backward()
-                    if (xv.grad, av.grad) != (xe.grad, ae.grad):
+                    (xe.prelu(ae) * g).backward()
+                    if not (math.isclose(xv.grad, xe.grad) and math.isclose(av.grad, ae.grad, abs_tol=1e-15)):
                         return _fail(
-                            f"at exactly x = 0 (a = {a:g}) your closure gives d/dx = {xv.grad:g}, "
-                            f"d/da = {av.grad:g}; the engine (and PyTorch) take the x <= 0 branch there"
+                            f"at exactly x = 0 (a = {a:g}), with the output's gradient g = {g:.6g}, your closure "
+                            f"sends {xv.grad:.6g} to x and {av.grad:.6g} to a; the engine (and PyTorch) take the "
+                            "x <= 0 branch there, and multiply by g"
                         )
                     continue
-                hint = _gradcheck_hint(prelu, [Value(x), Value(a)], ["x", "a"], f"x = {x:g}, a = {a:g}")
+                look = (
+                    "on this side of 0, what does the output depend on? (With a < 0, the output's sign is not "
+                    "the input's)"
+                )
+                hint = _gradcheck_hint(prelu, [x, a], ["x", "a"], f"x = {x:g}, a = {a:g}", look)
                 if hint:
-                    return _fail(hint + ": on this side of 0, what does the output depend on?")
+                    return _fail(hint)
         return CheckResult("pass")
 
     return _run(
-        "fill in prelu(x, a): one Value.custom_op(data, (x, a), backward) whose backward(g) returns "
+        f"fill in {_name(prelu, 'prelu')}(x, a): one Value.custom_op(data, (x, a), backward) whose backward(g) returns "
         "(gradient for x, gradient for a)",
         body,
     )
@@ -215,6 +248,11 @@ def _linears(model: Sequential) -> list[Linear]:
     return [m for m in model if isinstance(m, Linear)]
 
 
+def _numbers(lin: Linear) -> tuple[np.ndarray, np.ndarray]:
+    """A Linear layer's weight and bias arrays (an empty bias for a layer built without one)."""
+    return lin.weight.data, lin.bias.data if lin.bias is not None else np.zeros(0)
+
+
 def check_revive_dead_units(revive: Callable[[Sequential, np.ndarray], Any] | None) -> CheckResult:
     """Exercise 06.1: ``revive(model, x)`` changes, in place, only the weights and bias of each ReLU layer's dead
     units so that ``dead_units(model, x)`` reports none; alive units must be left exactly as they were."""
@@ -222,12 +260,14 @@ def check_revive_dead_units(revive: Callable[[Sequential, np.ndarray], Any] | No
     def body() -> CheckResult:
         model, X = _wounded_net()
         before = dead_units(model, Tensor(X))
-        linears = _linears(model)[:2]
-        saved = [(lin.weight.data.copy(), lin.bias.data.copy()) for lin in linears]  # type: ignore[union-attr]
+        layers = list(model)
+        linears = _linears(model)
+        saved = [tuple(a.copy() for a in _numbers(lin)) for lin in linears]
         alive = []
         h = X
-        for lin in linears:
-            pre = h @ lin.weight.data.T + lin.bias.data  # type: ignore[union-attr]
+        for lin in linears[:2]:
+            weight, bias = _numbers(lin)
+            pre = h @ weight.T + bias
             alive.append(~np.all(pre <= 0, axis=0))
             h = np.maximum(pre, 0)
         if revive is None:
@@ -236,21 +276,38 @@ def check_revive_dead_units(revive: Callable[[Sequential, np.ndarray], Any] | No
             done = revive(model, X.copy())
         except NotImplementedError:
             raise _Unanswered from None
-        unchanged = all(
-            np.array_equal(lin.weight.data, w) and np.array_equal(lin.bias.data, b)  # type: ignore[union-attr]
-            for lin, (w, b) in zip(linears, saved)
-        )
+        now = list(model)
+        if len(now) != len(layers) or any(a is not b for a, b in zip(now, layers)):
+            swapped = next((i for i, (a, b) in enumerate(zip(now, layers)) if a is not b), min(len(now), len(layers)))
+            return _fail(
+                f"revive replaced the model's layers (model[{swapped}] is no longer the layer it was): keep every "
+                "layer, and change only the dead units' weights or bias inside model[0] and model[2]"
+            )
+        for i, (lin, old) in enumerate(zip(linears, saved)):
+            if any(a.shape != b.shape for a, b in zip(_numbers(lin), old)):
+                return _fail(f"the weight or bias of model[{2 * i}] changed shape: change values, not shapes")
+        same = [all(np.array_equal(a, b) for a, b in zip(_numbers(lin), old)) for lin, old in zip(linears, saved)]
+        unchanged = all(same)
         if done is None and unchanged:
             raise _Unanswered
         for k, (lin, (w, b), keep) in enumerate(zip(linears, saved, alive), start=1):
-            moved = ~(np.all(lin.weight.data == w, axis=1) & (lin.bias.data == b))  # type: ignore[union-attr]  # row j: unit j
+            weight, bias = _numbers(lin)
+            moved = ~(np.all(weight == w, axis=1) & (bias == b))  # row j: unit j
             if (moved & keep).any():
                 return _fail(
                     f"you changed unit {int(np.argmax(moved & keep))} of ReLU layer {k}, which was alive: "
                     "only touch the units whose pre-activation is <= 0 on every sample"
                 )
+        if not same[2]:
+            return _fail("you changed model[4], the output layer: it has no ReLU after it, leave it as it was")
         after = dead_units(model, Tensor(X))
         still = [str(r) for r in after if r.dead]
+        if still and isinstance(done, Module) and done is not model:
+            return _fail(
+                "revive returned a different model, and the one it was given still has dead units: change the "
+                "model in place (assign into its layers' weight.data and bias.data); the check looks at the "
+                "model it passed you, not at what revive returns"
+            )
         if still:
             return _fail(
                 "dead_units still reports "
@@ -263,7 +320,7 @@ def check_revive_dead_units(revive: Callable[[Sequential, np.ndarray], Any] | No
         return CheckResult("pass")
 
     return _run(
-        "fill in revive(model, x): find each ReLU layer's dead units on x and change only their "
+        f"fill in {_name(revive, 'revive')}(model, x): find each ReLU layer's dead units on x and change only their "
         "weights/bias (model[0] and model[2] are the Linear layers)",
         body,
     )
