@@ -479,3 +479,30 @@ def test_log_softmax_keeps_log_two_for_huge_tied_logits(big):
     logp.sum().backward()
     assert logp.data[0].tolist() == pytest.approx([-math.log(2.0), -math.log(2.0), -big], rel=1e-12)
     assert z.grad[0].tolist() == pytest.approx([-0.5, -0.5, 1.0], rel=1e-12)
+
+
+def test_mean_is_bit_for_bit_numpy_and_pytorch_forward_and_backward():
+    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    rng = np.random.default_rng(14)
+    for shape, axis in [((7,), None), ((3, 5), None), ((3, 7), 1), ((6, 3), 0), ((2, 3, 5), (0, 2)), ((11, 13), -1)]:
+        for _ in range(20):
+            x = leaf(rng.normal(size=shape) * 10.0 ** rng.integers(-3, 4))
+            m = x.mean(axis=axis)
+            assert m.data.tobytes() == np.mean(x.data, axis=axis).tobytes()
+            g = rng.normal(size=m.shape)
+            m.backward(g)
+            theirs = torch.tensor(x.data, requires_grad=True)
+            (theirs.mean() if axis is None else theirs.mean(dim=axis)).backward(torch.tensor(g))
+            assert x.grad.tobytes() == theirs.grad.numpy().tobytes()
+
+
+def test_mean_of_nothing_is_nan_with_an_empty_gradient_and_no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x, y = leaf(np.zeros(0)), leaf(np.zeros((2, 0)))
+        m = x.mean()
+        m.backward()
+        assert np.isnan(m.item()) and x.grad.shape == (0,)
+        rows = y.mean(axis=1)
+        rows.backward(np.ones(2))
+        assert np.isnan(rows.data).all() and y.grad.shape == (2, 0)
