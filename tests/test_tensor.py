@@ -506,3 +506,25 @@ def test_mean_of_nothing_is_nan_with_an_empty_gradient_and_no_warnings():
         rows = y.mean(axis=1)
         rows.backward(np.ones(2))
         assert np.isnan(rows.data).all() and y.grad.shape == (2, 0)
+
+
+@pytest.mark.parametrize(
+    "shape, axis", [((0,), None), ((0,), 0), ((3, 0), 1), ((3, 0), 0), ((0, 3), 1), ((0, 3), 0), ((2, 0, 3), (1, 2))]
+)
+def test_logsumexp_and_log_softmax_over_an_empty_axis_do_what_pytorch_does(shape, axis):
+    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    dims = tuple(range(len(shape))) if axis is None else axis
+    x, theirs = leaf(np.zeros(shape)), torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lse = x.logsumexp(axis=axis)
+        lse.backward(np.ones(lse.shape))
+    expected = torch.logsumexp(theirs, dim=dims)
+    expected.backward(torch.ones(expected.shape, dtype=torch.float64))
+    assert lse.shape == tuple(expected.shape) and lse.data.tolist() == expected.tolist()  # -inf per empty row
+    assert x.grad.shape == shape and theirs.grad.shape == shape
+    if isinstance(axis, int):
+        x, theirs = leaf(np.zeros(shape)), torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+        logp = x.log_softmax(axis=axis)
+        logp.backward(np.ones(shape))
+        assert logp.shape == shape == tuple(torch.log_softmax(theirs, dim=axis).shape) and x.grad.shape == shape

@@ -69,7 +69,7 @@ def _spread(g: Any, kept: tuple[int, ...] | None, shape: tuple[int, ...]) -> np.
 
 def _finite_max(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     """The max over ``axes`` with keepdims, as the shift that keeps exp from overflowing; 0 where it is infinite."""
-    m = np.max(x, axis=axes, keepdims=True)
+    m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)  # an empty axis: -inf, so its logsumexp is log(0)
     return np.where(np.isfinite(m), m, 0.0)  # an infinite max is not subtracted: inf - inf would be nan
 
 
