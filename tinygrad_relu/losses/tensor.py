@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..tensor.autograd import accumulate, node, quiet
+from ..tensor.autograd import accumulate, node, quiet, quietly
 
 
 def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
@@ -24,13 +24,22 @@ def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor) -> Tensor:
-    """Mean of softplus(z) - z*y, one node whose gradient is exactly (sigmoid(z) - y) / N."""
+    """Mean of softplus(z) - z*y, one node: d/dz = (sigmoid(z) - y) / N and d/dy = -z / N, as in PyTorch."""
     z, y = logits.data, target.data
     with quiet():
         softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))  # log(1 + e^z) without overflow
         sig = np.where(z == np.inf, 1.0, np.exp(z - softplus))  # e^z / (1 + e^z); inf - inf would be nan
-    scale = 1.0 / z.size
-    return Tensor.custom_op(np.mean(softplus - z * y), (logits,), lambda g: g * scale * (sig - y), op="bce_logits")
+
+    @quietly  # an infinite logit times a zero gradient is nan, as in PyTorch, without a warning
+    def _backward(out: Tensor) -> None:
+        g = out.grad.item()
+        if logits.requires_grad:
+            accumulate(logits, (sig - y) * g / z.size)
+        if target.requires_grad:
+            accumulate(target, -z * g / z.size)
+
+    parents = (logits, target) if target.requires_grad else (logits,)  # a constant target stays out of the drawing
+    return node(np.mean(softplus - z * y), parents, "bce_logits", _backward)
 
 
 def hinge_loss(scores: Tensor, target: Tensor) -> Tensor:
