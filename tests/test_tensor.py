@@ -601,3 +601,20 @@ def test_tensors_still_hash_by_identity_so_backward_and_drawings_work():
     assert a.grad.tolist() == [3.0, 10.0] and b.grad.tolist() == [2.0, 6.0]  # 2ab + b and a^2 + a
     assert len(topological_order(out)) == 6
     assert draw_graph(out).source.count("->") >= 5
+
+
+def test_log_softmax_of_rows_with_infinities_and_nan_is_pytorch_s():
+    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    inf, nan = math.inf, math.nan
+    rows = [[inf, 1.0], [inf, -inf], [inf, inf], [-inf, -inf], [-inf, 1.0], [nan, 1.0], [1e308, -1e308], [0.5, -2.5]]
+    upstream = np.array([[1.0, 0.5]] * len(rows))
+    x, theirs = leaf(rows), torch.tensor(rows, dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = x.log_softmax(axis=1)
+        out.backward(upstream)
+    expected = torch.log_softmax(theirs, dim=1)
+    expected.backward(torch.tensor(upstream))
+    # a row holding +inf is nan throughout, as in PyTorch; nan, inf and their places must match exactly
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(x.grad, theirs.grad.numpy(), rtol=1e-14, atol=0)

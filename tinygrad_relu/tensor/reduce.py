@@ -148,7 +148,8 @@ def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
     """
     axes = axes_of(axis, a.data.ndim, "log_softmax")
     with quiet():
-        shifted = a.data - _finite_max(a.data, axes)
+        # the max itself, even an infinite one: a row holding +inf (or only -inf) is nan throughout, as in PyTorch
+        shifted = a.data - np.max(a.data, axis=axes, keepdims=True, initial=-np.inf)
         data = shifted - np.log(np.add.reduce(np.exp(shifted), axis=axes, keepdims=True))
 
     def _backward(out: Tensor) -> None:
