@@ -479,3 +479,143 @@ def test_log_softmax_keeps_log_two_for_huge_tied_logits(big):
     logp.sum().backward()
     assert logp.data[0].tolist() == pytest.approx([-math.log(2.0), -math.log(2.0), -big], rel=1e-12)
     assert z.grad[0].tolist() == pytest.approx([-0.5, -0.5, 1.0], rel=1e-12)
+
+
+def test_mean_is_bit_for_bit_numpy_and_pytorch_forward_and_backward():
+    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    rng = np.random.default_rng(14)
+    for shape, axis in [((7,), None), ((3, 5), None), ((3, 7), 1), ((6, 3), 0), ((2, 3, 5), (0, 2)), ((11, 13), -1)]:
+        for _ in range(20):
+            x = leaf(rng.normal(size=shape) * 10.0 ** rng.integers(-3, 4))
+            m = x.mean(axis=axis)
+            assert m.data.tobytes() == np.mean(x.data, axis=axis).tobytes()
+            g = rng.normal(size=m.shape)
+            m.backward(g)
+            theirs = torch.tensor(x.data, requires_grad=True)
+            (theirs.mean() if axis is None else theirs.mean(dim=axis)).backward(torch.tensor(g))
+            assert x.grad.tobytes() == theirs.grad.numpy().tobytes()
+
+
+def test_mean_of_nothing_is_nan_with_an_empty_gradient_and_no_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x, y = leaf(np.zeros(0)), leaf(np.zeros((2, 0)))
+        m = x.mean()
+        m.backward()
+        assert np.isnan(m.item()) and x.grad.shape == (0,)
+        rows = y.mean(axis=1)
+        rows.backward(np.ones(2))
+        assert np.isnan(rows.data).all() and y.grad.shape == (2, 0)
+
+
+@pytest.mark.parametrize(
+    "shape, axis", [((0,), None), ((0,), 0), ((3, 0), 1), ((3, 0), 0), ((0, 3), 1), ((0, 3), 0), ((2, 0, 3), (1, 2))]
+)
+def test_logsumexp_and_log_softmax_over_an_empty_axis_do_what_pytorch_does(shape, axis):
+    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    dims = tuple(range(len(shape))) if axis is None else axis
+    x, theirs = leaf(np.zeros(shape)), torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lse = x.logsumexp(axis=axis)
+        lse.backward(np.ones(lse.shape))
+    expected = torch.logsumexp(theirs, dim=dims)
+    expected.backward(torch.ones(expected.shape, dtype=torch.float64))
+    assert lse.shape == tuple(expected.shape) and lse.data.tolist() == expected.tolist()  # -inf per empty row
+    assert x.grad.shape == shape and theirs.grad.shape == shape
+    if isinstance(axis, int):
+        x, theirs = leaf(np.zeros(shape)), torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+        logp = x.log_softmax(axis=axis)
+        logp.backward(np.ones(shape))
+        assert logp.shape == shape == tuple(torch.log_softmax(theirs, dim=axis).shape) and x.grad.shape == shape
+
+
+# ---------------------------------------------------------------- iteration and comparisons, as PyTorch
+def test_a_0d_tensor_refuses_iteration_and_others_iterate_over_rows():
+    with pytest.raises(TypeError, match="iteration over a 0-d Tensor"):
+        iter(Tensor(3.0))
+    with pytest.raises(TypeError, match="0-d"):
+        sum(Tensor(3.0))  # was 0: an empty iteration
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    rows = list(x)
+    assert [r.data.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]
+    sum(r.sum() * k for k, r in enumerate(rows, 1)).backward()
+    assert x.grad.tolist() == [[1.0, 1.0], [2.0, 2.0]]
+
+
+COMPARISONS = [
+    ("==", lambda a, b: a == b),
+    ("!=", lambda a, b: a != b),
+    ("<", lambda a, b: a < b),
+    ("<=", lambda a, b: a <= b),
+    (">", lambda a, b: a > b),
+    (">=", lambda a, b: a >= b),
+]
+
+
+@pytest.mark.parametrize("symbol, compare", COMPARISONS, ids=[s for s, _ in COMPARISONS])
+def test_comparisons_are_elementwise_without_a_gradient_as_in_pytorch(symbol, compare):
+    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    xs, ys = [[0.0, 1.0, -2.0], [np.nan, np.inf, 3.0]], [0.0, 2.0, -2.0]
+    x, y = leaf(xs), Tensor(ys)
+    tx, ty = torch.tensor(xs), torch.tensor(ys)
+    for ours, theirs in [
+        (compare(x, y), compare(tx, ty)),
+        (compare(x, 0.0), compare(tx, 0.0)),
+        (compare(0.0, x), compare(0.0, tx)),  # reflected: Python asks the Tensor
+        (compare(x, np.array(ys)), compare(tx, ty)),
+        (compare(np.array(ys), x), compare(ty, tx)),
+        (compare(x, ys), compare(tx, ty)),
+    ]:
+        assert isinstance(ours, Tensor) and not ours.requires_grad and not ours._prev
+        assert ours.data.dtype == np.float64 and ours.data.tolist() == theirs.double().tolist()
+    with pytest.raises(ValueError, match=f"{symbol}: shapes \\(2, 3\\) and \\(2,\\) cannot be broadcast"):
+        compare(x, Tensor([1.0, 2.0]))
+
+
+def test_a_comparison_is_a_mask_that_indexes_with_pytorch_gradients():
+    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    data = [[0.0, 1.5, 0.0], [-2.0, 0.0, 3.0]]
+    x, theirs = leaf(data), torch.tensor(data, requires_grad=True)
+    picked = x[x == 0]  # was empty: == compared identities
+    assert picked.data.tolist() == theirs[theirs == 0].tolist() == [0.0, 0.0, 0.0]
+    (x[x > 0] * 2.0).sum().backward()
+    (theirs[theirs > 0] * 2.0).sum().backward()
+    assert x.grad.tolist() == theirs.grad.tolist() == [[0.0, 2.0, 0.0], [0.0, 0.0, 2.0]]
+    columns = x[:, Tensor([1.0, 0.0, 1.0]) != 0]
+    assert columns.data.tolist() == theirs[:, torch.tensor([1.0, 0.0, 1.0]) != 0].tolist()
+    assert (x != 0).mean().item() == 0.5  # 0/1 float64: the share of true, as .float().mean() in PyTorch
+    with pytest.raises(TypeError, match="not a Tensor"):
+        x[Tensor([0.0, 1.0])]  # a Tensor of numbers is not a mask: only a comparison's result is
+
+
+def test_tensors_still_hash_by_identity_so_backward_and_drawings_work():
+    from tinygrad_relu.graph import topological_order
+
+    from tinygrad_relu import draw_graph
+
+    a, b = leaf([1.0, 2.0]), leaf([1.0, 2.0])  # equal data, different nodes
+    assert len({a, b}) == 2 and {a: 1, b: 2}[b] == 2 and a in {a} and b not in {a}
+    h = a * b
+    out = (h * a + h).sum()  # a node and leaves used twice
+    out.backward()
+    assert a.grad.tolist() == [3.0, 10.0] and b.grad.tolist() == [2.0, 6.0]  # 2ab + b and a^2 + a
+    assert len(topological_order(out)) == 6
+    assert draw_graph(out).source.count("->") >= 5
+
+
+def test_log_softmax_of_rows_with_infinities_and_nan_is_pytorch_s():
+    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    inf, nan = math.inf, math.nan
+    rows = [[inf, 1.0], [inf, -inf], [inf, inf], [-inf, -inf], [-inf, 1.0], [nan, 1.0], [1e308, -1e308], [0.5, -2.5]]
+    upstream = np.array([[1.0, 0.5]] * len(rows))
+    x, theirs = leaf(rows), torch.tensor(rows, dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = x.log_softmax(axis=1)
+        out.backward(upstream)
+    expected = torch.log_softmax(theirs, dim=1)
+    expected.backward(torch.tensor(upstream))
+    # a row holding +inf is nan throughout, as in PyTorch; nan, inf and their places must match exactly
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-14, atol=0)
+    np.testing.assert_allclose(x.grad, theirs.grad.numpy(), rtol=1e-14, atol=0)

@@ -31,16 +31,21 @@ def _as_list(x: Any) -> list[Any]:
     return [x] if isinstance(x, (Value, Real)) else list(x)
 
 
-def _values(pred: Any, target: Any, loss: str) -> tuple[list[Value], np.ndarray]:
-    """Scalar engine: predictions as Values and targets as a float array, checked to pair up."""
+def _values(pred: Any, target: Any, loss: str) -> tuple[list[Value], list[Value | float]]:
+    """Scalar engine: predictions as Values, targets as numbers or Values (kept as nodes: they get a
+    gradient, as a PyTorch target that requires one), checked to pair up."""
     preds, targets = _as_list(pred), _as_list(target)
     if len(preds) != len(targets):
         raise ValueError(f"{loss}: {len(preds)} predictions but {len(targets)} targets")
     if not preds:
         raise ValueError(f"{loss}: no predictions (the mean over zero samples is undefined)")
     values = [p if isinstance(p, Value) else Value(checks.number(p, f"{loss} prediction")) for p in preds]
-    numbers = [t.data if isinstance(t, Value) else checks.number(t, f"{loss} target") for t in targets]
-    return values, np.array(numbers, dtype=np.float64)
+    return values, [t if isinstance(t, Value) else checks.number(t, f"{loss} target") for t in targets]
+
+
+def _numbers(targets: list[Value | float]) -> np.ndarray:
+    """The targets' numbers, for checking their range."""
+    return np.array([t.data if isinstance(t, Value) else t for t in targets], dtype=np.float64)
 
 
 def _batch(pred: Tensor, target: Any, loss: str) -> Tensor:
@@ -82,7 +87,8 @@ def binary_cross_entropy_with_logits(logits: Predictions, target: Any) -> Loss:
         _check_all((t.data >= 0.0) & (t.data <= 1.0), t.data, loss + ": targets must lie in [0, 1], got {:g}")
         return tensor.binary_cross_entropy_with_logits(logits, t)
     zs, ys = _values(logits, target, loss)
-    _check_all((ys >= 0.0) & (ys <= 1.0), ys, loss + ": targets must lie in [0, 1], got {:g}")
+    numbers = _numbers(ys)
+    _check_all((numbers >= 0.0) & (numbers <= 1.0), numbers, loss + ": targets must lie in [0, 1], got {:g}")
     return scalar.binary_cross_entropy_with_logits(zs, ys)
 
 
@@ -94,7 +100,8 @@ def hinge_loss(scores: Predictions, target: Any) -> Loss:
         _check_all((t.data == 1.0) | (t.data == -1.0), t.data, message)
         return tensor.hinge_loss(scores, t)
     ss, ys = _values(scores, target, "hinge_loss")
-    _check_all((ys == 1.0) | (ys == -1.0), ys, message)
+    numbers = _numbers(ys)
+    _check_all((numbers == 1.0) | (numbers == -1.0), numbers, message)
     return scalar.hinge_loss(ss, ys)
 
 
@@ -117,6 +124,15 @@ def _class_labels(labels: Any, rows: int, classes: int) -> np.ndarray:
     return array.astype(np.intp)
 
 
+def _no_label_gradient(wants: bool) -> None:
+    """Class labels are indices, integers in PyTorch, which cannot require a gradient: refuse labels that would."""
+    if wants:
+        raise TypeError(
+            "cross_entropy: class labels get no gradient (they are indices; PyTorch's are integers): pass plain "
+            "numbers (labels.detach() for a Tensor, v.data for a Value)"
+        )
+
+
 def cross_entropy(logits: Tensor | Sequence[Sequence[Value | float]], target: Any) -> Loss:
     """Softmax cross-entropy: mean of logsumexp(row) - row[label], one row of class logits per sample.
 
@@ -126,6 +142,7 @@ def cross_entropy(logits: Tensor | Sequence[Sequence[Value | float]], target: An
         if logits.ndim != 2:
             raise ValueError(f"cross_entropy: logits must have shape (samples, classes), got {logits.shape}")
         n, classes = logits.shape
+        _no_label_gradient(isinstance(target, Tensor) and target.requires_grad)
         labels = _class_labels(target, n, classes)
         if n == 0:
             raise ValueError("cross_entropy: no predictions (the mean over zero samples is undefined)")
@@ -136,5 +153,7 @@ def cross_entropy(logits: Tensor | Sequence[Sequence[Value | float]], target: An
     ]
     if not rows:
         raise ValueError("cross_entropy: no predictions (the mean over zero samples is undefined)")
-    labels = _class_labels(list(target), len(rows), min(len(row) for row in rows))
+    targets = _as_list(target)
+    _no_label_gradient(any(isinstance(t, Value) for t in targets))
+    labels = _class_labels(targets, len(rows), min(len(row) for row in rows))
     return scalar.cross_entropy(rows, labels)

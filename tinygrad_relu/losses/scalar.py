@@ -3,42 +3,48 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from ..engine import Value
+
+Targets = Sequence[Value | float]  # a Value target is a node of the graph and gets its gradient
 
 
 def _mean(terms: list[Value]) -> Value:
     return sum(terms[1:], terms[0]) * (1.0 / len(terms))
 
 
-def mse_loss(preds: list[Value], targets: np.ndarray) -> Value:
+def mse_loss(preds: list[Value], targets: Targets) -> Value:
     """Mean of (pred - target)^2."""
-    return _mean([(p - t) ** 2 for p, t in zip(preds, targets.tolist())])
+    return _mean([(p - t) ** 2 for p, t in zip(preds, targets)])
 
 
-def _bce_term(z: Value, y: float) -> Value:
+def _bce_term(z: Value, y: Value | float) -> Value:
     """One sample's max(z, 0) - z*y + log(1 + e^-|z|), with the exact gradient sigmoid(z) - y.
 
     Built as one node: composed from relu and |z| it would get slope -y at exactly z = 0 (both
     relu kinks give 0 there), half a unit off the true sigmoid(0) - y.
     """
-    x = z.data
+    x, t = z.data, (y.data if isinstance(y, Value) else y)
     softplus = max(x, 0.0) + math.log1p(math.exp(-abs(x)))  # log(1 + e^x) without overflow
     # sigmoid(x) = e^x / (1 + e^x) = e^(x - softplus), an exponent <= 0; inf - inf would give nan
     sig = 1.0 if x == math.inf else math.exp(x - softplus)
-    return Value.custom_op(softplus - x * y, (z,), lambda g: (sig - y) * g, op="bce_logits")
+    parents = (z, y) if isinstance(y, Value) else (z,)  # a target Value gets d/dy = -z, as in PyTorch
+    return Value.custom_op(
+        softplus - x * t, parents, lambda g: ((sig - t) * g, -x * g)[: len(parents)], op="bce_logits"
+    )
 
 
-def binary_cross_entropy_with_logits(logits: list[Value], targets: np.ndarray) -> Value:
+def binary_cross_entropy_with_logits(logits: list[Value], targets: Targets) -> Value:
     """Mean of softplus(z) - z*y, each term one node."""
-    return _mean([_bce_term(z, y) for z, y in zip(logits, targets.tolist())])
+    return _mean([_bce_term(z, y) for z, y in zip(logits, targets)])
 
 
-def hinge_loss(scores: list[Value], targets: np.ndarray) -> Value:
+def hinge_loss(scores: list[Value], targets: Targets) -> Value:
     """Mean of relu(1 - y * score)."""
-    return _mean([(1.0 - y * s).relu() for s, y in zip(scores, targets.tolist())])
+    return _mean([(1.0 - y * s).relu() for s, y in zip(scores, targets)])
 
 
 def _ce_term(row: list[Value], label: int) -> Value:

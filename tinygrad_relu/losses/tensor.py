@@ -14,7 +14,7 @@ def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
     scale = 2.0 / diff.size
 
     def _backward(out: Tensor) -> None:
-        g = out.grad.item() * scale  # the loss is one number: as a float, 0.5 us cheaper than a 0-d array's product
+        g = out.grad * scale
         if pred.requires_grad:
             accumulate(pred, diff * g)
         if target.requires_grad:
@@ -24,13 +24,22 @@ def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor) -> Tensor:
-    """Mean of softplus(z) - z*y, one node whose gradient is exactly (sigmoid(z) - y) / N."""
+    """Mean of softplus(z) - z*y, one node: d/dz = (sigmoid(z) - y) / N and d/dy = -z / N, as in PyTorch."""
     z, y = logits.data, target.data
     with quiet():
         softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))  # log(1 + e^z) without overflow
         sig = np.where(z == np.inf, 1.0, np.exp(z - softplus))  # e^z / (1 + e^z); inf - inf would be nan
-    scale = 1.0 / z.size
-    return Tensor.custom_op(np.mean(softplus - z * y), (logits,), lambda g: g * scale * (sig - y), op="bce_logits")
+
+    def _backward(out: Tensor) -> None:
+        g = out.grad.item()
+        with quiet():  # an infinite logit times a zero gradient is nan, as in PyTorch, without a warning
+            if logits.requires_grad:
+                accumulate(logits, (sig - y) * g / z.size)
+            if target.requires_grad:
+                accumulate(target, -z * g / z.size)
+
+    parents = (logits, target) if target.requires_grad else (logits,)  # a constant target stays out of the drawing
+    return node(np.mean(softplus - z * y), parents, "bce_logits", _backward)
 
 
 def hinge_loss(scores: Tensor, target: Tensor) -> Tensor:

@@ -69,7 +69,7 @@ def _spread(g: Any, kept: tuple[int, ...] | None, shape: tuple[int, ...]) -> np.
 
 def _finite_max(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     """The max over ``axes`` with keepdims, as the shift that keeps exp from overflowing; 0 where it is infinite."""
-    m = np.max(x, axis=axes, keepdims=True)
+    m = np.max(x, axis=axes, keepdims=True, initial=-np.inf)  # an empty axis: -inf, so its logsumexp is log(0)
     return np.where(np.isfinite(m), m, 0.0)  # an infinite max is not subtracted: inf - inf would be nan
 
 
@@ -88,13 +88,15 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (every axis when None); each element gets ``out.grad / count``."""
     axes, kept = _plan(a, axis, "mean")
     count = a.data.size if axes is None else math.prod(a.data.shape[i] for i in axes)
-    scale = 1.0 / count if count else np.nan  # the mean of nothing is nan, as in numpy
+    divisor = count or 1  # nothing averaged: the gradient is empty, any divisor serves
 
     def _backward(out: Tensor) -> None:
-        g = out.grad * scale if axes is not None else out.grad.item() * scale  # one number: a float is cheaper
+        g = out.grad / divisor if axes is not None else out.grad.item() / divisor  # one number: a float is cheaper
         accumulate(a, _spread(g, kept, a.data.shape))
 
-    data = np.add.reduce(a.data, axis=axes, keepdims=keepdims) * scale  # type: ignore[call-overload]
+    with quiet():  # the mean of nothing is 0 / 0 = nan, as in numpy and PyTorch
+        # a division, not a product with 1 / count, which is an ulp off numpy's and PyTorch's mean
+        data = np.add.reduce(a.data, axis=axes, keepdims=keepdims) / count  # type: ignore[call-overload]
     return node(data, (a,), "mean", _backward)
 
 
@@ -146,7 +148,8 @@ def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
     """
     axes = axes_of(axis, a.data.ndim, "log_softmax")
     with quiet():
-        shifted = a.data - _finite_max(a.data, axes)
+        # the max itself, even an infinite one: a row holding +inf (or only -inf) is nan throughout, as in PyTorch
+        shifted = a.data - np.max(a.data, axis=axes, keepdims=True, initial=-np.inf)
         data = shifted - np.log(np.add.reduce(np.exp(shifted), axis=axes, keepdims=True))
 
     def _backward(out: Tensor) -> None:

@@ -56,13 +56,28 @@ def transpose(a: Tensor, *axes: Any) -> Tensor:
     return node(a.data.transpose(order), (a,), "transpose", _backward)
 
 
-def getitem(a: Tensor, index: Any) -> Tensor:
-    """Select with ints, slices, None, ``...`` and integer (or boolean) arrays, as numpy does."""
-    if isinstance(index, type(a)) or (type(index) is tuple and any(isinstance(i, type(a)) for i in index)):
+# the ops whose result is a mask (1.0 where true): a Tensor made by one of them indexes as a boolean array
+MASKS = frozenset(("==", "!=", "<", "<=", ">", ">="))
+
+
+def _mask(t: Tensor) -> np.ndarray:
+    """A comparison's result as the boolean array it stands for; any other Tensor index is refused."""
+    if t._op not in MASKS or t._prev:
         raise TypeError(
-            "index a Tensor with ints, slices or integer numpy arrays, not a Tensor "
+            "index a Tensor with ints, slices, integer numpy arrays or a comparison (t[t > 0]), not a Tensor "
             "(its data are floats; use t.data.astype(int) if it holds indices)"
         )
+    mask: np.ndarray = t.data != 0.0
+    return mask
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    """Select with ints, slices, None, ``...``, integer (or boolean) arrays and masks (``t[t > 0]``), as numpy does."""
+    cls = type(a)
+    if isinstance(index, cls):
+        index = _mask(index)
+    elif type(index) is tuple and any(isinstance(i, cls) for i in index):
+        index = tuple(_mask(i) if isinstance(i, cls) else i for i in index)
     data = a.data[index]
     # a list, an array, or a tuple inside the index selects by position and may repeat an element
     fancy = (

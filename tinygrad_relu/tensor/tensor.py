@@ -13,7 +13,7 @@ inf - inf, with the same IEEE result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import wraps
 from numbers import Real
 from typing import Any, TypeAlias
@@ -24,7 +24,7 @@ from .. import checks
 from ..engine import graph
 from ..engine.grad_mode import in_place
 from . import arithmetic, elementwise, reduce, shape
-from .node import Backward, accumulate, check_shape_from, float_array, leaf, node
+from .node import Backward, accumulate, broadcast_error, check_shape_from, float_array, leaf, node
 
 ArrayLike: TypeAlias = "Tensor | np.ndarray | Real | float | int | Sequence[Any]"
 Gradients: TypeAlias = "ArrayLike | Iterable[ArrayLike | None] | None"
@@ -62,6 +62,24 @@ def _reflected(op: Callable[[Tensor, Tensor], Tensor]) -> Callable[[Tensor, Any]
         return NotImplemented if a is None else op(a, self)
 
     return method
+
+
+def _comparison(compare: np.ufunc, symbol: str) -> Callable[[Tensor, Any], Tensor]:
+    """``compare`` as the method ``self <symbol> other``: elementwise 1.0 where true, 0.0 where false, with no
+    gradient (as PyTorch's bool result); indexing reads it as a boolean mask, so ``t[t == 0]`` selects."""
+
+    def compared(a: Tensor, b: Tensor) -> Tensor:
+        """Elementwise: 1.0 where true, 0.0 where false; no gradient."""
+        try:
+            data: np.ndarray = np.asarray(compare(a.data, b.data), dtype=np.float64)
+        except ValueError:
+            raise broadcast_error(symbol, a.data, b.data) from None
+        out = leaf(Tensor, data)
+        out._op = symbol  # the mark shape.getitem reads to take it as a mask; there is no graph behind it
+        return out
+
+    compared.__name__ = compared.__qualname__ = compare.__name__
+    return _binary(compared)
 
 
 def _no_leaf(t: Tensor) -> None:
@@ -111,6 +129,10 @@ class Tensor:
     sum, mean, max = reduce.sum, reduce.mean, reduce.max
     logsumexp, log_softmax = reduce.logsumexp, reduce.log_softmax
     reshape, transpose, __getitem__ = shape.reshape, shape.transpose, shape.getitem
+    __eq__, __ne__ = _comparison(np.equal, "=="), _comparison(np.not_equal, "!=")  # type: ignore[assignment]
+    __lt__, __le__ = _comparison(np.less, "<"), _comparison(np.less_equal, "<=")
+    __gt__, __ge__ = _comparison(np.greater, ">"), _comparison(np.greater_equal, ">=")
+    __hash__ = object.__hash__  # by identity, as before: the graph walker and the drawings key dicts and sets by node
 
     def __pow__(self, other: ArrayLike) -> Tensor:
         """self ** other, for a number or a Tensor (or array-like) exponent."""
@@ -138,6 +160,12 @@ class Tensor:
     def size(self) -> int:
         """The number of elements of ``.data``."""
         return self.data.size
+
+    def __iter__(self) -> Iterator[Tensor]:
+        """The rows ``self[0], self[1], ...``, each a node; a 0-d Tensor refuses, as in PyTorch."""
+        if not self.data.ndim:
+            raise TypeError("iteration over a 0-d Tensor")
+        return (self[i] for i in range(len(self.data)))
 
     def __len__(self) -> int:
         if not self.data.ndim:
