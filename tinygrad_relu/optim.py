@@ -110,5 +110,5 @@ class Adam(Optimizer):
             m_hat = m / (1.0 - b1**t)
             v_hat = v / (1.0 - b2**t)
             with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0 with eps = 0 is nan, as in PyTorch
-                update = lr * np.divide(m_hat, v_hat**0.5 + eps)
+                update = np.divide(lr * m_hat, v_hat**0.5 + eps)
             p.data -= float(update) if type(p.data) is float else update

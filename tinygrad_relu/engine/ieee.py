@@ -25,8 +25,8 @@ def ieee_div(a: float, b: float) -> float:
 
 def ieee_pow(a: float, b: float) -> float:
     """a ** b as IEEE/PyTorch give it: 0 ** -1 = inf, (-0.0) ** -1 = -inf, (-8) ** 0.5 = nan, overflow = +-inf."""
-    if a < 0 and not b.is_integer() and b == b:  # C's pow gives (-inf) ** 0.5 = inf; numpy and PyTorch nan
-        return _nan
+    if b == 0.5:  # numpy and PyTorch take x ** 0.5 as sqrt(x): nan for every x < 0, -inf too (C's pow gives inf)
+        return math.sqrt(a) if a >= 0 else _nan
     try:
         return math.pow(a, b)
     except (OverflowError, ValueError) as error:

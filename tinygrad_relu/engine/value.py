@@ -253,7 +253,7 @@ class Value:
             total = None
         if type(total) is not float:  # make the numbers leaves, as w * 2.0 would, and add again
             return Value.weighted_sum(_leaves(ws, "weighted_sum weight"), _leaves(xs, "weighted_sum input"), bias)
-        parents = cast(tuple[Value, ...], ws + xs)
+        parents = cast("tuple[Value, ...]", ws + xs)
         if bias is not None:
             b = bias if isinstance(bias, Value) else Value(checks.number(bias, "weighted_sum bias"))
             total += b.data

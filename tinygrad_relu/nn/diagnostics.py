@@ -35,8 +35,8 @@ class RectifierCall:
 
     module: Module  # the rectifier layer, or the scalar Layer whose neurons it is
     source: Any  # the module whose output it read (for a Tensor rectifier in grad mode), or None
-    positive: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # per unit: ever > 0
-    samples: int = 0  # how many samples it saw
+    alive: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # per unit: ever not <= 0
+    seen: int = 0  # how many calls it saw since the last shares()
 
 
 def _pre_activations(module: Module, x: Any, out: Any) -> np.ndarray:
@@ -56,7 +56,7 @@ def _pre_activations(module: Module, x: Any, out: Any) -> np.ndarray:
 
 class RectifierWatch:
     """``with RectifierWatch(model) as watch:`` records, for each rectifier call of the forward passes run
-    meanwhile, which of its units had a positive pre-activation on some sample. ``calls`` lists them in
+    meanwhile, which of its units had a pre-activation that was not <= 0 on some sample. ``calls`` lists them in
     the order of a pass; ``shares()`` gives each one's share of units that never did (dead for ReLU, only
     on the alpha side for the leaky ones), named ``layer 1``, ``layer 2``, ... in that order. An activation
     module used twice in a pass counts as two layers, as it is.
@@ -94,19 +94,18 @@ class RectifierWatch:
             scope = getattr(args[0], "_scope", None)
             call = self._slot[(id(module), k)] = RectifierCall(module, None if scope is None else scope[0])
             self.calls.append(call)
-        pre = _pre_activations(module, args[0], out)
-        positive = np.any(pre > 0, axis=0)
-        call.positive = positive if not call.samples else call.positive | positive
-        call.samples += len(pre)
+        alive = np.any(~(_pre_activations(module, args[0], out) <= 0), axis=0)  # a nan input is not <= 0
+        call.alive = alive if not call.seen else call.alive | alive
+        call.seen += 1
 
     def _end_of_pass(self, module: Module, args: tuple[Any, ...], out: Any) -> None:
         self._count.clear()
 
     def shares(self) -> list[float]:
-        """Per rectifier call, the share of units never positive since the last call (nan if it saw nothing)."""
-        out = [1.0 - float(c.positive.mean()) if c.samples else float("nan") for c in self.calls]
+        """Per rectifier call, the share of units <= 0 on every sample since the last call (nan if it saw nothing)."""
+        out = [1.0 - float(c.alive.mean()) if c.seen else float("nan") for c in self.calls]
         for call in self.calls:
-            call.samples = 0
+            call.seen = 0
         return out
 
 
@@ -149,6 +148,5 @@ def dead_units(model: Module, x: Any) -> list[DeadUnits]:
     with watch, no_grad():
         model(x)
     return [
-        DeadUnits(k, repr(c.module), int((~c.positive).sum()), int(c.positive.size))
-        for k, c in enumerate(watch.calls, 1)
+        DeadUnits(k, repr(c.module), int((~c.alive).sum()), int(c.alive.size)) for k, c in enumerate(watch.calls, 1)
     ]

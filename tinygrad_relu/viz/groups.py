@@ -278,7 +278,7 @@ def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict:
             if isinstance(call.module, Layer):  # a scalar layer: its neurons' share, in the group's order
                 where = [call.module.neurons.index(u) for u in group.units if u in call.module.neurons]
                 if where:
-                    dead[id(group)] = ~call.positive[where]
+                    dead[id(group)] = ~call.alive[where]
             elif call.module in group.modules and (call.source is None or call.source in group.modules):
-                dead[id(group)] = ~call.positive
+                dead[id(group)] = ~call.alive
     return dead
