@@ -295,6 +295,18 @@ class Value:
     def _add_grad(self, g: float) -> None:
         self.grad += g
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """A copy of a leaf (its number, gradient and label); a node computed from others is refused, as in
+        PyTorch: its copy's backward would run into the original's leaves."""
+        if self._prev:
+            raise RuntimeError(
+                "only a leaf Value can be deep-copied (as in PyTorch): this one was computed from others, so a "
+                "copy would share their graph; use v.detach() for a new leaf with its number"
+            )
+        copied = Value(self.data, self.label)
+        copied.grad = self.grad
+        return copied
+
     def __float__(self) -> float:
         return self.data
 

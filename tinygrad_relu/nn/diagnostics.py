@@ -103,7 +103,7 @@ class RectifierWatch:
 
     def shares(self) -> list[float]:
         """Per rectifier call, the share of units <= 0 on every sample since the last call (nan if it saw nothing)."""
-        out = [1.0 - float(c.alive.mean()) if c.seen else float("nan") for c in self.calls]
+        out = [float(np.mean(~c.alive)) if c.seen else float("nan") for c in self.calls]
         for call in self.calls:
             call.seen = 0
         return out

@@ -266,6 +266,19 @@ class Tensor:
 
         return node(float_array(data, f"forward value of op {op!r}"), nodes, op, _backward)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """A copy of a leaf (its data, gradient, requires_grad and label); a node computed from others is refused,
+        as in PyTorch: its copy's backward would run into the original's leaves."""
+        if self._prev:
+            raise RuntimeError(
+                "only a leaf Tensor can be deep-copied (as in PyTorch): this one was computed from others, so a "
+                "copy would share their graph; use t.detach() for a new leaf with its data"
+            )
+        copied = Tensor(self.data, self.requires_grad, self.label)
+        copied.grad = None if self.grad is None else self.grad.copy()
+        copied._op = self._op
+        return copied
+
     def _add_grad(self, g: np.ndarray | None) -> None:
         if g is not None:
             accumulate(self, g, may_alias=True)
