@@ -73,10 +73,10 @@ def test_an_output_does_not_keep_another_threads_model_alive():
     other = Sequential(Linear(2, 2, seed=1))
     gone = weakref.ref(other)
 
-    def call_and_drop():
-        other(Tensor(np.ones((1, 2))))
+    def call_and_drop(model):
+        model(Tensor(np.ones((1, 2))))
 
-    worker = threading.Thread(target=call_and_drop)
+    worker = threading.Thread(target=call_and_drop, args=(other,))
     worker.start()
     worker.join()
     out = kept(Tensor(np.ones((1, 2))))  # a later call in this thread

@@ -94,7 +94,7 @@ def _put_back(held: tuple[Any, Any]) -> Any:
     return value
 
 
-def _autograd(f: Callable[..., Any], inputs: Sequence[Any], seed: int) -> tuple[list[dict], Any]:
+def _autograd(f: Callable[..., Any], inputs: Sequence[Any], seed: int) -> tuple[list[dict[Any, Any]], Any]:
     """The vector-Jacobian product of f at inputs with a random upstream gradient, and that gradient.
 
     Every ``.grad`` in f's graph (the inputs', and those of the nodes behind them or closed over by f) and a

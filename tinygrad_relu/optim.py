@@ -61,7 +61,7 @@ class SGD(Optimizer):
         self.momentum = in_range(momentum, "momentum", 0.0)
         self.weight_decay = in_range(weight_decay, "weight_decay", 0.0)
         # 0.0 starts every velocity: momentum * 0.0 + g is g, a new float or array (never g itself).
-        self.velocity: list = [0.0] * len(self.params)
+        self.velocity: list[Any] = [0.0] * len(self.params)
 
     def step(self) -> None:
         """One update of every parameter that has a gradient."""
@@ -93,8 +93,8 @@ class Adam(Optimizer):
         )
         self.eps = in_range(eps, "eps", 0.0)
         n = len(self.params)
-        self.m: list = [0.0] * n
-        self.v: list = [0.0] * n
+        self.m: list[Any] = [0.0] * n
+        self.v: list[Any] = [0.0] * n
         self.steps = [0] * n  # per parameter, since one without a gradient skips a step
 
     def step(self) -> None:

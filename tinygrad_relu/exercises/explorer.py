@@ -9,7 +9,7 @@ from typing import Any
 from .check import CheckResult, _fail, _todo
 
 
-def _box_members(data: dict, key: str) -> list[int]:
+def _box_members(data: dict[Any, Any], key: str) -> list[int]:
     """The node indices a box of the main picture stands for, by its DOT name (as the page's script reads it)."""
     group = data["groups"].get(key)
     if group is not None:
@@ -17,12 +17,12 @@ def _box_members(data: dict, key: str) -> list[int]:
     return [int(key[1:])] if re.fullmatch(r"[ns]\d+", key) else []
 
 
-def _box_of(data: dict, i: int) -> str:
+def _box_of(data: dict[Any, Any], i: int) -> str:
     group = data["nodes"][i]["group"]
     return str(group) if group is not None else f"n{i}"
 
 
-def first_zero_edges(data: dict) -> tuple[int, list[tuple[str, str]]] | None:
+def first_zero_edges(data: dict[Any, Any]) -> tuple[int, list[tuple[str, str]]] | None:
     """The first step at which an edge between two boxes of the main picture turns grey-dashed, and those edges
     (as (tail, head) box titles); None when no edge of the picture carries a zero.
 

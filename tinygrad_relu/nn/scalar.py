@@ -8,6 +8,7 @@ Each neuron's ``b + sum(w_i * x_i)`` is one fused graph node (``Value.weighted_s
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -107,7 +108,7 @@ class Layer(Module):
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:
-        groups: list[list] = []  # runs of neurons that print the same, shown once with a count
+        groups: list[list[Any]] = []  # runs of neurons that print the same, shown once with a count
         for text in map(repr, self.neurons):
             if groups and groups[-1][0] == text:
                 groups[-1][1] += 1

@@ -58,7 +58,7 @@ from .trace import (
 __all__ = ["Drawing", "GraphvizNotFoundError", "backward_frames", "draw_graph", "save_graph", "write_frames"]
 
 
-def _names(nodes: list) -> dict:
+def _names(nodes: list[Any]) -> dict[Any, Any]:
     """DOT names: n0, n1, ... in topological order (leaves first)."""
     return {id(node): f"n{i}" for i, node in enumerate(nodes)}
 
@@ -76,7 +76,7 @@ def _box(node: Any, name: str, grad: Any, rankdir: str, order: int | None = None
     return "{ " + text + " }" if rankdir in ("LR", "RL") else text
 
 
-def _flow_label(out: Any, flow: Flow, upstream: Any, names: dict) -> str:
+def _flow_label(out: Any, flow: Flow, upstream: Any, names: dict[Any, Any]) -> str:
     """What an edge of the backward pass says: the local derivative and the gradient carried."""
     if flow.kind == OFF:
         return "no gradient asked for"
@@ -93,7 +93,7 @@ def _flow_label(out: Any, flow: Flow, upstream: Any, names: dict) -> str:
     return plain_lines(lines)
 
 
-def _legend(drawing: Drawing, kinds: set, waiting: bool, so_far: bool) -> None:
+def _legend(drawing: Drawing, kinds: set[Any], waiting: bool, so_far: bool) -> None:
     """The legend: one row per line style drawn, and what #k and ∂ mean."""
     rows = edge_rows(kinds)
     if waiting:
@@ -105,9 +105,9 @@ def _legend(drawing: Drawing, kinds: set, waiting: bool, so_far: bool) -> None:
     add_legend(drawing, rows)
 
 
-def consumers(nodes: list) -> dict:
+def consumers(nodes: list[Any]) -> dict[Any, Any]:
     """id(node) -> the nodes that use it (its children), each once."""
-    found: dict[int, dict] = {id(node): {} for node in nodes}
+    found: dict[int, dict[Any, Any]] = {id(node): {} for node in nodes}
     for node in nodes:
         for parent in node._prev:
             found[id(parent)][id(node)] = node
@@ -117,7 +117,7 @@ def consumers(nodes: list) -> dict:
 # ---------------------------------------------------------------- drawings
 
 
-def _draw_forward(nodes: list, rankdir: str) -> Drawing:
+def _draw_forward(nodes: list[Any], rankdir: str) -> Drawing:
     drawing = new_drawing("forward", rankdir, "forward pass: each node's data and current grad")
     dot, names = _names(nodes), stable_names(nodes)
     for node in nodes:
@@ -132,7 +132,7 @@ def _draw_forward(nodes: list, rankdir: str) -> Drawing:
     return drawing
 
 
-def _draw_backward(nodes: list, step: Step, seed: Any, rankdir: str, title: str) -> Drawing:
+def _draw_backward(nodes: list[Any], step: Step, seed: Any, rankdir: str, title: str) -> Drawing:
     """The graph read in reverse: edges run from each node's closure to the parents it feeds.
 
     A node no gradient has reached yet is greyed, leaf or not; "so far" marks a gradient that closures
@@ -179,7 +179,7 @@ def _check(mode: str, rankdir: str) -> None:
         raise ValueError(f"rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
 
 
-def _grouped_nodes(root: Any, group: str | None, max_nodes: int) -> tuple[list, list]:
+def _grouped_nodes(root: Any, group: str | None, max_nodes: int) -> tuple[list[Any], list[Any]]:
     """The graph's nodes and groups; a graph too big to draw node by node is refused, one that groups is not."""
     checks.count(max_nodes, "max_nodes")
     if group is None:

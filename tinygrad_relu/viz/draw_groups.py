@@ -53,7 +53,7 @@ class GroupEdge:
 
     tail: str
     head: str
-    flows: list = field(default_factory=list)  # (child node, Flow) pairs, the child's closure sent it
+    flows: list[Any] = field(default_factory=list)  # (child node, Flow) pairs, the child's closure sent it
     kind: str = FULL
 
     def carried(self) -> Any:
@@ -65,7 +65,7 @@ class GroupEdge:
         return total
 
 
-def dot_name(node: Any, owner: dict, dot: dict) -> str:
+def dot_name(node: Any, owner: dict[Any, Any], dot: dict[Any, Any]) -> str:
     """The DOT name a node is drawn under: its group's key, or its own n<k> (k: its place in the forward order)."""
     group = owner.get(id(node))
     return str(group.key if group is not None else dot[id(node)])
@@ -103,7 +103,7 @@ def alpha_share(group: Group, step: Step) -> float:
     return float(max(shares, default=0.0))
 
 
-def group_edges(nodes: list, owner: dict, dot: dict, step: Step) -> list[GroupEdge]:
+def group_edges(nodes: list[Any], owner: dict[Any, Any], dot: dict[Any, Any], step: Step) -> list[GroupEdge]:
     """The edges between boxes, each the sum of the scalar edges between their members."""
     edges: dict[tuple[str, str], GroupEdge] = {}
     for node in nodes:
@@ -162,7 +162,7 @@ def group_label(group: Group, grad: Any, state: str, dead: np.ndarray | None, al
     return plain_lines(lines)
 
 
-def group_grad(group: Group, grads: dict) -> Any:
+def group_grad(group: Group, grads: dict[Any, Any]) -> Any:
     """The gradient shown on a box: its output's, or the vector of a layer's neuron outputs."""
     if len(group.outputs) > 1:
         values = [grads.get(id(o)) for o in group.outputs]
@@ -189,7 +189,14 @@ def node_label(node: Any, name: str, grad: Any, order: int | None = None, so_far
 
 
 def draw_grouped(
-    nodes: list, groups: list[Group], names: dict, step: Step, seed: Any, title: str, dead: dict, backward: bool = True
+    nodes: list[Any],
+    groups: list[Group],
+    names: dict[Any, Any],
+    step: Step,
+    seed: Any,
+    title: str,
+    dead: dict[Any, Any],
+    backward: bool = True,
 ) -> Drawing:
     """The grouped picture of ``step`` (a whole pass, or the pass so far): one box per group, columns by layer."""
     owner = representative(groups)
@@ -264,7 +271,7 @@ def draw_grouped(
     return drawing
 
 
-def _group_legend(drawing: Drawing, kinds: set, states: set, waiting: bool) -> None:
+def _group_legend(drawing: Drawing, kinds: set[Any], states: set[Any], waiting: bool) -> None:
     rows = edge_rows(kinds)
     if waiting:
         rows += legend_row("───", "not run yet: no gradient on this edge so far", WAITING_EDGE["color"])

@@ -37,7 +37,7 @@ _NO_GRAD = "–"  # what a gradient shows before any closure has sent it one
 class Explorer:
     """A built explorer page: ``.save("pass.html")`` writes it, and Jupyter shows it inline."""
 
-    def __init__(self, page: str, steps: int, title: str, data: dict) -> None:
+    def __init__(self, page: str, steps: int, title: str, data: dict[Any, Any]) -> None:
         self.html = page
         self.steps = steps
         self.title = title
@@ -82,7 +82,7 @@ def _grad_text(grad: Any, complete: bool) -> str:
     return describe(grad, is_grad=True) + ("" if complete else " so far")
 
 
-def _histogram(grad: Any) -> dict | None:
+def _histogram(grad: Any) -> dict[Any, Any] | None:
     """Ten bins of a Tensor's gradient, and the share of its entries that are exactly zero."""
     if not isinstance(grad, np.ndarray) or grad.size <= 1:
         return None
@@ -107,7 +107,15 @@ def _node_box(node: Any, name: str, grad: Any) -> str:
     return " | ".join(record_field(f) for f in fields)
 
 
-def _node_view(title: str, members: list, stubs: dict, names: dict, index: dict, step: Step, owner: dict) -> str:
+def _node_view(
+    title: str,
+    members: list[Any],
+    stubs: dict[Any, Any],
+    names: dict[Any, Any],
+    index: dict[Any, Any],
+    step: Step,
+    owner: dict[Any, Any],
+) -> str:
     """DOT of scalar nodes: ``members`` as boxes, and ``stubs`` (outside nodes feeding them) as small labels."""
     drawing = new_drawing("view", "LR", title)
     inside = {id(node) for node in members}
@@ -132,20 +140,27 @@ def _node_view(title: str, members: list, stubs: dict, names: dict, index: dict,
     return str(drawing.source)
 
 
-def stub_label(node: Any, names: dict, owner: dict) -> str:
+def stub_label(node: Any, names: dict[Any, Any], owner: dict[Any, Any]) -> str:
     """How an expanded view names a node from outside the group: 'x1', or 'from neuron 1.3'."""
     group = owner.get(id(node))
     return names[id(node)] if group is None else f"from {group.title}"
 
 
-def _outside_inputs(members: list) -> dict:
+def _outside_inputs(members: list[Any]) -> dict[Any, Any]:
     inside = {id(node) for node in members}
     return {id(p): p for node in members for p in node._prev if id(p) not in inside}
 
 
 def _node_data(
-    node: Any, i: int, names: dict, index: dict, owner: dict, numbers: dict, flows: dict, upstream: Any
-) -> dict:
+    node: Any,
+    i: int,
+    names: dict[Any, Any],
+    index: dict[Any, Any],
+    owner: dict[Any, Any],
+    numbers: dict[Any, Any],
+    flows: dict[Any, Any],
+    upstream: Any,
+) -> dict[Any, Any]:
     """What the details panel shows of one node, apart from its gradient (which changes by step)."""
     group = owner.get(id(node))
     inputs = []
@@ -180,18 +195,20 @@ def _node_data(
     }
 
 
-def _changes(nodes: list, groups: list[Group], steps: list[Step], seed: Any, index: dict) -> tuple[dict, dict]:
+def _changes(
+    nodes: list[Any], groups: list[Group], steps: list[Step], seed: Any, index: dict[Any, Any]
+) -> tuple[dict[Any, Any], dict[Any, Any]]:
     """For each drawn box, its gradient text at every step where it changes; and Tensor histograms likewise."""
-    users: dict[int, list] = {id(node): [] for node in nodes}
+    users: dict[int, list[Any]] = {id(node): [] for node in nodes}
     for node in nodes:
         for parent in dict.fromkeys(node._prev):
             users[id(parent)].append(node)
     ran_at = {id(step.current): k for k, step in enumerate(steps, 1)}
     complete_at = {id(n): max((ran_at.get(id(u), 0) for u in users[id(n)]), default=0) for n in nodes}
     root = nodes[-1]
-    texts: dict[str, list] = {f"n{index[id(node)]}": [[0, _NO_GRAD]] for node in nodes}
+    texts: dict[str, list[Any]] = {f"n{index[id(node)]}": [[0, _NO_GRAD]] for node in nodes}
     texts[f"n{index[id(root)]}"] = [[0, describe(seed, is_grad=True)]]
-    hists: dict[str, list] = {}
+    hists: dict[str, list[Any]] = {}
     by_member = representative(groups)
     for group in groups:
         grad0 = group_grad(group, {id(root): seed})

@@ -26,16 +26,16 @@ class Group:
 
     key: str  # "g0", "g1", ... in the order the forward pass made them
     title: str  # "neuron 1.4", "layer 2", "layer 1: Linear(2, 16) + LeakyReLU(alpha=0.01)"
-    modules: tuple  # the module(s) whose calls made it (a Linear and its activation: two)
+    modules: tuple[Any, ...]  # the module(s) whose calls made it (a Linear and its activation: two)
     output: Any  # the node the rest of the graph reads (the last one made)
-    members: list = field(default_factory=list)  # its nodes, leaves first
+    members: list[Any] = field(default_factory=list)  # its nodes, leaves first
     column: int = 0  # which column of the picture it goes in: 1 for the first layer, 2 for the next, ...
-    outputs: list = field(default_factory=list)  # a layer group of a scalar network: one per neuron
-    units: list = field(default_factory=list)  # the innermost module that made each output
+    outputs: list[Any] = field(default_factory=list)  # a layer group of a scalar network: one per neuron
+    units: list[Any] = field(default_factory=list)  # the innermost module that made each output
     model: Any = None  # the outermost module being called: the whole network
 
 
-def _flat_nodes(inputs: Any) -> list:
+def _flat_nodes(inputs: Any) -> list[Any]:
     """The nodes among a module call's arguments (lists and tuples looked into, one level)."""
     found = []
     for arg in inputs:
@@ -45,7 +45,7 @@ def _flat_nodes(inputs: Any) -> list:
     return found
 
 
-def module_calls(nodes: list) -> dict:
+def module_calls(nodes: list[Any]) -> dict[Any, Any]:
     """id(node) -> (the modules being called, outermost first, and the call's arguments) for each node of
     ``nodes`` (a topological order) that a module call returned, from the tag ``Module.__call__`` put on it.
     The outermost module is the model whose call returned the last tagged node, nearest the root."""
@@ -61,21 +61,21 @@ def module_calls(nodes: list) -> dict:
     return calls
 
 
-def _paths_below(model: Any) -> dict[int, tuple]:
+def _paths_below(model: Any) -> dict[int, tuple[Any, ...]]:
     """id(module) -> the modules from ``model`` down to it, for every module below ``model`` (a module reached
     twice keeps its first path)."""
-    paths: dict[int, tuple] = {id(model): (model,)}
+    paths: dict[int, tuple[Any, ...]] = {id(model): (model,)}
     for parent in model.modules():  # parents come before their children
         for _, child in parent.named_children():
             paths.setdefault(id(child), paths[id(parent)] + (child,))
     return paths
 
 
-def _is_tensor_graph(nodes: list) -> bool:
+def _is_tensor_graph(nodes: list[Any]) -> bool:
     return bool(nodes) and isinstance(nodes[-1], Tensor)
 
 
-def _module_names(root_module: Any) -> dict:
+def _module_names(root_module: Any) -> dict[Any, Any]:
     """id(module) -> its qualified name below the outermost module ("layers.0.neurons.3")."""
     return {id(m): name for name, m in root_module.named_modules()}
 
@@ -85,7 +85,7 @@ def _numbered(name: str) -> str:
     return ".".join(str(int(part) + 1) for part in name.split(".") if part.isdigit())
 
 
-def _title(module: Any, names: dict, level: str) -> str:
+def _title(module: Any, names: dict[Any, Any], level: str) -> str:
     name = names.get(id(module), "")
     kind = "neuron" if level == "neuron" else "layer"
     numbers = _numbered(name)
@@ -94,7 +94,7 @@ def _title(module: Any, names: dict, level: str) -> str:
     return f"{type(module).__name__} {numbers or name}".strip()
 
 
-def find_groups(nodes: list, level: str | None) -> list[Group]:
+def find_groups(nodes: list[Any], level: str | None) -> list[Group]:
     """The groups of ``nodes`` (a topological order, leaves first) at ``level``: "neuron", "layer" or None.
 
     "neuron": what each innermost module call made (a scalar Neuron; for a Tensor network a Linear
@@ -113,7 +113,7 @@ def find_groups(nodes: list, level: str | None) -> list[Group]:
         return []
     names = _module_names(calls[id(tagged[-1])][0][0])
     owner: dict[int, Group] = {}
-    groups: dict[tuple, Group] = {}
+    groups: dict[tuple[Any, ...], Group] = {}
     claimed_leaf: dict[int, Group | None] = {}
     for out in tagged:  # in forward order: a layer's inputs are grouped before the layer
         if id(out) in owner:
@@ -175,7 +175,7 @@ def find_groups(nodes: list, level: str | None) -> list[Group]:
     return result
 
 
-def _join_activations(groups: dict, owner: dict) -> None:
+def _join_activations(groups: dict[Any, Any], owner: dict[Any, Any]) -> None:
     """Put an activation layer's node in the box of the layer whose output it reads."""
     for group in list(groups.values()):
         module = group.modules[-1]
@@ -195,7 +195,7 @@ def _join_activations(groups: dict, owner: dict) -> None:
         target.outputs = [group.output]
 
 
-def _columns(nodes: list, groups: list[Group], owner: dict) -> None:
+def _columns(nodes: list[Any], groups: list[Group], owner: dict[Any, Any]) -> None:
     """Number each group's column: one more than the furthest group it reads from."""
     column: dict[int, int] = {}
     for node in nodes:  # leaves first: a node's parents have their column already
@@ -211,12 +211,12 @@ def _columns(nodes: list, groups: list[Group], owner: dict) -> None:
         group.column = column.get(id(group), 1)
 
 
-def representative(groups: list[Group]) -> dict:
+def representative(groups: list[Group]) -> dict[Any, Any]:
     """id(node) -> the group it is drawn in, for every grouped node."""
     return {id(node): group for group in groups for node in group.members}
 
 
-def stable_names(nodes: list) -> dict:
+def stable_names(nodes: list[Any]) -> dict[Any, Any]:
     """id(node) -> the one name a node has in every drawing and frame.
 
     Its label if it has one; x1, x2, ... for the inputs a module was called on (leaves no module made);
@@ -258,7 +258,7 @@ def _constant(node: Any) -> str:
     return "0" if value == 0 else f"{value:.4g}"
 
 
-def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict:
+def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict[Any, Any]:
     """id(group) -> one bool per unit of the group: True if that unit's activation input is <= 0 on every
     row of ``dataset`` (dead for relu, only ever on the alpha side for leaky_relu), as ``RectifierWatch`` sees
     the model (the outermost module of the groups' tags) run on every row (one batch for a Tensor network)."""

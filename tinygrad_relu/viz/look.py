@@ -111,7 +111,7 @@ def legend_row(key: str, text: str, color: str | None = None, fill: str | None =
     return f'<tr><td{background}>{cell}</td><td align="left">{html.escape(text)}</td></tr>'
 
 
-def edge_rows(kinds: set) -> str:
+def edge_rows(kinds: set[Any]) -> str:
     """The legend rows of the edge styles in ``kinds``."""
     return "".join(legend_row(line, text, EDGE[kind]["color"]) for kind, line, text in LEGEND_ROWS if kind in kinds)
 

@@ -20,7 +20,7 @@ from ..engine.graph import backward, topological_order
 FULL, ALPHA, ZERO, OFF = "full", "alpha", "zero", "off"
 
 
-def nodes_within(root: Any, max_nodes: int, hint: bool = False) -> list:
+def nodes_within(root: Any, max_nodes: int, hint: bool = False) -> list[Any]:
     """Every node of ``root``'s graph, leaves first, or a ValueError if there are more than ``max_nodes``
     (``hint``: the message suggests drawing it grouped, as a drawing can). A root that is not a node, or a
     ``max_nodes`` that is not a positive int, is an error that says so."""
@@ -58,7 +58,7 @@ def _restore(saved: list[tuple[Any, Any, Any]]) -> None:
         node.grad = grad
 
 
-def distinct_parents(out: Any) -> list:
+def distinct_parents(out: Any) -> list[Any]:
     """``out``'s parents in order, each once (by identity: a Tensor's == is elementwise)."""
     return list({id(node): node for node in out._prev}.values())
 
@@ -109,7 +109,7 @@ def _alpha_share(out: Any, parent: Any) -> float:
     return float(np.mean(np.asarray(parent.data) <= 0))
 
 
-def _run_alone(out: Any, parents: list, upstream: Any) -> list:
+def _run_alone(out: Any, parents: list[Any], upstream: Any) -> list[Any]:
     """Run ``out``'s closure by itself with ``upstream`` as its gradient; what it adds into each parent."""
     for parent in parents:
         parent.zero_grad()
@@ -154,13 +154,13 @@ def is_zero(grad: Any) -> bool:
 class Step:
     """The graph after some backward closures ran: what a frame shows."""
 
-    numbers: dict = field(default_factory=dict)  # id(node) -> when its closure ran (1 = first)
-    flows: dict = field(default_factory=dict)  # id(node) -> [Flow] for the closures that ran
-    grads: dict = field(default_factory=dict)  # id(node) -> its gradient at this point
+    numbers: dict[Any, Any] = field(default_factory=dict)  # id(node) -> when its closure ran (1 = first)
+    flows: dict[Any, Any] = field(default_factory=dict)  # id(node) -> [Flow] for the closures that ran
+    grads: dict[Any, Any] = field(default_factory=dict)  # id(node) -> its gradient at this point
     current: Any = None  # the node whose closure just ran
 
 
-def trace_backward(root: Any, nodes: list, seed: Any, every_step: bool) -> list[Step]:
+def trace_backward(root: Any, nodes: list[Any], seed: Any, every_step: bool) -> list[Step]:
     """Run one backward pass from ``root`` on the side; the Steps after each closure (or only the last).
 
     The gradients shown are those of this pass alone (leaves start from zero), and every ``.grad`` of
@@ -169,8 +169,8 @@ def trace_backward(root: Any, nodes: list, seed: Any, every_step: bool) -> list[
     saved = _save(nodes)
     inner = sum(1 for node in nodes if node._prev)
     steps: list[Step] = []
-    numbers: dict = {}
-    flows: dict = {}
+    numbers: dict[Any, Any] = {}
+    flows: dict[Any, Any] = {}
 
     def record(node: Any) -> None:  # called by the walker after each closure
         numbers[id(node)] = len(numbers) + 1
