@@ -15,6 +15,7 @@ from typing import Any
 from .engine import Value, is_grad_enabled, no_grad
 from .gradcheck import DerivativeReport, GradcheckError, KinkWarning, check_derivative, gradcheck
 from .tensor import Tensor
+from .tracing import Program, TraceError, trace
 
 _LAZY = {
     "backward_frames": "viz",
@@ -29,7 +30,9 @@ __all__ = [
     "DerivativeReport",
     "GradcheckError",
     "KinkWarning",
+    "Program",
     "Tensor",
+    "TraceError",
     "Value",
     "backward_frames",
     "check_derivative",
@@ -40,6 +43,7 @@ __all__ = [
     "no_grad",
     "plot_decision_boundary",
     "plot_history",
+    "trace",
     "write_frames",
 ]
 __version__ = "0.1.0"

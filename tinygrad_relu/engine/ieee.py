@@ -60,8 +60,26 @@ def ieee_sigmoid(x: float) -> float:
     return e / (1.0 + e)
 
 
+# op name -> the exact slope it was made for (None once two slopes printed alike): the name rounds the slope
+_slopes: dict[str, float | None] = {}
+
+
 @lru_cache(maxsize=64)
 def leaky_name(alpha: float) -> str:
     """The op name of a leaky ReLU with slope ``alpha``, as the drawings show it: ``leaky_relu(0.01)``.
     Cached: formatting a float costs as much as the op's own arithmetic, and a network uses one or two slopes."""
-    return f"leaky_relu({alpha:g})"
+    name = f"leaky_relu({alpha:g})"
+    known = _slopes.setdefault(name, alpha)
+    if known is None or (known != alpha and not (known != known and alpha != alpha)):
+        _slopes[name] = None
+    return name
+
+
+def leaky_slope(op: str) -> float:
+    """The exact slope of the leaky ReLU whose op name is ``op`` (what a traced program writes)."""
+    alpha = _slopes.get(op)
+    if alpha is None:
+        raise ValueError(
+            f"the slope of {op!r} is not known exactly: two different slopes print as {op!r} (or none was made)"
+        )
+    return alpha

@@ -23,6 +23,7 @@ from .. import checks
 from . import graph
 from .grad_mode import in_place, is_grad_enabled
 from .ieee import ieee_div, ieee_exp, ieee_log, ieee_pow, ieee_sigmoid, leaky_name
+from .rules import code_rule
 
 Number = int | float
 Backward = Callable[["Value"], None]
@@ -62,6 +63,8 @@ class Value:
         self._backward: Backward | None = None  # adds its gradient into the parents
         self._scope: Any = None  # what a module call put on the node it returned: read by the drawings only
 
+    # Each op's code rule (for tinygrad_relu.trace) sits just above it: see rules.py.
+    @code_rule(lambda c: f"{c[0]} + {c[1]}", lambda c: [(0, c.g), (1, c.g)])
     def __add__(self, other: Value | Number) -> Value:
         b = _value(other)
         if b is None:
@@ -74,6 +77,7 @@ class Value:
 
         return _node(self.data + b.data, (self, b), "+", _backward)
 
+    @code_rule(lambda c: f"{c[0]} * {c[1]}", lambda c: [(0, f"{c[1]} * {c.g}"), (1, f"{c[0]} * {c.g}")])
     def __mul__(self, other: Value | Number) -> Value:
         b = _value(other)
         if b is None:
@@ -86,6 +90,7 @@ class Value:
 
         return _node(self.data * b.data, (self, b), "*", _backward)
 
+    @code_rule(lambda c: f"{c[0]} - {c[1]}", lambda c: [(0, c.g), (1, f"-{c.g}")])  # += -g is -= g, bit for bit
     def __sub__(self, other: Value | Number) -> Value:
         b = _value(other)
         if b is None:
@@ -98,6 +103,10 @@ class Value:
 
         return _node(self.data - b.data, (self, b), "-", _backward)
 
+    @code_rule(
+        lambda c: f"ieee_div({c[0]}, {c[1]})",
+        lambda c: [(0, f"ieee_div({c.g}, {c[1]})"), (1, f"ieee_div(-{c.out} * {c.g}, {c[1]})")],
+    )
     def __truediv__(self, other: Value | Number) -> Value:
         b = _value(other)
         if b is None:
@@ -110,6 +119,14 @@ class Value:
 
         return _node(ieee_div(self.data, b.data), (self, b), "/", _backward)
 
+    @code_rule(
+        lambda c: f"ieee_pow({c[0]}, {c.param('k')})",
+        lambda c: (
+            [(0, f"{c.param('k')} * ieee_pow({c[0]}, {c.num(c.value('k') - 1.0)}) * {c.g}")]
+            if c.value("k") != 0.0
+            else []
+        ),
+    )
     def __pow__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
             return self._pow_value(other)
@@ -124,6 +141,13 @@ class Value:
 
         return _node(ieee_pow(self.data, k), (self,), f"**{k:g}", _backward)
 
+    @code_rule(
+        lambda c: f"ieee_pow({c[0]}, {c[1]})",
+        lambda c: [
+            (0, f"{c[1]} * ieee_pow({c[0]}, {c[1]} - 1.0) * {c.g}", f"{c[1]} != 0.0"),
+            (1, f"{c.out} * ieee_log({c[0]}) * {c.g}", f"not ({c[0]} == 0 and {c[1]} >= 0)"),
+        ],
+    )
     def _pow_value(self, other: Value) -> Value:
         """Value ** Value: the exponent is a node too."""
 
@@ -137,6 +161,7 @@ class Value:
 
         return _node(ieee_pow(self.data, other.data), (self, other), "**", _backward)
 
+    @code_rule(lambda c: f"-{c[0]}", lambda c: [(0, f"-{c.g}")])
     def __neg__(self) -> Value:
         def _backward(out: Value) -> None:
             out._prev[0].grad -= out.grad
@@ -161,6 +186,7 @@ class Value:
         a = _value(other)
         return NotImplemented if a is None else a._pow_value(self)
 
+    @code_rule(lambda c: f"ieee_exp({c[0]})", lambda c: [(0, f"{c.out} * {c.g}")])
     def exp(self) -> Value:
         """e ** self (inf on overflow)."""
 
@@ -169,6 +195,7 @@ class Value:
 
         return _node(ieee_exp(self.data), (self,), "exp", _backward)
 
+    @code_rule(lambda c: f"ieee_log({c[0]})", lambda c: [(0, f"ieee_div({c.g}, {c[0]})")])
     def log(self) -> Value:
         """Natural log: -inf at 0, nan below 0."""
 
@@ -178,6 +205,7 @@ class Value:
 
         return _node(ieee_log(self.data), (self,), "log", _backward)
 
+    @code_rule(lambda c: f"tanh({c[0]})", lambda c: [(0, f"(1.0 - {c.out} * {c.out}) * {c.g}")])
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
 
@@ -186,6 +214,7 @@ class Value:
 
         return _node(math.tanh(self.data), (self,), "tanh", _backward)
 
+    @code_rule(lambda c: f"ieee_sigmoid({c[0]})", lambda c: [(0, f"{c.out} * (1.0 - {c.out}) * {c.g}")])
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e^-x), stable for large |x|."""
 
@@ -195,6 +224,7 @@ class Value:
 
         return _node(ieee_sigmoid(self.data), (self,), "sigmoid", _backward)
 
+    @code_rule(lambda c: f"{c[0]} if not {c[0]} <= 0 else 0.0", lambda c: [(0, c.g, f"{c[0]} > 0")])
     def relu(self) -> Value:
         """max(0, x); the gradient is 1 for x > 0 and 0 otherwise (0 at exactly 0, like PyTorch)."""
 
@@ -206,6 +236,10 @@ class Value:
         x = self.data
         return _node(x if not x <= 0 else 0.0, (self,), "relu", _backward)  # written so that a nan stays nan
 
+    @code_rule(
+        lambda c: f"{c[0]} if {c[0]} > 0 else {c.param('alpha')} * {c[0]}",
+        lambda c: [(0, f"{c.g} if {c[0]} > 0 else {c.param('alpha')} * {c.g}")],
+    )
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x if x > 0 else alpha * x; gradient 1 if x > 0 else alpha (alpha at exactly 0).
 
@@ -221,6 +255,10 @@ class Value:
         x = self.data
         return _node(x if x > 0 else alpha * x, (self,), leaky_name(alpha), _backward)
 
+    @code_rule(
+        lambda c: f"{c[0]} if {c[0]} > 0 else {c[1]} * {c[0]}",
+        lambda c: [(0, f"{c.g} if {c[0]} > 0 else {c[1]} * {c.g}"), (1, f"{c[0]} * {c.g}", f"not {c[0]} > 0")],
+    )
     def prelu(self, a: Value | Number) -> Value:
         """Leaky ReLU whose slope ``a`` is a node of the graph: d/dx = 1 or a, d/da = 0 or x."""
         slope = a if isinstance(a, Value) else Value(checks.real(a, "prelu slope a"))
@@ -315,6 +353,21 @@ class Value:
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
 
 
+def _weighted_sum_code(c: Any) -> str:
+    """``weighted_sum``'s forward as code: the products added from 0.0 in order, then the bias, as the loop does."""
+    n = c.n // 2
+    terms = [f"{c[i]} * {c[n + i]}" for i in range(n)] + ([c[2 * n]] if c.n % 2 else [])
+    return " + ".join(["0.0", *terms])
+
+
+def _weighted_sum_grads(c: Any) -> list[tuple[int, str]]:
+    """``weighted_sum``'s backward as code: weight i, then input i, for each i, then the bias."""
+    n = c.n // 2
+    pairs = [[(i, f"{c[n + i]} * {c.g}"), (n + i, f"{c[i]} * {c.g}")] for i in range(n)]
+    return [item for pair in pairs for item in pair] + ([(2 * n, c.g)] if c.n % 2 else [])
+
+
+@code_rule(_weighted_sum_code, _weighted_sum_grads)
 def _weighted_sum_backward(out: Value) -> None:
     """``weighted_sum``'s backward: one function for every neuron's node, reading the n weights, the n inputs
     and the bias (if any) from the node's parents, so that a neuron allocates no closure of its own."""

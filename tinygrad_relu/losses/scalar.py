@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from ..engine import Value
+from ..engine.rules import code_rule
 
 Targets = Sequence[Value | float]  # a Value target is a node of the graph and gets its gradient
 
@@ -21,6 +23,22 @@ def mse_loss(preds: list[Value], targets: Targets) -> Value:
     return _mean([(p - t) ** 2 for p, t in zip(preds, targets)])
 
 
+def _bce_code(c: Any) -> str:
+    """``_bce_term``'s forward as code: softplus and the sigmoid as the term computes them, then the term."""
+    z, t = c[0], c[1] if c.n == 2 else c.param("t")
+    softplus = c.let(f"max({z}, 0.0) + log1p(exp(-abs({z})))", "softplus")
+    c.let(f"1.0 if {z} == inf else exp({z} - {softplus})", "sig")
+    return f"{softplus} - {z} * {t}"
+
+
+def _bce_grads(c: Any) -> list[tuple[int, str]]:
+    """``_bce_term``'s backward as code: (sigmoid(z) - y) g, and -z g for a target Value."""
+    t = c[1] if c.n == 2 else c.param("t")
+    return [(0, f"({c.temp('sig')} - {t}) * {c.g}"), (1, f"-{c[0]} * {c.g}")][: c.n]
+
+
+# The code rules (for tinygrad_relu.trace) sit just above their terms: see engine/rules.py.
+@code_rule(_bce_code, _bce_grads, closure="<lambda>")
 def _bce_term(z: Value, y: Value | float) -> Value:
     """One sample's max(z, 0) - z*y + log(1 + e^-|z|), with the exact gradient sigmoid(z) - y.
 
@@ -47,6 +65,24 @@ def hinge_loss(scores: list[Value], targets: Targets) -> Value:
     return _mean([(1.0 - y * s).relu() for s, y in zip(scores, targets)])
 
 
+def _ce_code(c: Any) -> str:
+    """``_ce_term``'s forward as code: shift by the largest logit, the exps, their sum, the probabilities."""
+    label, zs = c.value("label"), [c[i] for i in range(c.n)]
+    shift = c.let(f"max({', '.join(zs)})", "shift")
+    exps = [c.let(f"exp({z} - {shift})", "e") for z in zs]
+    total = c.let(" + ".join(["0", *exps]), "total")  # sum() starts from the int 0
+    for i, e in enumerate(exps):
+        c.let(f"{e} / {total}", f"p{i}")
+    return f"log({total}) + ({shift} - {zs[label]})"
+
+
+def _ce_grads(c: Any) -> list[tuple[int, str]]:
+    """``_ce_term``'s backward as code: (p_i - [i is the label]) g; p - 0 is p, bit for bit."""
+    label = c.value("label")
+    return [(i, f"({c.temp(f'p{i}')} - 1) * {c.g}" if i == label else f"{c.temp(f'p{i}')} * {c.g}") for i in range(c.n)]
+
+
+@code_rule(_ce_code, _ce_grads, closure="backward")
 def _ce_term(row: list[Value], label: int) -> Value:
     """One sample's logsumexp(row) - row[label] as one node; its gradient is softmax(row) - onehot(label).
 

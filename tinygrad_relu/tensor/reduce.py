@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engine.rules import code_rule
 from .node import Axis, accumulate, node, quiet
 
 if TYPE_CHECKING:
@@ -73,6 +74,34 @@ def _finite_max(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     return np.where(np.isfinite(m), m, 0.0)  # an infinite max is not subtracted: inf - inf would be nan
 
 
+def _reduce_code(c: Any, reduce: str, extra: str = "") -> str:
+    """A reduction's forward as code for the shapes at hand: the axes the closure kept as 1 (those of size 1 change
+    nothing), with ``keepdims`` as the output's shape says. ``reduce`` is e.g. ``np.add.reduce``."""
+    shape, kept, out = c.shape(0), c.value("kept"), c.out_shape
+    if kept is None:
+        kept = (1,) * len(shape)
+    axes = tuple(i for i, (k, n) in enumerate(zip(kept, shape)) if k == 1 and n != 1)
+    if out == kept:
+        return f"{reduce}({c[0]}, axis={axes}, keepdims=True{extra})"
+    dropped = tuple(n for i, n in enumerate(shape) if i not in axes)
+    if out == dropped:
+        return f"{reduce}({c[0]}, axis={axes}{extra})"
+    return f"{reduce}({c[0]}, axis={axes}, keepdims=True{extra}).reshape({out})"
+
+
+def _spread_code(c: Any, g: str) -> str:
+    """``_spread(g, kept, shape)`` as code: ``g`` repeated along the reduced axes, in a new array."""
+    kept, shape = c.value("kept"), c.shape(0)
+    if kept is None:
+        return f"np.full({shape}, {g})"
+    return f"np.broadcast_to({g}.reshape({kept}), {shape}).copy()"
+
+
+# Each op's code rule (for tinygrad_relu.trace) sits just above it: see engine/rules.py.
+@code_rule(
+    lambda c: _reduce_code(c, "np.add.reduce"),
+    lambda c: [(0, _spread_code(c, c.g))],
+)
 def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001  (Tensor.sum's body)
     """Sum over ``axis`` (every axis when None); the gradient copies ``out.grad`` back along it."""
     axes, kept = _plan(a, axis, "sum")
@@ -84,6 +113,22 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
     return node(data, (a,), "sum", _backward)
 
 
+def _count(c: Any) -> int:
+    """How many elements ``mean`` averaged (0 for an empty reduction, as its forward divides by)."""
+    axes, shape = c.value("axes"), c.shape(0)
+    return math.prod(shape) if axes is None else math.prod(shape[i] for i in axes)
+
+
+def _mean_grads(c: Any) -> list[tuple[int, str]]:
+    """``mean``'s backward as code: g over the count, spread along the reduced axes."""
+    item = "" if c.value("axes") is not None else ".item()"  # one number: the closure divides a float
+    return [(0, _spread_code(c, c.let(f"{c.g}{item} / {c.param('divisor')}", "g")))]
+
+
+@code_rule(
+    lambda c: f"{_reduce_code(c, 'np.add.reduce')} / {_count(c)}",
+    _mean_grads,
+)
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (every axis when None); each element gets ``out.grad / count``."""
     axes, kept = _plan(a, axis, "mean")
@@ -100,6 +145,27 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return node(data, (a,), "mean", _backward)
 
 
+def _max_code(c: Any) -> str:
+    """``max``'s forward as code: the kept-dims maximum, reshaped unless ``keepdims``."""
+    axis, kept = c.value("axis"), c.value("kept")
+    top = c.let(f"np.max({c[0]}, axis={axis}, keepdims=True)", "top")
+    return top if c.out_shape == kept else f"{top}.reshape({c.out_shape})"
+
+
+def _max_grads(c: Any) -> list[tuple[int, str]]:
+    """``max``'s backward as code: the share of each element (ties split evenly, or the first arg-max per row)."""
+    a, top, axis = c[0], c.temp("top"), c.param("axis")
+    if c.value("axis") is None:
+        hits = c.let(f"np.isnan({a}) if np.isnan({top}).all() else {a} == {top}", "hits")
+        share = c.let(f"{hits} / np.count_nonzero({hits})", "share")
+    else:
+        share = c.let(f"np.zeros({c.shape(0)})", "share")
+        first = c.let(f"np.expand_dims(np.argmax({a}, axis={axis}), {axis})", "first")
+        c.stmt(f"np.put_along_axis({share}, {first}, 1.0, axis={axis})")
+    return [(0, f"{share} * {c.g}.reshape({c.value('kept')})")]
+
+
+@code_rule(_max_code, _max_grads)
 def max(a: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """The largest element over one ``axis`` (or all), with PyTorch's gradient: ``x.max(axis)``
     sends it to the arg-max (the first, on ties); ``x.max()`` splits it evenly among ties."""
@@ -125,6 +191,20 @@ def max(a: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:  
     return node(top if keepdims else top.reshape(_dropped(kept, axes)), (a,), "max", _backward)
 
 
+def _logsumexp_code(c: Any) -> str:
+    """``logsumexp``'s forward as code: shift by the finite max, sum the exps, log, shift back."""
+    a, kept, shape = c[0], c.value("kept"), c.shape(0)
+    axes = tuple(i for i, (k, n) in enumerate(zip(kept, shape)) if k == 1 and n != 1)  # size-1 axes change nothing
+    top = c.let(f"np.max({a}, axis={axes}, keepdims=True, initial=-np.inf)", "top")
+    m = c.let(f"np.where(np.isfinite({top}), {top}, 0.0)", "shift")
+    lse = c.let(f"np.log(np.add.reduce(np.exp({a} - {m}), axis={axes}, keepdims=True)) + {m}", "lse")
+    return lse if c.out_shape == kept else f"{lse}.reshape({c.out_shape})"
+
+
+@code_rule(
+    _logsumexp_code,
+    lambda c: [(0, f"np.exp({c[0]} - {c.temp('lse')}) * {c.g}.reshape({c.value('kept')})")],
+)
 def logsumexp(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``axis``, computed without overflow; its gradient is softmax(x)."""
     axes = axes_of(axis, a.data.ndim, "logsumexp")
@@ -140,6 +220,17 @@ def logsumexp(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return node(lse if keepdims else lse.reshape(_dropped(kept, axes)), (a,), "logsumexp", _backward)
 
 
+def _log_softmax_code(c: Any) -> str:
+    """``log_softmax``'s forward as code: x minus its max, minus the log of the shifted exps' sum."""
+    axes = c.param("axes")
+    shifted = c.let(f"{c[0]} - np.max({c[0]}, axis={axes}, keepdims=True, initial=-np.inf)", "shifted")
+    return f"{shifted} - np.log(np.add.reduce(np.exp({shifted}), axis={axes}, keepdims=True))"
+
+
+@code_rule(
+    _log_softmax_code,
+    lambda c: [(0, f"{c.g} - np.exp({c.out}) * np.add.reduce({c.g}, axis={c.param('axes')}, keepdims=True)")],
+)
 def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits.
 

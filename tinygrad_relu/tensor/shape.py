@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..engine.rules import code_rule
 from .node import accumulate, node
 from .reduce import axes_of
 
@@ -17,6 +18,11 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 
+# Each op's code rule (for tinygrad_relu.trace) sits just above it: see engine/rules.py.
+@code_rule(
+    lambda c: f"{c[0]}.reshape({c.out_shape})",
+    lambda c: [(0, f"{c.g}.reshape({c.shape(0)})")],
+)
 def reshape(a: Tensor, *shape: Any) -> Tensor:
     """The same elements in a new shape (``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; -1 allowed)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -37,6 +43,10 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
     return node(data, (a,), "reshape", _backward)
 
 
+@code_rule(
+    lambda c: f"{c[0]}.transpose({tuple(int(i) for i in np.argsort(c.value('inverse')))})",
+    lambda c: [(0, f"{c.g}.transpose({c.param('inverse')})")],
+)
 def transpose(a: Tensor, *axes: Any) -> Tensor:
     """Permute the axes (reverse them when none are given), as ``numpy.transpose``."""
     if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
@@ -71,6 +81,15 @@ def _mask(t: Tensor) -> np.ndarray:
     return mask
 
 
+def _getitem_grads(c: Any) -> list[tuple[int, str]]:
+    """``getitem``'s backward as code: zeros of the input's shape, the gradient added (or written) at the index."""
+    g = c.let(f"np.zeros({c.shape(0)})", "scatter")
+    index = c.param("index")
+    c.stmt(f"np.add.at({g}, {index}, {c.g})" if c.value("fancy") else f"{g}[{index}] = {c.g}")
+    return [(0, g)]
+
+
+@code_rule(lambda c: f"{c[0]}[{c.param('index')}]", _getitem_grads)
 def getitem(a: Tensor, index: Any) -> Tensor:
     """Select with ints, slices, None, ``...``, integer (or boolean) arrays and masks (``t[t > 0]``), as numpy does."""
     cls = type(a)

@@ -1,0 +1,180 @@
+"""``trace``: the forward and backward pass of a loss, written out as straight-line Python, and replayed.
+
+``step = trace(loss_of, model, X, y)`` calls ``loss_of(model, X, y)`` once, records the graph behind the loss
+it returns, and writes it as one function (``step.source``): Value graphs become float statements, Tensor
+graphs numpy statements, one per node, each op written by the code rule that sits beside its closure.
+``step(X2, y2)`` runs it on new data: it returns the loss and adds into each parameter's ``.grad`` exactly what
+``loss.backward()`` would, bit for bit. See "What can be traced" in the README for what is fixed at trace time.
+"""
+
+from __future__ import annotations
+
+import inspect
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..engine import Value, graph
+from ..nn import Module
+from ..tensor import Tensor
+from .record import Recording, TraceError, argument_kind, as_floats, changed, classify, missing_rule, record
+from .write import NAMESPACE, Writer, closure_value, identifier, same_value
+
+__all__ = ["Program", "TraceError", "trace"]
+
+
+class Program:
+    """A traced loss: ``program(*data)`` runs its forward and backward pass on new data (see ``trace``)."""
+
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        args: tuple[Any, ...],
+        rec: Recording,
+        writer: Writer,
+        params: list[Any],
+        captured: list[Any],
+        data: list[int],
+        check: bool,
+    ) -> None:
+        self._f, self._args, self._data, self._check = f, args, data, check
+        self._value = isinstance(rec.root, Value)
+        self._shapes = [as_floats(args[k]).shape for k in data]
+        self._signature = rec.signature() if check else []
+        self._params_read = writer.params_read if check else {}
+        #: the parameters the program reads and adds gradients into, in the order the source numbers them (P[k])
+        self.parameters = params
+        self._captured = captured
+        self.lines = writer.lines
+        names = ", ".join(["P", "C", *(writer.arg_names[k] for k in data)])
+        extras = _extras_code(rec.extras, rec, writer.names)
+        body = [("    " + text if not text.startswith("    ") else "    " + text) for text, _, _ in writer.lines]
+        result = writer.names[-1] + (f", {extras}" if extras else "")
+        source = "\n".join([f"def step({names}):", *body, f"    return {result}", ""])
+        namespace: dict[str, Any] = dict(NAMESPACE, LOCK=graph._one_pass_at_a_time, **writer.captured)
+        exec(compile(source, f"<traced {getattr(f, '__name__', 'function')}>", "exec"), namespace)  # noqa: S102
+        self._step: Callable[..., Any] = namespace["step"]
+        self._source = zlib.compress(source.encode())  # a big graph's source is megabytes; it is read rarely
+
+    @property
+    def source(self) -> str:
+        """The program as Python: ``def step(P, C, <data>)``, the forward pass, then the backward pass."""
+        return zlib.decompress(self._source).decode()
+
+    def source_lines(self) -> list[tuple[str, int, str]]:
+        """Each statement of ``source``'s body: (text, the place of its node in ``topological_order(loss)`` or -1,
+        "forward", "backward" or "" for the parameters' update), so that a picture can select a node's code."""
+        return list(self.lines)
+
+    def __call__(self, *data: Any) -> Any:
+        """Run the program on new data arguments (the same shapes as at trace time): return the loss (and the
+        other nodes' numbers, if the traced function returned more) and add into each parameter's ``.grad``."""
+        if len(data) != len(self._data):
+            raise TypeError(
+                f"this traced program takes {len(self._data)} data argument(s) (arguments {self._data} of the traced "
+                f"function: arrays, lists of numbers or Tensors without grad), got {len(data)}"
+            )
+        arrays = []
+        for k, x, shape in zip(self._data, data, self._shapes):
+            a = x.data if type(x) is Tensor else x if type(x) is np.ndarray and x.dtype == np.float64 else as_floats(x)
+            if a.shape != shape:
+                raise ValueError(
+                    f"data argument {k} has shape {a.shape}, but the program was traced with shape {shape}: a traced "
+                    "program replays one graph; trace again for other shapes"
+                )
+            arrays.append(a.ravel().tolist() if self._value else a)
+        if self._check:
+            self._recheck(data)
+        return self._step(self.parameters, self._captured, *arrays)
+
+    def _recheck(self, data: tuple[Any, ...]) -> None:
+        """Record the eager graph of this call and refuse if it is not the traced one (``check=True``)."""
+        args = list(self._args)
+        for k, x in zip(self._data, data):
+            args[k] = x
+        rec = record(self._f, args)
+        changed(self._signature, rec, "from the traced one on this call")
+        for i, read in self._params_read.items():
+            for name, v in read.items():
+                if not same_value(closure_value(rec.order[i]._backward, name), v):
+                    raise TraceError(f"op {rec.order[i]._op!r}'s parameter {name!r} changed from the traced one")
+
+
+def _extras_code(extras: Any, rec: Recording, names: list[str]) -> str:
+    """The code of the other things the traced function returned, nodes replaced by their numbers' names."""
+    if not extras:
+        return ""
+
+    def code(x: Any) -> str:
+        if isinstance(x, (Value, Tensor)):
+            return names[rec.index[id(x)]]
+        if isinstance(x, (list, tuple)):
+            inner = ", ".join(code(v) for v in x)
+            return f"[{inner}]" if isinstance(x, list) else f"({inner}{',' if len(x) == 1 else ''})"
+        raise TraceError(f"trace can return nodes (or lists of them) beside the loss, not {type(x).__name__}")
+
+    return ", ".join(code(x) for x in extras)
+
+
+def _parameter_names(args: tuple[Any, ...], arg_names: list[str], params: list[Any]) -> list[str]:
+    """A readable, unique name per parameter: its label if no other has it, else its path in a module argument."""
+    paths: dict[int, str] = {}
+    for k, a in enumerate(args):
+        if isinstance(a, Module):
+            for path, p in a.named_parameters():
+                paths.setdefault(id(p), path)
+        elif isinstance(a, (Value, Tensor)):
+            paths.setdefault(id(a), arg_names[k])
+        elif isinstance(a, (list, tuple)):
+            for j, p in enumerate(a):
+                paths.setdefault(id(p), f"{arg_names[k]}_{j}")
+    labels = [getattr(p, "label", "") for p in params]
+    names = []
+    for j, p in enumerate(params):
+        label = labels[j]
+        unique = label and labels.count(label) == 1
+        names.append(identifier(label if unique else paths.get(id(p), f"p{j}"), "p"))
+    return names
+
+
+def trace(f: Callable[..., Any], *args: Any, check: bool = False) -> Program:
+    """Call ``f(*args)`` once, record the graph of the loss it returns, and return it as a ``Program``.
+
+    ``f`` returns a loss node (a Value, or a one-number Tensor), or a tuple of the loss and other nodes of its
+    graph (returned by the program as numbers). Its arguments are taken by kind: a ``Module`` (its parameters are
+    read at every call and get gradients), a parameter node (the same), data (arrays, lists of numbers, Tensors
+    without grad: the program's arguments, in order) and anything else, fixed at trace time. ``check=True``
+    records the eager graph again at every call and raises ``TraceError`` if it changed (slow; for debugging).
+    """
+    try:
+        names = list(inspect.signature(f).parameters)
+    except (TypeError, ValueError):
+        names = []
+    arg_names = [
+        identifier(names[k] if k < len(names) and names[k].isidentifier() else f"arg{k}") for k in range(len(args))
+    ]
+    data = [k for k, a in enumerate(args) if argument_kind(a) == "data"]
+    rec = record(f, args)
+    missing_rule(rec)
+    leaves = classify(f, args, rec)
+    params = [rec.order[i] for i in leaves.params]
+    param_names = _parameter_names(args, arg_names, params)
+    shapes = {k: as_floats(args[k]).shape for k in data}
+    writer = Writer(rec, leaves, dict(zip(leaves.params, param_names)), arg_names, shapes)
+    captured = [rec.order[i] for i in leaves.captured]
+    if writer.env is not None:
+        writer.env.update(P=params, C=captured)
+        for k in data:
+            writer.env[arg_names[k]] = as_floats(args[k])
+    writer.write(data)
+    for probe in leaves.probes:  # an op parameter that follows the data (labels as an index) cannot be replayed
+        for i, read in writer.params_read.items():
+            for name, v in read.items():
+                if not same_value(closure_value(probe.order[i]._backward, name), v):
+                    raise TraceError(
+                        f"op {rec.order[i]._op!r} keeps {name!r} from the data arguments (e.g. class labels used as an "
+                        "index), which the program would fix at trace time: close over that argument instead"
+                    )
+    return Program(f, args, rec, writer, params, captured, data, check)
