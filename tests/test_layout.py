@@ -94,6 +94,7 @@ def test_only_the_layers_above_see_both_engines():
         "tinygrad_relu.nn",
         "tinygrad_relu.losses",
         "tinygrad_relu.train",
+        "tinygrad_relu.tracing",
         "tinygrad_relu.plot",
         "tinygrad_relu.viz",
         "tinygrad_relu.run",

@@ -168,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
         "tensor: the same network as Linear layers on numpy arrays, much faster (the default for digits)",
     )
     parser.add_argument(
+        "--traced",
+        action="store_true",
+        help="run each training step as a traced program (tinygrad_relu.trace): the same numbers, bit for bit, "
+        "without building a graph per step; tracing takes a moment first",
+    )
+    parser.add_argument(
         "--graph",
         metavar="FILE",
         default=None,

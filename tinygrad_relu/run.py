@@ -132,6 +132,7 @@ def train(args: argparse.Namespace, stream: TextIO | None = None) -> TrainResult
         on_epoch=lambda epoch, loss, acc: out.progress(epoch, args.epochs, loss, acc),
         test=test,
         label=args.activation,
+        traced=getattr(args, "traced", False),
     )
     out.line(f"final loss {result.final_loss:.4f}, training accuracy {result.accuracy:.1%} ({result.seconds:.1f} s)")
     if result.test_accuracy is not None:

@@ -21,6 +21,7 @@ from .engine import Value, no_grad
 from .nn import Layer, Linear, Module, RectifierWatch
 from .optim import Optimizer
 from .tensor import Tensor
+from .tracing import Program, trace
 
 Loss = Value | Tensor
 
@@ -162,6 +163,18 @@ def accuracy(model: Module, head: Head, X: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean(head.read(forward(model, X)[1])[1] == y))
 
 
+def traced_step(model: Module, head: Head, X: np.ndarray, y: np.ndarray) -> Program:
+    """The loss of ``model`` on the fixed (X, y) as a traced program: ``program()`` returns (loss, outputs) and adds
+    the gradients into the parameters, as ``loss_of`` and ``backward()`` would. The data are its constants."""
+    target = head.target(y)
+
+    def loss_and_outputs(model: Module) -> tuple[Loss, Any]:
+        out, _ = forward(model, X)
+        return head.loss(out, target), out
+
+    return trace(loss_and_outputs, model)
+
+
 @dataclass
 class Fit:
     """What ``fit`` measured after the last step: the loss, the accuracy and the head's reading per sample."""
@@ -185,20 +198,34 @@ def fit(
     on_epoch: Callable[[int, float, float], None] | None = None,
     test: tuple[np.ndarray, np.ndarray] | None = None,
     label: str = "",
+    traced: bool = False,
 ) -> Fit:
     """Train full-batch for ``epochs`` steps; ``on_epoch(epoch, loss, accuracy)`` is called after each
     step with that step's loss and accuracy (measured before the update). ``test=(X_test, y_test)`` is a
-    held-out set, scored every epoch. Returns the scores after the last step and the ``History``."""
+    held-out set, scored every epoch. ``traced=True`` runs each step as a traced program (``trace``): the same
+    numbers, bit for bit, without building a graph per step. Returns the scores after the last step and the
+    ``History``."""
     start = time.perf_counter()
     layers = weight_layers(model)
     watch = RectifierWatch(model)
     history = History(label, [f"layer {i}" for i in range(1, len(layers) + 1)])
+    program = traced_step(model, head, X, y) if traced else None
     for epoch in range(1, epochs + 1):
-        with watch:
-            loss, outputs = loss_of(model, head, X, y)
-        optimizer.zero_grad()
-        loss.backward()
-        history.loss.append(float(loss.data))
+        if program is None:
+            with watch:
+                loss, outputs = loss_of(model, head, X, y)
+            optimizer.zero_grad()
+            loss.backward()
+            loss_value = float(loss.data)
+        else:
+            if watch.rectifiers:  # the program calls no module: the watch sees the same pass without a graph
+                with watch, no_grad():
+                    forward(model, X)
+            optimizer.zero_grad()
+            loss, out = program()
+            loss_value = float(loss)
+            outputs = np.array(out, dtype=np.float64).reshape(len(X), -1)
+        history.loss.append(loss_value)
         history.accuracy.append(float(np.mean(head.read(outputs)[1] == y)))
         history.grad_norm.append([_grad_norm(group) for group in layers])
         history.dead_share.append(watch.shares())

@@ -53,7 +53,7 @@ def _bce_grads(c: Any) -> list[tuple[int, str]]:
     """``binary_cross_entropy_with_logits``'s backward as code: (sigmoid(z) - y) g / N, and -z g / N for a target."""
     z, y, size = c[0], c[1] if c.n == 2 else c.param("y"), math.prod(c.shape(0))
     g = c.let(f"{c.g}.item()", "g")
-    return [(0, f"({c.temp('sig')} - {y}) * {g} / {size}"), (1, f"-{z} * {g} / {size}")]
+    return [(0, f"({c.temp('sig')} - {y}) * {g} / {size}"), (1, f"-{z} * {g} / {size}")][: c.n]
 
 
 @code_rule(_bce_code, _bce_grads)

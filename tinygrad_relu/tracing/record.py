@@ -83,12 +83,17 @@ class Recording:
     def signature(self) -> list[tuple[Any, ...]]:
         """Per node what must not change from call to call: its closure, op, parents and shape."""
         index = self.index
+        if isinstance(self.root, Value):  # every Value holds one number: no shapes to compare
+            return [
+                (getattr(n._backward, "__code__", None), n._op, tuple([index[id(p)] for p in n._prev]), not n._prev)
+                for n in self.order
+            ]
         return [
             (
                 getattr(n._backward, "__code__", None),
                 n._op,
-                tuple(index[id(p)] for p in n._prev),
-                np.shape(n.data),
+                tuple([index[id(p)] for p in n._prev]),
+                n.data.shape,
                 _is_param_node(n),
             )
             for n in self.order
@@ -150,8 +155,7 @@ def changed(expected: list[tuple[Any, ...]], got: Recording, why: str) -> None:
         detail = f"it has {len(sig)} nodes instead of {len(expected)}"
     else:
         i = next(i for i, (a, b) in enumerate(zip(sig, expected)) if a != b)
-        got, want = sig[i], expected[i]
-        detail = f"node {i} is op {got[1]!r} of shape {got[3]} instead of op {want[1]!r} of shape {want[3]}"
+        detail = f"node {i} is op {sig[i][1]!r} instead of {expected[i][1]!r}, or its parents or shape differ"
     raise TraceError(
         f"the graph changed {why}: {detail}. A traced program replays one graph: Python ifs on values and "
         "data-dependent shapes are fixed when it is traced"
@@ -256,6 +260,12 @@ def _match(
             found: list[Any] = elements.get(b"".join(values), [])
         else:
             found = [(k, -1) for k in whole.get(b"".join(values), [])]
+        if not found and nodes[0]._op:
+            raise TraceError(
+                f"leaf {i} of the graph was made by op {nodes[0]._op!r} from Tensors that need no gradient, so it "
+                "records no graph and changes with the data arguments: trace cannot replay it on new data. Apply the "
+                "op after a parameter takes part, or close over that data (a constant)"
+            )
         if not found:
             raise TraceError(
                 f"leaf {i} of the graph (a {type(nodes[0]).__name__} of value {_show(nodes[0])}) changes with the data "

@@ -266,11 +266,13 @@ class Writer:
         """Append a statement of the current node (and run it, on Tensors, to know its shapes)."""
         self.lines.append((text, self._i, self._phase))
         if self.env is not None and not text.startswith("#"):
-            exec(text, self.env)  # noqa: S102  (our own code, written from the rules)
+            with np.errstate(all="ignore"):  # run to learn shapes: a warning here would only repeat the engine's
+                exec(text, self.env)  # noqa: S102  (our own code, written from the rules)
 
     def _eval(self, expr: str) -> Any:
         assert self.env is not None
-        return eval(expr, self.env)  # noqa: S307
+        with np.errstate(all="ignore"):
+            return eval(expr, self.env)  # noqa: S307
 
     def write(self, data_args: list[int]) -> None:
         """Write the whole program: leaves, the forward pass, the backward pass, the parameters' update."""

@@ -1,0 +1,272 @@
+"""trace: the program gives the eager engine's loss and gradients bit for bit, for every op of the shared table on
+both engines and on random graphs, or refuses with an error that says why."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from optable import OPS, TENSOR_OPS, TENSOR_SHAPES, TENSOR_SHAPES_OF
+
+from tinygrad_relu import Tensor, TraceError, Value, trace
+
+
+def bits(x):
+    """A number or array as bytes: equal bytes means the same float64 numbers, signed zeros and nans included."""
+    return np.asarray(x, dtype=np.float64).tobytes(), np.shape(x)
+
+
+def same(a, b):
+    return bits(a) == bits(b)
+
+
+def eager_then_traced(f, params, program, data=(), eager_args=None, calls=1):
+    """(eager loss, eager grads, traced loss, traced grads), each run ``calls`` times from the same gradients."""
+    held = [p.grad.copy() if isinstance(p.grad, np.ndarray) else p.grad for p in params]
+    for _ in range(calls):
+        loss = f(*(eager_args if eager_args is not None else params))
+        loss.backward()
+    eager = [p.grad.copy() if isinstance(p.grad, np.ndarray) else p.grad for p in params]
+    for p, g in zip(params, held):
+        p.grad = g
+    for _ in range(calls):
+        traced = program(*data)
+    return loss.data, eager, traced, [p.grad for p in params]
+
+
+def assert_exact(eager_loss, eager, traced_loss, traced):
+    assert same(eager_loss, traced_loss), (eager_loss, traced_loss)
+    for i, (a, b) in enumerate(zip(eager, traced)):
+        assert same(a, b), (i, a, b)
+
+
+def _draw(rng, domain, shape=()):
+    low, high = domain
+    return rng.uniform(low, high, shape)
+
+
+@pytest.mark.parametrize("name, fn, arity, domain", OPS, ids=[row[0] for row in OPS])
+def test_every_op_of_the_table_on_values_traced_bit_for_bit(name, fn, arity, domain):
+    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    xs = [Value(float(v)) for v in _draw(rng, domain, arity)]
+    upstream = float(rng.uniform(0.5, 2.0))
+
+    def f(*vs):
+        return fn(*vs) * upstream
+
+    program = trace(f, *xs)
+    for _ in range(3):  # fresh inputs each time: parameters are read from their nodes at every call
+        for x, v in zip(xs, _draw(rng, domain, arity)):
+            x.data, x.grad = float(v), float(rng.uniform(-1, 1))
+        assert_exact(*eager_then_traced(f, xs, program))
+    assert_exact(*eager_then_traced(f, xs, program, calls=2))  # two calls add twice, as two backward() do
+
+
+def _tensor_cases():
+    for name, fn, arity, domain in OPS:
+        for shapes in TENSOR_SHAPES_OF.get(name, TENSOR_SHAPES):
+            yield pytest.param(name, fn, list(shapes[:arity]), domain, id=f"{name}-{shapes[:arity]}")
+    for name, fn, shapes, domain in TENSOR_OPS:
+        yield pytest.param(name, fn, shapes, domain, id=name)
+
+
+@pytest.mark.parametrize("name, fn, shapes, domain", list(_tensor_cases()))
+def test_every_op_of_the_table_on_tensors_traced_bit_for_bit(name, fn, shapes, domain):
+    rng = np.random.default_rng(abs(hash(name + str(shapes))) % 2**32)
+    ts = [Tensor(_draw(rng, domain, s), requires_grad=True) for s in shapes]
+    upstream = rng.uniform(0.5, 2.0, np.shape(fn(*ts).data))
+
+    def f(*args):
+        return (fn(*args) * Tensor(upstream)).sum()
+
+    program = trace(f, *ts)
+    for _ in range(3):
+        for t, s in zip(ts, shapes):
+            t.data[...] = _draw(rng, domain, s)  # in place, as an optimizer updates a parameter
+            t.grad = rng.uniform(-1, 1, s) if rng.random() < 0.5 else None
+        assert_exact(*eager_then_traced(f, ts, program))
+    assert_exact(*eager_then_traced(f, ts, program, calls=2))
+
+
+@pytest.mark.parametrize("name, fn, shapes, domain", [c for c in _tensor_cases() if len(c.values[2]) >= 2])
+def test_table_ops_with_their_first_input_as_new_data(name, fn, shapes, domain):
+    rng = np.random.default_rng(abs(hash(name + str(shapes) + "data")) % 2**32)
+    ts = [Tensor(_draw(rng, domain, s), requires_grad=True) for s in shapes[1:]]
+    x = _draw(rng, domain, shapes[0])
+    upstream = rng.uniform(0.5, 2.0, np.shape(fn(Tensor(x), *ts).data))
+
+    def f(x, *params):
+        return (fn(Tensor(x), *params) * Tensor(upstream)).sum()
+
+    if not np.shape(x) or np.size(x) < 2:
+        with pytest.raises(TraceError, match="single value"):
+            trace(f, x, *ts)
+        return
+    if name == "prelu_neg":  # -x of data alone records no graph: a leaf computed from the data, refused
+        with pytest.raises(TraceError, match="records no graph"):
+            trace(f, x, *ts)
+        return
+    program = trace(f, x, *ts)
+    for _ in range(2):
+        x = _draw(rng, domain, shapes[0])
+        assert_exact(*eager_then_traced(f, ts, program, data=(x,), eager_args=(x, *ts)))
+
+
+def _build(pool, plan, table):
+    """A random graph: each step applies a table op to nodes picked from the pool (so nodes are shared)."""
+    for op, picks in plan:
+        _, fn, arity, _ = table[op % len(table)]
+        pool.append(fn(*[pool[k % len(pool)] for k in picks[:arity]]))
+    return pool[-1]
+
+
+PLAN = st.lists(st.tuples(st.integers(0, 10**6), st.lists(st.integers(0, 10**6), min_size=2, max_size=2)), min_size=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.floats(-3, 3), min_size=1, max_size=4), plan=PLAN.map(lambda p: p[:12]), seed=st.integers(0, 99)
+)
+def test_random_value_graphs_traced_bit_for_bit(values, plan, seed):
+    xs = [Value(v) for v in values]
+
+    def f(*vs):
+        root = _build(list(vs), plan, OPS)
+        return root * 1.5 + vs[0] if root._prev or vs[0] is not root else root * 1.5
+
+    program = trace(f, *xs)
+    rng = np.random.default_rng(seed)
+    for x in xs:
+        x.data = float(rng.uniform(-3, 3))
+    assert_exact(*eager_then_traced(f, xs, program))
+
+
+ELEMENTWISE = [row for row in OPS if not row[0].startswith("prelu")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(plan=PLAN.map(lambda p: p[:10]), seed=st.integers(0, 99))
+def test_random_tensor_graphs_traced_bit_for_bit(plan, seed):
+    rng = np.random.default_rng(seed)
+    ts = [Tensor(rng.uniform(-3, 3, s), requires_grad=True) for s in [(2, 3), (3,), (2, 3)]]
+
+    def f(*args):
+        return (_build(list(args), plan, ELEMENTWISE) * Tensor([[1.0, -2.0, 0.5], [0.25, 3.0, -1.0]])).sum()
+
+    program = trace(f, *ts)
+    for t in ts:
+        t.data[...] = rng.uniform(-3, 3, t.shape)
+    assert_exact(*eager_then_traced(f, ts, program))
+
+
+def test_an_op_without_a_code_rule_is_refused_by_name():
+    w = Value(2.0)
+    with pytest.raises(TraceError, match="op 'my_square'.*no code rule"):
+        trace(lambda w: Value.custom_op(w.data**2, (w,), lambda g: 2 * w.data * g, op="my_square") * 1.0, w)
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TraceError, match="op 'twice'"):
+        trace(lambda t: Tensor.custom_op(t.data * 2, (t,), lambda g: 2 * g, op="twice").sum(), t)
+
+
+# --- the README's use, the limits, fit ------------------------------------------------------------------------
+
+import copy  # noqa: E402
+
+from tinygrad_relu import losses  # noqa: E402
+from tinygrad_relu.data import make_moons  # noqa: E402
+from tinygrad_relu.nn import MLP, mlp  # noqa: E402
+from tinygrad_relu.optim import SGD, Adam  # noqa: E402
+from tinygrad_relu.train import HEADS, fit  # noqa: E402
+
+XOR = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+XOR_Y = np.array([0.0, 1.0, 1.0, 0.0])
+
+
+def tensor_loss(model, X, y):
+    return losses.mse_loss(model(Tensor(X)), y)
+
+
+def value_loss(model, X, y):
+    return losses.hinge_loss([model(row) for row in X.tolist()], y.tolist())
+
+
+@pytest.mark.parametrize("engine", ["tensor", "value"])
+def test_the_readme_example_trains_on_new_data_as_eager_does(engine):
+    build, loss_of = (mlp, tensor_loss) if engine == "tensor" else (MLP, value_loss)
+    X, y = make_moons(20, seed=0)
+    y = 2.0 * y - 1.0
+    model = build(2, [6, 1], activation="leaky_relu", seed=0)
+    twin = copy.deepcopy(model)
+    step = trace(loss_of, model, X, y)
+    opt, twin_opt = SGD(model.parameters(), lr=0.1), SGD(twin.parameters(), lr=0.1)
+    for seed in range(1, 4):  # new data every step, and the optimizer's in-place updates in between
+        X2, y2 = make_moons(20, seed=seed)
+        y2 = 2.0 * y2 - 1.0
+        twin_opt.zero_grad()
+        eager = loss_of(twin, X2, y2)
+        eager.backward()
+        opt.zero_grad()
+        traced = step(X2, y2)
+        assert same(eager.data, traced)
+        for p, q in zip(model.parameters(), twin.parameters()):
+            assert same(p.grad, q.grad)
+        opt.step()
+        twin_opt.step()
+
+
+def test_other_shapes_or_arguments_are_refused():
+    model = mlp(2, [4, 1], seed=0)
+    step = trace(tensor_loss, model, XOR, XOR_Y)
+    with pytest.raises(ValueError, match=r"shape \(3, 2\).*traced with shape \(4, 2\)"):
+        step(XOR[:3], XOR_Y[:3])
+    with pytest.raises(TypeError, match="takes 2 data argument"):
+        step(XOR)
+
+
+def test_check_mode_refuses_a_call_whose_graph_changed():
+    w = Value(0.5, "w")
+
+    def branchy(w, x):  # a Python if on a data value: the trace fixes the branch it took
+        return w * x[0] if x[0] > 0 else (w * x[0]).relu() * 2.0
+
+    step = trace(branchy, w, [1.0, 2.0], check=True)
+    assert step([3.0, 1.0]) == 1.5
+    with pytest.raises(TraceError, match="graph changed"):
+        step([-3.0, 1.0])
+
+
+def test_a_leaf_computed_from_the_data_outside_the_graph_is_refused():
+    model = MLP(2, [3, 1], seed=0)
+
+    def micrograd_hinge(model, X, y):  # -yi is a new number made from the data, not an element of it
+        return sum((1 + -yi * model(list(x))).relu() for x, yi in zip(X.tolist(), y.tolist()))
+
+    X, y = make_moons(10, seed=0)
+    with pytest.raises(TraceError, match="computed from the data outside the graph"):
+        trace(micrograd_hinge, model, X, 2.0 * y - 1.0)
+    # closed over, the same data are constants, and the step traces
+    step = trace(lambda model: micrograd_hinge(model, X, 2.0 * y - 1.0), model)
+    model.zero_grad()
+    eager = micrograd_hinge(model, X, 2.0 * y - 1.0)
+    eager.backward()
+    grads = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    assert same(step(), eager.data) and [p.grad for p in model.parameters()] == grads
+
+
+def test_labels_used_as_an_index_must_be_closed_over():
+    model = mlp(2, [4, 3], seed=0)
+    labels = np.array([0, 2, 1, 1])
+    with pytest.raises(TraceError, match="keeps 'index' from the data"):
+        trace(lambda model, X, k: losses.cross_entropy(model(Tensor(X)), k), model, XOR, labels)
+
+
+@pytest.mark.parametrize("engine, head", [("tensor", "bce"), ("tensor", "ce"), ("value", "bce"), ("value", "ce")])
+def test_a_traced_fit_gives_the_eager_history_bit_for_bit(engine, head):
+    X, y = make_moons(12, seed=0)
+    build = mlp if engine == "tensor" else MLP
+    model = build(2, [5, 2 if head == "ce" else 1], activation="leaky_relu", seed=0)
+    twin = copy.deepcopy(model)
+    eager = fit(model, HEADS[head], Adam(model.parameters(), lr=0.05), X, y, 6).history
+    traced = fit(twin, HEADS[head], Adam(twin.parameters(), lr=0.05), X, y, 6, traced=True).history
+    assert repr(eager) == repr(traced)  # repr: nan equals nan, every digit of every float
+    assert [bits(p.data) for p in model.parameters()] == [bits(p.data) for p in twin.parameters()]
