@@ -60,7 +60,7 @@ class Program:
         self._step: Callable[..., Any] = namespace["step"]
         # the engine runs these ops under np.errstate so that IEEE's inf and nan come without warnings
         self._quiet = not self._value and any(n._op.split("(")[0] in QUIET_OPS or n._op[:2] == "**" for n in rec.order)
-        self._source = zlib.compress(source.encode())  # a big graph's source is megabytes; it is read rarely
+        self._source = zlib.compress(source.encode(), 1)  # a big graph's source is megabytes; it is read rarely
 
     @property
     def source(self) -> str:

@@ -133,6 +133,7 @@ class Writer:
         self.temps: dict[int, dict[str, str]] = {}
         self.env: dict[str, Any] | None = dict(NAMESPACE) if self.tensor else None  # Tensors: run as written
         self._i, self._phase = -1, ""
+        self._parents: list[str] = []
         counters: dict[str, int] = {}
         for i, node in enumerate(rec.order):
             label = getattr(node, "label", "")
@@ -168,7 +169,7 @@ class Writer:
 
     def __getitem__(self, i: int) -> str:
         """The name of the current node's parent ``i``."""
-        return self.names[self.rec.index[id(self._node._prev[i])]]
+        return self._parents[i]
 
     @property
     def op(self) -> str:
@@ -269,6 +270,12 @@ class Writer:
             with np.errstate(all="ignore"):  # run to learn shapes: a warning here would only repeat the engine's
                 exec(text, self.env)  # noqa: S102  (our own code, written from the rules)
 
+    def _at(self, i: int, phase: str) -> None:
+        """Make node ``i`` the one the rules write, in ``phase``."""
+        self._i, self._phase = i, phase
+        index, names = self.rec.index, self.names
+        self._parents = [names[index[id(p)]] for p in self.rec.order[i]._prev]
+
     def _eval(self, expr: str) -> Any:
         assert self.env is not None
         with np.errstate(all="ignore"):
@@ -281,7 +288,7 @@ class Writer:
         captured = {i: j for j, i in enumerate(leaves.captured)}
         constants = set(leaves.constants)
         for i, node in enumerate(rec.order):
-            self._i, self._phase = i, "forward"
+            self._at(i, "forward")
             name = self.names[i]
             if node._prev:
                 rule = rule_of(node._backward)
@@ -332,8 +339,8 @@ class Writer:
             node = order[i]
             if not node._prev or not needed[i]:
                 continue
-            self._i = i
-            parents = [self.names[rec.index[id(p)]] for p in node._prev]
+            self._at(i, "backward")
+            parents = self._parents
             shown = ", ".join(parents[:4]) + (f", ... ({len(parents)} inputs)" if len(parents) > 4 else "")
             self.lines.append((f"# {self.names[i]} = {node._op}({shown})", i, "backward"))
             if i not in started:  # nothing reached it: its gradient is the engine's zero
