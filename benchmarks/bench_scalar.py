@@ -1,6 +1,6 @@
-"""Scalar-engine benchmark: a 10^6-node chain, bytes per node, and micrograd's moons training step.
+"""Scalar-engine benchmark: a 10^6-node chain, bytes per node, micrograd's moons training step, and that step traced.
 
-Run: pip install -e ".[benchmarks]" && python benchmarks/bench_scalar.py [--steps N] [--only chain|memory|moons]
+Run: pip install -e ".[benchmarks]" && python benchmarks/bench_scalar.py [--steps N] [--only chain|memory|moons|traced]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 
-from tinygrad_relu import Value
+from tinygrad_relu import Value, trace
 from tinygrad_relu.data import make_moons
 from tinygrad_relu.nn import MLP
 
@@ -60,8 +60,8 @@ def bytes_per_node(value_class: type, shared_leaf: bool, n: int = 100_000) -> fl
     return held / n
 
 
-def moons_step(value_class: type, model, X, y) -> Callable[[int], float]:
-    """One step of micrograd's moons demo, written as its notebook writes it; returns step(k) -> loss."""
+def moons_loss(value_class: type, model, X, y) -> Callable[[], object]:
+    """The loss of micrograd's moons demo, written as its notebook writes it."""
 
     def loss():
         inputs = [list(map(value_class, xrow)) for xrow in X]
@@ -71,6 +71,13 @@ def moons_step(value_class: type, model, X, y) -> Callable[[int], float]:
         alpha = 1e-4
         reg_loss = alpha * sum(p * p for p in model.parameters())
         return data_loss + reg_loss
+
+    return loss
+
+
+def moons_step(value_class: type, model, X, y) -> Callable[[int], float]:
+    """One step of micrograd's moons demo, written as its notebook writes it; returns step(k) -> loss."""
+    loss = moons_loss(value_class, model, X, y)
 
     def step(k: int) -> float:
         total_loss = loss()
@@ -84,13 +91,32 @@ def moons_step(value_class: type, model, X, y) -> Callable[[int], float]:
     return step
 
 
-def plain_float_step(model: MLP, X, y) -> Callable[[int], float]:
+def traced_moons_step(model: MLP, X, y) -> Callable[[int], float]:
+    """The same step with the loss and its backward pass as a traced program (the data are its constants)."""
+    loss = moons_loss(Value, model, X, y)
+    program = trace(lambda model: loss(), model)
+    params = model.parameters()
+
+    def step(k: int) -> float:
+        model.zero_grad()
+        total_loss = program()
+        learning_rate = 1.0 - 0.9 * k / 100
+        for p in params:
+            p.data -= learning_rate * p.grad
+        return total_loss
+
+    return step
+
+
+def plain_float_step(model: MLP, X, y, alpha: float | None = None) -> Callable[[int], float]:
     """The same moons step with plain Python floats and the backward pass written by hand: the floor.
 
     The same arithmetic as the engine's step -- each neuron's weighted sum and relu, the hinge loss averaged
     plus 1e-4 * sum(p*p), the gradient of every weight, the SGD update -- on lists of floats, with no graph.
-    It starts from ``model``'s weights, so its losses match the engine's step for step.
+    It starts from ``model``'s weights, so its losses match the engine's step for step. ``alpha``: leaky_relu's
+    slope on the hidden layers instead of relu.
     """
+    slope = 0.0 if alpha is None else alpha
     layers = [[([w.data for w in n.w], n.b.data) for n in layer.neurons] for layer in model.layers]
     rows, labels = X.tolist(), [float(v) for v in y]
     n = len(rows)
@@ -103,13 +129,15 @@ def plain_float_step(model: MLP, X, y) -> Callable[[int], float]:
             for li, layer in enumerate(layers):  # forward: relu on the hidden layers, linear output
                 pre = [b + sum([w * x for w, x in zip(ws, acts[-1])], 0.0) for ws, b in layer]
                 pres.append(pre)
-                acts.append(pre if li == len(layers) - 1 else [p if p > 0 else 0.0 for p in pre])
+                relu = [p if p > 0 else 0.0 for p in pre]
+                hidden = relu if alpha is None else [p if p > 0 else slope * p for p in pre]
+                acts.append(pre if li == len(layers) - 1 else hidden)
             margin = 1.0 - yi * acts[-1][0]
             data_loss += margin if margin > 0 else 0.0
             upstream = [-yi / n if margin > 0 else 0.0]  # a zero gradient flows all the same, as in the engine
             for li in range(len(layers) - 1, -1, -1):  # backward: d(pre) -> weights, bias and the layer below
                 if li < len(layers) - 1:
-                    upstream = [g if p > 0 else 0.0 for g, p in zip(upstream, pres[li])]
+                    upstream = [g if p > 0 else slope * g for g, p in zip(upstream, pres[li])]
                 below = [0.0] * len(acts[li])
                 for (ws, _), (gws, gb), g in zip(layers[li], grads[li], upstream):
                     for i, (w, x) in enumerate(zip(ws, acts[li])):
@@ -168,7 +196,7 @@ def main() -> None:
     """Print the chain timing, the memory table and the moons-step comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10, help="timed moons steps per engine (default 10)")
-    parser.add_argument("--only", choices=["chain", "memory", "moons"], help="run one part only")
+    parser.add_argument("--only", choices=["chain", "memory", "moons", "traced"], help="run one part only")
     args = parser.parse_args()
 
     if args.only in (None, "chain"):
@@ -185,6 +213,8 @@ def main() -> None:
         return
     if args.only in (None, "moons"):
         moons_comparison(args.steps)
+    if args.only in (None, "traced"):
+        traced_comparison(args.steps)
 
 
 def moons_comparison(steps: int) -> None:
@@ -228,6 +258,66 @@ def moons_comparison(steps: int) -> None:
     print(
         "(micrograd's graph holds reference cycles -- each node's closure refers to the node -- so only the "
         "cyclic GC frees it; tinygrad_relu's graph is freed by reference counting)"
+    )
+
+
+def interleaved_ms(ways: dict[str, Callable[[int], float]], rounds: int) -> dict[str, float]:
+    """Median ms per step of each way, the ways taking turns step by step, so that load hits them alike."""
+    times: dict[str, list[float]] = {name: [] for name in ways}
+    for step in ways.values():
+        step(0)  # warm up
+    for k in range(1, rounds + 1):
+        for name, step in ways.items():
+            start = time.perf_counter()
+            step(k)
+            times[name].append(1000 * (time.perf_counter() - start))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def held_bytes(make: Callable[[], object]) -> tuple[int, object]:
+    """The memory ``make()``'s result holds (tracemalloc, after a collection), and the result."""
+    gc.collect()
+    tracemalloc.start()
+    result = make()
+    gc.collect()
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return held, result
+
+
+def traced_comparison(steps: int) -> None:
+    """The moons step traced, beside the eager step and the plain-float floor, for relu and leaky_relu."""
+    X, y = make_moons(100, noise=0.1, seed=1)
+    y = y * 2 - 1
+    print(f"\nmicrograd's moons demo step traced (trace), {steps} interleaved steps each, median ms/step:")
+    print(f"{'':12} {'floor':>7} {'eager':>7} {'traced':>7} {'eager/floor':>12} {'traced/floor':>13} {'trace s':>8}")
+    for activation, alpha in (("relu", None), ("leaky_relu", 0.01)):
+
+        def model(activation: str = activation) -> MLP:
+            return MLP(2, [16, 16, 1], activation=activation, seed=1337)
+
+        floor = plain_float_step(model(), X, y, alpha)
+        check_same_losses(traced_moons_step(model(), X, y), floor)
+        start = time.perf_counter()
+        traced = traced_moons_step(model(), X, y)
+        tracing = time.perf_counter() - start
+        ways = {
+            "floor": plain_float_step(model(), X, y, alpha),
+            "eager": moons_step(Value, model(), X, y),
+            "traced": traced,
+        }
+        ms = interleaved_ms(ways, max(steps, 15))
+        print(
+            f"{activation:12} {ms['floor']:>7.2f} {ms['eager']:>7.2f} {ms['traced']:>7.2f} "
+            f"{ms['eager'] / ms['floor']:>11.2f}x {ms['traced'] / ms['floor']:>12.2f}x {tracing:>8.2f}"
+        )
+    net = MLP(2, [16, 16, 1], seed=1337)
+    graph, loss = held_bytes(moons_loss(Value, net, X, y))
+    program, _ = held_bytes(lambda: trace(lambda model: moons_loss(Value, net, X, y)(), net))
+    del loss
+    print(
+        f"memory: one eager step's graph {graph / 1e6:.1f} MB, the traced program {program / 1e6:.1f} MB "
+        "(targets: traced <= 1.2x the floor, tracing <= 2 s, program <= the graph)"
     )
 
 

@@ -2,11 +2,14 @@
 
 - tinygrad_relu: Sequential(Linear, LeakyReLU, Linear), a loss from ``losses``, ``optim.SGD``;
 - numpy by hand: the same forward and backward written out with arrays (the floor: no graph at all);
-- PyTorch on the CPU, float64, one thread (when torch is importable).
+- PyTorch on the CPU, float64, one thread (when torch is importable);
+- traced: the tinygrad_relu step's loss and backward pass as a program (``trace``), the same optimizer;
+- jax.jit of the numpy step's loss and gradient, float64 (when jax is importable).
 
 T1 XOR (4 x 2), 2-8-1 leaky ReLU, MSE: overhead-bound. T1p: the same step written with plain ops.
 T2 1000 moons points, 2-64-1 leaky ReLU, MSE.
 T3 a batch of 256, 784-256-10 leaky ReLU, softmax cross-entropy: matmul-bound.
+T4 a batch of 64, 64-8-10 leaky ReLU, softmax cross-entropy: a small classifier, overhead-bound.
 
 BLAS runs on one thread for all three (set before numpy loads), so the ratios compare the same work.
 Each way runs in rounds of many steps; a step's time is the best round's mean (the least disturbed).
@@ -29,7 +32,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from tinygrad_relu import Tensor, losses  # noqa: E402
+from tinygrad_relu import Tensor, losses, trace  # noqa: E402
 from tinygrad_relu.data import make_moons, xor  # noqa: E402
 from tinygrad_relu.nn import LeakyReLU, Linear, Sequential  # noqa: E402
 from tinygrad_relu.optim import SGD  # noqa: E402
@@ -38,10 +41,18 @@ try:
     import torch
 except ImportError:  # the torch column is optional
     torch = None
+try:
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_platforms", "cpu")
+except ImportError:  # the jax column is optional too
+    jax = None
 
 ALPHA, LR = 0.01, 0.05
-TARGETS = {"T1": 1.6, "T1p": 2.0, "T2": 1.3, "T3": 1.10}
-LABELS = {"T1": "XOR 2-8-1", "T1p": "XOR, plain ops", "T2": "moons 2-64-1", "T3": "784-256-10, CE"}
+TARGETS = {"T1": 1.6, "T1p": 2.0, "T2": 1.3, "T3": 1.10, "T4": 2.0}
+TRACED_TARGETS = {"T1": 1.2, "T1p": 1.2, "T2": 1.0, "T3": 1.0, "T4": 1.3}
+LABELS = {"T1": "XOR 2-8-1", "T1p": "XOR, plain ops", "T2": "moons 2-64-1", "T3": "784-256-10, CE", "T4": "64-8-10, CE"}
 
 
 def tasks() -> dict:
@@ -50,11 +61,13 @@ def tasks() -> dict:
     X2, y2 = make_moons(n=1000, noise=0.1, seed=0)
     rng = np.random.default_rng(0)
     X3, y3 = rng.standard_normal((256, 784)), rng.integers(0, 10, 256)
+    X4, y4 = rng.standard_normal((64, 64)), rng.integers(0, 10, 64)
     return {
         "T1": ("XOR 4x2, 2-8-1 leaky ReLU, MSE", X1, y1.astype(float).reshape(-1, 1), 8, 1, "mse"),
         "T1p": ("the same, written with plain ops (@ + ** mean)", X1, y1.astype(float).reshape(-1, 1), 8, 1, "mse"),
         "T2": ("1000 moons, 2-64-1 leaky ReLU, MSE", X2, y2.astype(float).reshape(-1, 1), 64, 1, "mse"),
         "T3": ("batch 256, 784-256-10 leaky ReLU, cross-entropy", X3, y3, 256, 10, "ce"),
+        "T4": ("batch 64, 64-8-10 leaky ReLU, cross-entropy", X4, y4, 8, 10, "ce"),
     }
 
 
@@ -80,6 +93,72 @@ def tinygrad_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Cal
         loss.backward()
         opt.step()
         return loss.data
+
+    return step
+
+
+def traced_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str, plain: bool = False) -> Callable[[], float]:
+    """The library's step (or the plain-ops one) with its loss and backward pass traced once into a program; the
+    data are the program's constants, the optimizer (or the written-out update) runs as before."""
+    if plain:
+        params = [Tensor(w.T if w.ndim == 2 else w, requires_grad=True) for w in weights]
+        x, target = Tensor(X), Tensor(y)
+
+        def plain_loss(*ps: Tensor) -> Tensor:
+            W1, b1, W2, b2 = ps
+            return (((x @ W1 + b1).leaky_relu(ALPHA) @ W2 + b2 - target) ** 2).mean()
+
+        program = trace(plain_loss, *params)
+
+        def plain_step() -> float:
+            for p in params:
+                p.zero_grad()
+            loss = program()
+            for p in params:
+                p.data -= LR * p.grad
+            return loss
+
+        return plain_step
+    (hidden, n_in), n_out = weights[0].shape, weights[2].shape[0]
+    model = Sequential(Linear(n_in, hidden), LeakyReLU(ALPHA), Linear(hidden, n_out))
+    for p, w in zip(model.parameters(), weights):
+        p.data = w.copy()
+    opt = SGD(model.parameters(), lr=LR)
+    x, target = Tensor(X), (y if kind == "ce" else Tensor(y))
+    loss_fn = losses.cross_entropy if kind == "ce" else losses.mse_loss
+    program = trace(lambda model: loss_fn(model(x), target), model)
+
+    def step() -> float:
+        opt.zero_grad()
+        loss = program()
+        opt.step()
+        return loss
+
+    return step
+
+
+def jax_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callable[[], float]:
+    """jax.jit of the same loss's value and gradient (float64 on the CPU), the SGD update in numpy."""
+    jnp = jax.numpy
+    params = [jnp.asarray(w) for w in weights]
+    x, n = jnp.asarray(X), len(X)
+    target = jnp.asarray(y)
+
+    def loss_of(params: list) -> object:
+        W1, b1, W2, b2 = params
+        h = x @ W1.T + b1
+        out = jnp.where(h > 0, h, ALPHA * h) @ W2.T + b2
+        if kind == "mse":
+            return jnp.mean((out - target) ** 2)
+        return -jnp.mean(jax.nn.log_softmax(out, axis=1)[jnp.arange(n), target])
+
+    grad_step = jax.jit(jax.value_and_grad(loss_of))
+
+    def step() -> float:
+        loss, grads = grad_step(params)
+        for i, g in enumerate(grads):
+            params[i] = params[i] - LR * g
+        return float(loss)
 
     return step
 
@@ -195,13 +274,13 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     names = list(results)
-    ways = [w for w in ("tinygrad_relu", "torch") if all(w in results[t] for t in names)]
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    ways = [w for w in ("tinygrad_relu", "traced", "jax.jit", "torch") if all(w in results[t] for t in names)]
+    fig, ax = plt.subplots(figsize=(8.0, 3.8))
     width = 0.8 / len(ways)
     for i, way in enumerate(ways):
         ratios = [results[t][way] / results[t]["numpy"] for t in names]
         bars = ax.bar(np.arange(len(names)) + (i - (len(ways) - 1) / 2) * width, ratios, width, label=way)
-        ax.bar_label(bars, labels=[f"{r:.2f}x" for r in ratios], fontsize=8)
+        ax.bar_label(bars, labels=[f"{r:.2f}" for r in ratios], fontsize=6.5)
     ax.axhline(1.0, color="black", linewidth=0.8, label="hand-written numpy")
     ax.set_xticks(np.arange(len(names)), [f"{t}\n{LABELS[t]}" for t in names], fontsize=8)
     ax.set_ylabel("time per training step / numpy's")
@@ -225,22 +304,31 @@ def main() -> None:
         torch.set_num_threads(1)
         print(f"torch {torch.__version__}, float64, 1 thread")
     print(f"numpy {np.__version__}, BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}\n")
-    print(f"{'task':<52} {'numpy':>9} {'ours':>9} {'torch':>9} {'ours/np':>8} {'torch/np':>8} {'target':>7}")
+    if jax is None:
+        print("jax is not installed (pip install jax jaxlib): its column is skipped")
+    print(
+        f"{'task':<52} {'numpy':>9} {'ours':>9} {'traced':>9} {'torch':>9} {'ours/np':>8} {'traced/np':>9} "
+        f"{'jax/np':>7} {'torch/np':>8} {'target':>7} {'traced':>7}"
+    )
     results = {}
     for task, (title, X, y, hidden, n_out, kind) in tasks().items():
         weights = initial_weights(X.shape[1], hidden, n_out)
         makers = {"numpy": numpy_step, "tinygrad_relu": tinygrad_plain_step if task == "T1p" else tinygrad_step}
+        makers["traced"] = (lambda *a: traced_step(*a, plain=True)) if task == "T1p" else traced_step
+        if jax is not None:
+            makers["jax.jit"] = jax_step
         if torch is not None:
             makers["torch"] = torch_step
         check_same_losses({name: make(X, y, weights, kind) for name, make in makers.items()}, task)
         steps = {name: make(X, y, weights, kind) for name, make in makers.items()}
         results[task] = best = time_steps(steps, args.rounds, args.seconds)
         us = {name: f"{1e6 * t:8.1f}u" for name, t in best.items()}
-        ours = best["tinygrad_relu"] / best["numpy"]
-        theirs = f"{best['torch'] / best['numpy']:7.2f}x" if "torch" in best else "      -"
+        ratio = {name: f"{t / best['numpy']:.2f}x" for name, t in best.items()}
         print(
-            f"{task} {title:<49} {us['numpy']} {us['tinygrad_relu']} {us.get('torch', '        -'):>9} "
-            f"{ours:7.2f}x {theirs} {TARGETS[task]:6.2f}x"
+            f"{task} {title:<49} {us['numpy']} {us['tinygrad_relu']} {us['traced']} {us.get('torch', '        -'):>9} "
+            f"{ratio['tinygrad_relu']:>8} {ratio['traced']:>9} {ratio.get('jax.jit', '-'):>7} "
+            f"{ratio.get('torch', '-'):>8} "
+            f"{TARGETS[task]:6.2f}x {TRACED_TARGETS[task]:6.2f}x"
         )
     print("\n(u = microseconds per step; ratios are time / numpy's time, lower is faster)")
     if not args.no_plot:

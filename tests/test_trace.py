@@ -270,3 +270,53 @@ def test_a_traced_fit_gives_the_eager_history_bit_for_bit(engine, head):
     traced = fit(twin, HEADS[head], Adam(twin.parameters(), lr=0.05), X, y, 6, traced=True).history
     assert repr(eager) == repr(traced)  # repr: nan equals nan, every digit of every float
     assert [bits(p.data) for p in model.parameters()] == [bits(p.data) for p in twin.parameters()]
+
+
+# --- the source reads like hand-written backprop --------------------------------------------------------------
+
+from tinygrad_relu.engine.graph import backward_order, topological_order  # noqa: E402
+
+
+def test_the_xor_network_on_tensors_reads_like_hand_written_backprop():
+    model = mlp(2, [8, 1], activation="leaky_relu", alpha=0.1, seed=0)
+    step = trace(tensor_loss, model, XOR, XOR_Y)
+    source = step.source
+    compile(source, "<xor>", "exec")
+    for landmark in [
+        "def step(P, C, X, y):",
+        "W1 = P[0].data",
+        "z1 = x @ W1.T + b1",
+        "slope_h1 = np.where(z1 > 0.0, 1.0, 0.1)",  # the leaky slope, its exact alpha
+        "h1 = z1 * slope_h1",
+        "# z2 = linear(h1, W2, b2)",
+        "d_h1 = d_z2 @ W2",
+        "# h1 = leaky_relu(0.1)(z1)",
+        "d_z1 = d_h1 * slope_h1",
+        "d_W1 = d_z1.T @ x",
+        "d_b1 = d_z1.sum(axis=0)",
+        "P[0].grad = d_W1 if P[0].grad is None else d_W1 + P[0].grad",
+    ]:
+        assert landmark in source, landmark
+    lines = step.source_lines()
+    assert ["    " + text for text, _, _ in lines] == source.splitlines()[1 : 1 + len(lines)]
+
+
+def test_names_come_from_labels_and_module_paths_and_blocks_follow_the_walker():
+    model = MLP(2, [3, 1], activation="leaky_relu", seed=0)
+    step = trace(value_loss, model, XOR, 2.0 * XOR_Y - 1.0)
+    source = step.source
+    assert "w1_2_1 = P[" in source and "b2_1 = P[" in source  # MLP's labels w1.2.1, b2.1
+    assert "x_1_0 = X[2]" in source  # data leaves by their place in the argument
+    loss = value_loss(model, XOR, 2.0 * XOR_Y - 1.0)
+    order = topological_order(loss)
+    index = {id(n): i for i, n in enumerate(order)}
+    comments = [i for text, i, phase in step.source_lines() if phase == "backward" and text.startswith("# ")]
+    assert comments == [index[id(n)] for n in backward_order(loss)]  # one block per closure, in the walker's order
+    for text, i, phase in step.source_lines():
+        if phase == "forward" and i >= 0 and order[i]._prev:
+            assert text.split(" = ")[0].isidentifier()
+    sequential = mlp(2, [4, 1], seed=0)
+    for layer in sequential.layers:
+        for p in layer.parameters():
+            p.label = ""
+    assert "p_0_weight = P[0].data" in trace(tensor_loss, sequential, XOR, XOR_Y).source  # its path, 0.weight

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import zlib
+from array import array
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ from .write import NAMESPACE, Writer, closure_value, identifier, same_value
 
 __all__ = ["Program", "TraceError", "trace"]
 
+_PHASES = ("", "forward", "backward")
 QUIET_OPS = frozenset(("/", "exp", "log", "logsumexp", "log_softmax", "prelu", "bce_logits"))
 
 
@@ -49,7 +51,9 @@ class Program:
         #: the parameters the program reads and adds gradients into, in the order the source numbers them (P[k])
         self.parameters = params
         self._captured = captured
-        self.lines = writer.lines
+        # per statement of the body: its node's place and its phase, compactly (a big graph has 10^5 statements)
+        self._nodes = array("i", [i for _, i, _ in writer.lines])
+        self._phases = bytes(_PHASES.index(phase) for _, _, phase in writer.lines)
         names = ", ".join(["P", "C", *(writer.arg_names[k] for k in data)])
         extras = _extras_code(rec.extras, rec, writer.names)
         body = [("    " + text if not text.startswith("    ") else "    " + text) for text, _, _ in writer.lines]
@@ -70,7 +74,8 @@ class Program:
     def source_lines(self) -> list[tuple[str, int, str]]:
         """Each statement of ``source``'s body: (text, the place of its node in ``topological_order(loss)`` or -1,
         "forward", "backward" or "" for the parameters' update), so that a picture can select a node's code."""
-        return list(self.lines)
+        body = self.source.splitlines()[1 : 1 + len(self._nodes)]
+        return [(text[4:], i, _PHASES[p]) for text, i, p in zip(body, self._nodes, self._phases)]
 
     def __call__(self, *data: Any) -> Any:
         """Run the program on new data arguments (the same shapes as at trace time): return the loss (and the
