@@ -26,7 +26,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402  (after the thread settings, which numpy reads when it loads)
+import gc  # noqa: E402
 import time  # noqa: E402
+import tracemalloc  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -268,6 +270,20 @@ def check_same_losses(steps: dict, task: str) -> None:
             raise AssertionError(f"{task}: {name} losses {values} differ from numpy's {reference}")
 
 
+def memory(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> tuple[int, int]:
+    """Bytes held by one eager step's graph (the loss and every node behind it) and by the traced program."""
+    model, _, x, target, loss_fn = library_setup(X, y, weights, kind)
+    held = []
+    for make in (lambda: loss_fn(model(x), target), lambda: trace(lambda model: loss_fn(model(x), target), model)):
+        gc.collect()
+        tracemalloc.start()
+        kept = make()
+        held.append(tracemalloc.get_traced_memory()[0])
+        tracemalloc.stop()
+        del kept
+    return held[0], held[1]
+
+
 def plot(results: dict, path: Path) -> None:
     """Bars of each way's time per step relative to numpy, one group per task."""
     import matplotlib
@@ -333,6 +349,11 @@ def main() -> None:
             f"{TARGETS[task]:6.2f}x {f'{TRACED_TARGETS[task]:.2f}x' if task in TRACED_TARGETS else '-':>7}"
         )
     print("\n(u = microseconds per step; ratios are time / numpy's time, lower is faster)")
+    print("memory held: one eager step's graph vs the traced program (tracemalloc)")
+    for task, (_, X, y, hidden, n_out, kind) in tasks().items():
+        if task != "T1p":
+            graph, program = memory(X, y, initial_weights(X.shape[1], hidden, n_out), kind)
+            print(f"  {task}: graph {graph / 1e3:8.1f} kB, program {program / 1e3:8.1f} kB")
     if not args.no_plot:
         path = Path(__file__).with_name("bench_tensor.png")
         plot(results, path)

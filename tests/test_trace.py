@@ -320,3 +320,17 @@ def test_names_come_from_labels_and_module_paths_and_blocks_follow_the_walker():
         for p in layer.parameters():
             p.label = ""
     assert "p_0_weight = P[0].data" in trace(tensor_loss, sequential, XOR, XOR_Y).source  # its path, 0.weight
+
+
+def test_the_notebook_exercise_checks_a_layer_backward_with_random_upstream_gradients():
+    from tinygrad_relu.exercises import check_layer_backward
+
+    def answer(x, W, b, d_h, alpha=0.2, threshold=0.0, bias_sum=True):
+        z = x @ W.T + b
+        d_z = d_h * np.where(z > threshold, 1.0, alpha)
+        return d_z @ W, d_z.T @ x, d_z.sum(axis=0) if bias_sum else d_z.mean(axis=0)
+
+    assert check_layer_backward(answer).ok
+    assert "just above 0" in str(check_layer_backward(lambda *a: answer(*a, threshold=0.2)))
+    assert "sums d_z over rows" in str(check_layer_backward(lambda *a: answer(*a, bias_sum=False)))
+    assert check_layer_backward(lambda x, W, b, d_h: None).status == "todo"

@@ -25,6 +25,7 @@ from .models import (
     check_prelu_op,
     check_revive_dead_units,
 )
+from .traced import check_layer_backward
 
 __all__ = [
     "CheckResult",
@@ -33,6 +34,7 @@ __all__ = [
     "check_bce_with_logits",
     "check_classifier",
     "check_gradients_at_zero",
+    "check_layer_backward",
     "check_leaky_relu_any_alpha",
     "check_leaky_relu_prime",
     "check_prelu_op",

@@ -74,19 +74,19 @@ def _finite_max(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     return np.where(np.isfinite(m), m, 0.0)  # an infinite max is not subtracted: inf - inf would be nan
 
 
-def _reduce_code(c: Any, reduce: str, extra: str = "") -> str:
-    """A reduction's forward as code for the shapes at hand: the axes the closure kept as 1 (those of size 1 change
-    nothing), with ``keepdims`` as the output's shape says. ``reduce`` is e.g. ``np.add.reduce``."""
+def _reduce_code(c: Any) -> str:
+    """A sum's forward as code for the shapes at hand: over the axes the closure kept as 1 (a size-1 axis changes
+    nothing), with ``keepdims`` as the output's shape says. ``a.sum(...)`` is ``np.add.reduce``, as the op calls it."""
     shape, kept, out = c.shape(0), c.value("kept"), c.out_shape
-    if kept is None:
-        kept = (1,) * len(shape)
+    if kept is None:  # every axis, as the closure's axis=None reduces them
+        return f"{c[0]}.sum()" if out == () else f"{c[0]}.sum(keepdims=True)"
     axes = tuple(i for i, (k, n) in enumerate(zip(kept, shape)) if k == 1 and n != 1)
     if out == kept:
-        return f"{reduce}({c[0]}, axis={axes}, keepdims=True{extra})"
+        return f"{c[0]}.sum(axis={axes}, keepdims=True)"
     dropped = tuple(n for i, n in enumerate(shape) if i not in axes)
     if out == dropped:
-        return f"{reduce}({c[0]}, axis={axes}{extra})"
-    return f"{reduce}({c[0]}, axis={axes}, keepdims=True{extra}).reshape({out})"
+        return f"{c[0]}.sum(axis={axes})"
+    return f"{c[0]}.sum(axis={axes}, keepdims=True).reshape({out})"
 
 
 def _spread_code(c: Any, g: str) -> str:
@@ -99,7 +99,7 @@ def _spread_code(c: Any, g: str) -> str:
 
 # Each op's code rule (for tinygrad_relu.trace) sits just above it: see engine/rules.py.
 @code_rule(
-    lambda c: _reduce_code(c, "np.add.reduce"),
+    lambda c: _reduce_code(c),
     lambda c: [(0, _spread_code(c, c.g))],
 )
 def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001  (Tensor.sum's body)
@@ -126,7 +126,7 @@ def _mean_grads(c: Any) -> list[tuple[int, str]]:
 
 
 @code_rule(
-    lambda c: f"{_reduce_code(c, 'np.add.reduce')} / {_count(c)}",
+    lambda c: f"{_reduce_code(c)} / {_count(c)}",
     _mean_grads,
 )
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:

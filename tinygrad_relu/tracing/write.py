@@ -114,6 +114,18 @@ def same_value(a: Any, b: Any) -> bool:
     return type(a) is type(b) and bool(a == b)
 
 
+def _written(op: str, parents: list[str]) -> str:
+    """How a node was computed, for the comment above its backward block: ``a + b``, ``a ** 2``, ``exp(a)``."""
+    if op in ("+", "-", "*", "/", "@", "**") and len(parents) == 2:
+        return f"{parents[0]} {op} {parents[1]}"
+    if op.startswith("**"):
+        return f"{parents[0]} ** {op[2:]}"
+    if op == "neg":
+        return f"-{parents[0]}"
+    shown = ", ".join(parents[:4]) + (f", ... ({len(parents)} inputs)" if len(parents) > 4 else "")
+    return f"{op}({shown})"
+
+
 class Writer:
     """Writes a recording as code; the rules call its methods while it writes their node."""
 
@@ -340,9 +352,7 @@ class Writer:
             if not node._prev or not needed[i]:
                 continue
             self._at(i, "backward")
-            parents = self._parents
-            shown = ", ".join(parents[:4]) + (f", ... ({len(parents)} inputs)" if len(parents) > 4 else "")
-            self.lines.append((f"# {self.names[i]} = {node._op}({shown})", i, "backward"))
+            self.lines.append((f"# {self.names[i]} = {_written(node._op, self._parents)}", i, "backward"))
             if i not in started:  # nothing reached it: its gradient is the engine's zero
                 self.emit(f"{self.g} = 0.0")
                 started.add(i)
