@@ -1,6 +1,8 @@
 """trace: the program gives the eager engine's loss and gradients bit for bit, for every op of the shared table on
 both engines and on random graphs, or refuses with an error that says why."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -334,3 +336,15 @@ def test_the_notebook_exercise_checks_a_layer_backward_with_random_upstream_grad
     assert "just above 0" in str(check_layer_backward(lambda *a: answer(*a, threshold=0.2)))
     assert "sums d_z over rows" in str(check_layer_backward(lambda *a: answer(*a, bias_sum=False)))
     assert check_layer_backward(lambda x, W, b, d_h: None).status == "todo"
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_the_command_line_trains_traced_to_the_same_numbers(capsys, engine):
+    from tinygrad_relu.cli import main
+
+    def run(*extra):
+        assert main(["--epochs", "20", "--engine", engine, *extra]) == 0
+        out = capsys.readouterr().out
+        return [re.sub(r"\(\d+\.\d s\)", "", line) for line in out.splitlines()]  # the time differs
+
+    assert run("--traced") == run()
