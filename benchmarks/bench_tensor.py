@@ -278,6 +278,7 @@ def memory(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> tuple[int,
         gc.collect()
         tracemalloc.start()
         kept = make()
+        gc.collect()  # what is still held, not what the call left for the collector
         held.append(tracemalloc.get_traced_memory()[0])
         tracemalloc.stop()
         del kept

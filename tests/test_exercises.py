@@ -284,8 +284,36 @@ def relu_at_least_zero(v):  # x >= 0: the slope at 0 is 1
 
 ZERO_RIGHT = {"relu": 0.0, "leaky_relu(0.2)": 0.2, "prelu d/dx (a=0.25)": 0.25, "prelu d/da (a=0.25)": 0.0}
 
+
+def layer_backward(x, W, b, d_h, alpha=0.2, threshold=0.0, ones=False, bias=np.sum):
+    z = x @ W.T + b
+    d_z = (np.ones_like(d_h) if ones else d_h) * np.where(z > threshold, 1.0, alpha)
+    return d_z @ W, d_z.T @ x, bias(d_z, axis=0)
+
+
 # (checker, right answer, wrong answer, a phrase the wrong answer's hint must contain, the stub)
 CASES = {
+    "layer backward, threshold at alpha": (
+        ex.check_layer_backward,
+        layer_backward,
+        lambda *a: layer_backward(*a, threshold=0.2),
+        "with pre-activations just above 0, below alpha",
+        stub,
+    ),
+    "layer backward, ones upstream": (
+        ex.check_layer_backward,
+        None,
+        lambda *a: layer_backward(*a, ones=True),
+        "the upstream gradient d_h is used",
+        None,
+    ),
+    "layer backward, bias mean": (
+        ex.check_layer_backward,
+        None,
+        lambda *a: layer_backward(*a, bias=np.mean),
+        "every row sends it something",
+        None,
+    ),
     "softplus": (ex.check_softplus_op, softplus_right, softplus_wrong, "look at the closure", stub),
     "softplus composed": (ex.check_softplus_op, softplus_right, softplus_composed, "Value.custom_op", stub),
     "softplus ignores g": (ex.check_softplus_op, None, softplus_without_g, "at x = -3 the output's gradient g", None),

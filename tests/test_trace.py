@@ -334,7 +334,7 @@ def test_the_notebook_exercise_checks_a_layer_backward_with_random_upstream_grad
 
     assert check_layer_backward(answer).ok
     assert "just above 0" in str(check_layer_backward(lambda *a: answer(*a, threshold=0.2)))
-    assert "sums d_z over rows" in str(check_layer_backward(lambda *a: answer(*a, bias_sum=False)))
+    assert "every row sends it" in str(check_layer_backward(lambda *a: answer(*a, bias_sum=False)))
     assert check_layer_backward(lambda x, W, b, d_h: None).status == "todo"
 
 

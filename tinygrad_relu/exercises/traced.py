@@ -54,13 +54,12 @@ def check_layer_backward(
         if not wrong:
             return CheckResult("pass")
         if "d_b" in wrong and len(wrong) == 1:
-            return _fail(
-                "d_b differs from autograd: the bias was added to every row, so its gradient sums d_z over rows"
-            )
+            return _fail("d_b differs from autograd: the bias was added to every row, so every row sends it something")
         sides = sorted({case for cases in wrong.values() for case in cases})
         return _fail(
-            f"{', '.join(sorted(wrong))} differ from autograd with {' and with '.join(sides)}: d_z is d_h times the "
-            f"slope of each entry (1 where x @ W.T + b > 0, {alpha} elsewhere); d_x = d_z @ W, d_W = d_z.T @ x"
+            f"{', '.join(sorted(wrong))} differ from autograd with {' and with '.join(sides)}: look at the slope you "
+            "multiply d_h by on that side of the kink (which number decides the side?), and check that the upstream "
+            "gradient d_h is used, not ones"
         )
 
     return _run("fill in backward(x, W, b, d_h): return (d_x, d_W, d_b) as numpy arrays", body)
