@@ -317,6 +317,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per way (default 7)")
     parser.add_argument("--seconds", type=float, default=0.25, help="length of one round (default 0.25 s)")
     parser.add_argument("--no-plot", action="store_true", help="skip writing the PNG")
+    parser.add_argument("--tasks", default=None, help="a comma-separated subset, e.g. T1,T4 (default: all)")
     args = parser.parse_args()
     if torch is None:
         print("torch is not installed (pip install torch==2.13.0): its column is skipped")
@@ -331,7 +332,8 @@ def main() -> None:
         f"{'jax/np':>7} {'torch/np':>8} {'target':>7} {'traced':>7}"
     )
     results = {}
-    for task, (title, X, y, hidden, n_out, kind) in tasks().items():
+    chosen = tasks() if args.tasks is None else {t: v for t, v in tasks().items() if t in args.tasks.split(",")}
+    for task, (title, X, y, hidden, n_out, kind) in chosen.items():
         weights = initial_weights(X.shape[1], hidden, n_out)
         makers = {"numpy": numpy_step, "tinygrad_relu": tinygrad_plain_step if task == "T1p" else tinygrad_step}
         makers["traced"] = (lambda *a: traced_step(*a, plain=True)) if task == "T1p" else traced_step

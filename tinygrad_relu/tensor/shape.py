@@ -6,6 +6,7 @@ zeros at the indexed positions (adding where an index repeats an element).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -84,9 +85,20 @@ def _mask(t: Tensor) -> np.ndarray:
 def _getitem_grads(c: Any) -> list[tuple[int, str]]:
     """``getitem``'s backward as code: zeros of the input's shape, the gradient added (or written) at the index."""
     g = c.let(f"np.zeros({c.shape(0)})", "scatter")
-    index = c.param("index")
-    c.stmt(f"np.add.at({g}, {index}, {c.g})" if c.value("fancy") else f"{g}[{index}] = {c.g}")
+    index, shape = c.param("index"), c.shape(0)
+    if not c.value("fancy"):
+        c.stmt(f"{g}[{index}] = {c.g}")
+    elif _repeats(shape, c.value("index")):
+        c.stmt(f"np.add.at({g}, {index}, {c.g})")
+    else:  # no position twice: add.at into zeros gives 0.0 + g, which is g + 0.0, bit for bit (-0.0 becomes 0.0)
+        c.stmt(f"{g}[{index}] = {c.g} + 0.0")
     return [(0, g)]
+
+
+def _repeats(shape: tuple[int, ...], index: Any) -> bool:
+    """Whether ``index`` selects some position of an array of ``shape`` more than once."""
+    picked = np.arange(math.prod(shape)).reshape(shape)[index]
+    return bool(np.unique(picked).size != np.size(picked))
 
 
 @code_rule(lambda c: f"{c[0]}[{c.param('index')}]", _getitem_grads)
