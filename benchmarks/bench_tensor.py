@@ -12,7 +12,7 @@ T3 a batch of 256, 784-256-10 leaky ReLU, softmax cross-entropy: matmul-bound.
 T4 a batch of 64, 64-8-10 leaky ReLU, softmax cross-entropy: a small classifier, overhead-bound.
 
 BLAS runs on one thread for all three (set before numpy loads), so the ratios compare the same work.
-Each way runs in rounds of many steps; a step's time is the best round's mean (the least disturbed).
+The ways take turns in short chunks of steps; a step's time is the fastest chunk's mean (the least disturbed).
 
 Run: pip install -e ".[benchmarks]" && python benchmarks/bench_tensor.py [--rounds N] [--seconds S]
 (torch: pip install torch==2.13.0). Writes benchmarks/bench_tensor.png.
@@ -242,16 +242,18 @@ def torch_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callab
 
 
 def time_steps(steps: dict, rounds: int, seconds: float) -> dict:
-    """Best mean seconds per step of each way; the ways take turns round by round, so drift hits all alike."""
+    """Seconds per step of each way: the ways take turns in chunks of steps (about 1/10 of a round each,
+    ``rounds`` x 10 turns), so that a burst of load on a busy machine hits them alike; a way's time is the mean of
+    its fastest chunk (the least disturbed)."""
     counts = {}
-    for name, step in steps.items():  # calibrate (and warm up): k steps fill a quarter of a round
+    for name, step in steps.items():  # calibrate (and warm up): k steps fill a chunk
         start, k = time.perf_counter(), 0
-        while time.perf_counter() - start < seconds / 4:
+        while time.perf_counter() - start < seconds / 10:
             step()
             k += 1
-        counts[name] = max(5, 4 * k)
+        counts[name] = max(3, k)
     best = {name: float("inf") for name in steps}
-    for _ in range(rounds):
+    for _ in range(10 * rounds):
         for name, step in steps.items():
             n = counts[name]
             start = time.perf_counter()
