@@ -57,7 +57,7 @@ def test_module_calls_in_two_threads_tag_each_output_with_its_own_model():
         start.wait()
         for _ in range(300):
             out = model(x)
-            tags[name].append((out._scope[0], out._scope[2], out._prev[0]._scope[0]))
+            tags[name].append((out._scope.module, out._scope.outermost, out._prev[0]._scope.module))
 
     workers = [threading.Thread(target=work, args=a) for a in (("first", first), ("second", second))]
     for w in workers:
@@ -82,7 +82,7 @@ def test_an_output_does_not_keep_another_threads_model_alive():
     out = kept(Tensor(np.ones((1, 2))))  # a later call in this thread
     del other
     gc.collect()
-    assert gone() is None and out._scope[2] is kept
+    assert gone() is None and out._scope.outermost is kept
 
 
 def test_one_activation_used_in_two_layers_is_two_layers_in_the_history_as_in_dead_units():
