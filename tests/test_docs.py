@@ -19,9 +19,12 @@ MISSING = [
     if importlib.util.find_spec(name.split(".")[0]) is None
     or (name.count(".") and importlib.util.find_spec(name) is None)
 ]
-pytestmark = pytest.mark.skipif(
-    bool(MISSING), reason=f"the docs extra is not installed (missing {MISSING}): pip install -e '.[docs]'"
-)
+pytestmark = [
+    pytest.mark.slow,  # a full site build
+    pytest.mark.skipif(
+        bool(MISSING), reason=f"the docs extra is not installed (missing {MISSING}): pip install -e '.[docs]'"
+    ),
+]
 
 
 @pytest.fixture(scope="module")

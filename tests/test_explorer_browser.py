@@ -14,6 +14,8 @@ from tinygrad_relu.data import make_moons
 from tinygrad_relu.nn import MLP, Neuron, mlp
 from tinygrad_relu.train import HEADS, loss_of
 
+pytestmark = pytest.mark.slow  # a real browser
+
 sync_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = "/usr/bin/chromium"
 if not os.path.exists(CHROMIUM):
