@@ -34,6 +34,7 @@ from .models import (
     check_prelu_op,
     check_revive_dead_units,
 )
+from .tensor_ops import check_cross_entropy_backward, check_linear_backward, check_unbroadcast
 
 __all__ = [
     "CheckResult",
@@ -57,4 +58,8 @@ __all__ = [
     "check_mul",
     "check_numerical_derivative",
     "check_topological_order",
+    # notebook 09: a Tensor op's backward
+    "check_cross_entropy_backward",
+    "check_linear_backward",
+    "check_unbroadcast",
 ]
