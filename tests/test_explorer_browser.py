@@ -8,6 +8,7 @@ screenshot the README shows.
 import os
 
 import pytest
+from browser import ARGS, CHROMIUM, require_chromium
 
 from tinygrad_relu import Value, explore
 from tinygrad_relu.data import make_moons
@@ -16,19 +17,9 @@ from tinygrad_relu.train import HEADS, loss_of
 
 pytestmark = pytest.mark.slow  # a real browser
 
-sync_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-if not os.path.exists(CHROMIUM):
-    pytest.skip("needs the Debian chromium at /usr/bin/chromium", allow_module_level=True)
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+require_chromium()  # skipped without Chromium locally, failed in CI
+from playwright import sync_api  # noqa: E402  (after the check, which names what is missing)
+
 X, Y = make_moons(seed=0)
 
 

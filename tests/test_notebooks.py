@@ -39,3 +39,18 @@ def test_stored_outputs_keep_their_figures(path):
         and not any("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
     ]
     assert not missing, f"cells {missing} plot but stored no figure: re-execute without MPLBACKEND=Agg"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_stored_outputs_name_no_temporary_path(path):
+    """A stored output is what a reader of the docs site sees: a path into a temporary folder of the machine that
+    ran the notebook is a dead link for everyone else."""
+    import re
+
+    text = "".join(
+        out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+    )
+    assert not re.findall(r"(?:/tmp/|/var/folders/|\\Temp\\)\S*", text)

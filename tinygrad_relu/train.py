@@ -23,6 +23,8 @@ from .optim import Optimizer
 from .tensor import Tensor
 from .value import Value
 
+__all__ = ["HEADS", "Fit", "Head", "History", "accuracy", "fit", "forward", "loss_of", "uses_values", "weight_layers"]
+
 Loss = Value | Tensor
 
 
