@@ -448,8 +448,8 @@ def check_backward(cls: Any) -> CheckResult:
         return CheckResult("pass")
 
     return _checked(
-        "write backward(): order the nodes with topo, reset the inner nodes' grads, seed the root with 1, then "
-        "run each node's _backward in reverse order",
+        "write backward() (it calls your topo, so check_topological_order first): order the nodes with topo, "
+        "reset the inner nodes' grads, seed the root with 1, then run each node's _backward in reverse order",
         body,
     )
 
