@@ -245,7 +245,7 @@ def _router(base, seen, external, name):
 
 
 def test_pages_request_nothing_beyond_localhost(served, site):
-    """Every page of the site (26: home, getting started, 10 notebooks, 11 API pages, the explorer and its example,
+    """Every page of the site (home, getting started, the notebooks, the API pages, the explorer and its example,
     404), loaded in Chromium, asks only the local server for anything: no web font, no script or style from a CDN.
     (mkdocs-material loads Google Fonts unless theme.font is false.)"""
     sys.path.insert(0, str(ROOT / "tests"))
