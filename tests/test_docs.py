@@ -152,7 +152,7 @@ def test_value_page_opens_with_value(site):
     page = (site_dir / "api" / "Value" / "index.html").read_text(encoding="utf-8")
     article = page[page.index("<article") :]
     ids = re.findall(r'id="(tinygrad_relu[\w.]*)"', article)
-    assert ids[0].endswith(".Value") and "A scalar that records" in article[: article.index(ids[1])]
+    assert ids[0].endswith(".Value") and "A number that records" in article[: article.index(ids[1])]
     assert not [i for i in ids if i.rsplit(".", 1)[-1] in ("Number", "Backward") or "._" in i], ids
     assert ">_backward<" not in article
 
