@@ -170,3 +170,16 @@ def test_a_forward_hook_may_replace_the_output():
     with layer.register_forward_hook(lambda m, args, out: out * 0.0):
         assert layer(Tensor(np.ones((1, 2)))).data.tolist() == [[0.0]]
     assert layer(Tensor(np.ones((1, 2)))).data.tolist() != [[0.0]]
+
+
+@pytest.mark.parametrize("engine", [Value, Tensor])
+def test_a_custom_op_named_by_a_non_string_is_refused_at_once(engine):
+    with pytest.raises(TypeError, match="custom_op's op must be a string"):
+        engine.custom_op(1.0, (engine(1.0),), lambda g: g, op=123)
+
+
+def test_value_losses_average_by_dividing_as_pytorch_does():
+    from tinygrad_relu.losses import mse_loss
+
+    preds, targets = [Value(0.251), Value(0.91), Value(0.983)], [0.0, 0.0, 0.0]  # where * (1/3) is an ulp off
+    assert mse_loss(preds, targets).data == (0.251**2 + 0.91**2 + 0.983**2) / 3

@@ -282,6 +282,7 @@ class Value:
         """A new op's output node from its forward value and a closure ``backward(g)`` that returns one gradient
         per parent, in order (a tuple or list; one number for one parent; None for no gradient), as
         ``torch.autograd.Function.backward`` does. The same contract as ``Tensor.custom_op``."""
+        checks.op_name(op)
         nodes = _leaves(parents, "custom_op parent")
 
         def _backward(out: Value) -> None:

@@ -245,6 +245,7 @@ class Tensor:
                 slope = np.where(x.data > 0, 1.0, alpha)
                 return Tensor.custom_op(x.data * slope, (x,), lambda g: g * slope, op="my_leaky")
         """
+        checks.op_name(op)
         for i, p in enumerate(parents):
             checks.same_engine(p, Tensor, f"custom_op parent {i}")
         nodes = tuple(
