@@ -40,12 +40,13 @@ def tag(out: Any, module: Module, inputs: tuple[Any, ...]) -> None:
     """Mark the node(s) a call of ``module`` returned (one, or a list or tuple of them). A node keeps the call
     that made it, the innermost: the calls return from the inside out, and an outer call that hands the node
     on only becomes its ``outermost``. Leaves (an input handed back unchanged) are not tagged."""
-    call = None
+    call = ModuleCall(module, inputs)
     for node in out if isinstance(out, (list, tuple)) else (out,):
         if getattr(node, "_prev", None):
             if node._scope is None:
-                node._scope = call = call or ModuleCall(module, inputs)
-            node._scope.outermost = module
+                node._scope = call
+            else:
+                node._scope.outermost = module
 
 
 class RemovableHandle:
