@@ -9,7 +9,95 @@ import numpy as np
 import pytest
 
 from tinygrad_relu import Tensor, Value
-from tinygrad_relu.nn import MLP, LeakyReLU, Linear, Module, Sequential
+from tinygrad_relu.data import train_test_split, xor
+from tinygrad_relu.nn import MLP, LeakyReLU, Linear, Module, Sequential, mlp
+from tinygrad_relu.optim import Adam
+from tinygrad_relu.train import HEADS, accuracy, fit
+
+
+# ---------------------------------------------------------------- training reads labels of shape (N, 1)
+def _trained_xor(y):
+    model = mlp(2, [8, 1], activation="leaky_relu", seed=0)
+    X = xor()[0]
+    return model, X, fit(model, HEADS["bce"], Adam(model.parameters(), lr=0.05), X, y, 150)
+
+
+@pytest.mark.parametrize("shape", [(4,), (4, 1)])
+def test_column_labels_score_like_flat_ones(shape):
+    y = xor()[1].reshape(shape)
+    model, X, result = _trained_xor(y)
+    assert result.accuracy == 1.0 and result.history.accuracy[-1] == 1.0
+    assert accuracy(model, HEADS["bce"], X, y) == 1.0
+
+
+def test_column_labels_give_the_same_decision_boundary_title():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    from tinygrad_relu import plot_decision_boundary
+
+    y = xor()[1][:, None]
+    model, X, _ = _trained_xor(y)
+    figure = plot_decision_boundary(model, X, y, head="bce")
+    assert figure.axes[0].get_title() == "decision regions (100% right)"
+    pyplot.close(figure)
+
+
+# ---------------------------------------------------------------- fit and train_test_split check their input
+def _xor_fit(**changes):
+    model = mlp(2, [4, 1], seed=0)
+    X, y = xor()
+    kwargs = {"X": X, "y": y, "epochs": 2, **changes}
+    return fit(model, HEADS["bce"], Adam(model.parameters(), lr=0.05), **kwargs)
+
+
+def test_fit_takes_lists_as_arrays():
+    X, y = xor()
+    from_lists = _xor_fit(X=X.tolist(), y=y.tolist())
+    from_arrays = _xor_fit()
+    assert from_lists.final_loss == from_arrays.final_loss
+
+
+@pytest.mark.parametrize(
+    "changes, error, message",
+    [
+        ({"epochs": -3}, ValueError, "epochs must be an int >= 0, got -3"),
+        ({"epochs": 2.5}, ValueError, "epochs must be an int >= 0, got 2.5"),
+        ({"X": np.zeros((0, 2)), "y": np.zeros(0)}, ValueError, "X has no samples"),
+        ({"X": np.zeros(4)}, ValueError, "X must be a 2-D array .* got shape \\(4,\\)"),
+        ({"X": [["a", "b"]] * 4}, TypeError, "X must be an array of numbers"),
+        ({"y": np.zeros((4, 2))}, ValueError, "y must be one label per sample"),
+        ({"y": np.zeros(3)}, ValueError, "X has 4 samples but y has 3"),
+        ({"y": None}, TypeError, "y must be an array of numbers"),
+        ({"test": (np.zeros((2, 2)),)}, ValueError, "test must be a pair \\(X_test, y_test\\)"),
+        ({"test": (np.zeros((2, 2)), np.zeros(3))}, ValueError, "X_test has 2 samples but y_test has 3"),
+    ],
+)
+def test_fit_names_the_argument_it_refuses(changes, error, message):
+    with pytest.raises(error, match=message):
+        _xor_fit(**changes)
+
+
+def test_fit_with_zero_epochs_only_measures():
+    result = _xor_fit(epochs=0)
+    assert result.history.epochs == 0 and 0.0 <= result.accuracy <= 1.0
+
+
+def test_train_test_split_takes_lists_and_refuses_what_it_cannot_split():
+    X, y = xor()
+    parts = train_test_split(X.tolist(), y.tolist(), test=0.5, seed=0)
+    assert [p.shape for p in parts] == [(2, 2), (2,), (2, 2), (2,)]
+    with pytest.raises(ValueError, match="X has no samples"):
+        train_test_split(np.zeros((0, 2)), np.zeros(0))
+    with pytest.raises(ValueError, match="X must be an array with one row per sample, got a 0-d"):
+        train_test_split(np.float64(3.0), y)
+    with pytest.raises(TypeError, match="y must be an array of numbers"):
+        train_test_split(X, None)
+    with pytest.raises(ValueError, match="test must be a number in \\[0, 1\\), got 2"):
+        train_test_split(X, y, test=2)
 
 
 # ---------------------------------------------------------------- load_state_dict refuses what is not a number

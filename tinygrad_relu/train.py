@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from . import losses
+from . import checks, losses
+from .data import as_samples
 from .graph import no_grad
 from .nn import Layer, Linear, Module, RectifierWatch
 from .optim import Optimizer
@@ -157,8 +158,26 @@ def _grad_norm(params: list[Any]) -> float:
     return float(np.sqrt(total))
 
 
+def check_data(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` as a float64 array (samples, features) and ``y`` as one label per sample, shape (samples,): labels
+    of shape (samples, 1) are flattened, so a prediction per sample compares with its own label only."""
+    x_name, y_name = names
+    X = as_samples(X, x_name).astype(np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"{x_name} must be a 2-D array (samples, features), got shape {X.shape}")
+    y = as_samples(y, y_name)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]  # a column of labels: compared with the (samples,) predictions it would broadcast
+    if y.ndim != 1:
+        raise ValueError(f"{y_name} must be one label per sample, of shape (samples,) or (samples, 1), got {y.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"{x_name} has {len(X)} samples but {y_name} has {len(y)}")
+    return X, y
+
+
 def accuracy(model: Module, head: Head, X: np.ndarray, y: np.ndarray) -> float:
     """The share of rows of ``X`` whose class, as ``head`` reads the model's output, is ``y`` (no graph kept)."""
+    X, y = check_data(X, y)
     with no_grad():
         return float(np.mean(head.read(forward(model, X)[1])[1] == y))
 
@@ -189,8 +208,16 @@ def fit(
 ) -> Fit:
     """Train full-batch for ``epochs`` steps; ``on_epoch(epoch, loss, accuracy)`` is called after each
     step with that step's loss and accuracy (measured before the update). ``test=(X_test, y_test)`` is a
-    held-out set, scored every epoch. Returns the scores after the last step and the ``History``."""
+    held-out set, scored every epoch. ``y`` has one label per sample, of shape (samples,) or (samples, 1);
+    ``epochs=0`` only measures. Returns the scores after the last step and the ``History``."""
     start = time.perf_counter()
+    X, y = check_data(X, y)
+    epochs = checks.count(epochs, "epochs", 0)
+    if test is not None:
+        if not isinstance(test, (tuple, list)) or len(test) != 2:
+            size = f" of length {len(test)}" if isinstance(test, (tuple, list)) else ""
+            raise ValueError(f"test must be a pair (X_test, y_test), got a {type(test).__name__}{size}")
+        test = check_data(*test, names=("X_test", "y_test"))
     layers = weight_layers(model)
     watch = RectifierWatch(model)
     history = History(label, [f"layer {i}" for i in range(1, len(layers) + 1)], list(watch.names))
