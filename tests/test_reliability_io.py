@@ -200,3 +200,35 @@ def test_a_module_that_contains_itself_does_not_loop():
     model = Sequential(Linear(2, 2, seed=0))
     model.again = model
     assert list(model.state_dict()) == ["0.weight", "0.bias"]
+
+
+# ---------------------------------------------------------------- frames: only this run's files are left
+def _frames():
+    pytest.importorskip("graphviz")
+    from tinygrad_relu import backward_frames
+
+    w = Value(2.0, "w")
+    return backward_frames((w * 3.0).relu())
+
+
+def test_write_frames_removes_an_earlier_runs_frames_and_nothing_else(tmp_path):
+    from tinygrad_relu import write_frames
+
+    frames = _frames()
+    for name in ("frame_001.dot", "frame_002.dot", "frame_0007.dot", "frame_1.svg", "frame_x.dot", "notes.txt"):
+        (tmp_path / name).write_text("earlier")
+    written = write_frames(frames, tmp_path, format="dot")
+    assert [p.name for p in written] == [f"frame_{k:03d}.dot" for k in range(1, len(frames) + 1)]
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        [p.name for p in written] + ["frame_1.svg", "frame_x.dot", "notes.txt"]
+    )
+    assert all(p.read_text() != "earlier" for p in written)
+
+
+# ---------------------------------------------------------------- init gain for any finite slope
+@pytest.mark.parametrize("alpha", [1e200, -1e200, 1.7e308])
+def test_a_huge_slope_gives_a_finite_init(alpha):
+    layer = Linear(2, 3, alpha=alpha, seed=0)
+    assert np.all(np.isfinite(layer.weight.data)) and np.any(layer.weight.data != 0)
+    for model in (MLP(2, [3, 1], activation="leaky_relu", alpha=alpha, seed=0), mlp(2, [3, 1], "leaky_relu", alpha)):
+        assert all(np.all(np.isfinite(p.data)) for p in model.parameters())
