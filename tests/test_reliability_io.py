@@ -3,6 +3,7 @@ models, the frames writer and the command line refusing what it cannot do before
 
 import inspect
 import io
+import math
 import os
 
 import numpy as np
@@ -232,3 +233,25 @@ def test_a_huge_slope_gives_a_finite_init(alpha):
     assert np.all(np.isfinite(layer.weight.data)) and np.any(layer.weight.data != 0)
     for model in (MLP(2, [3, 1], activation="leaky_relu", alpha=alpha, seed=0), mlp(2, [3, 1], "leaky_relu", alpha)):
         assert all(np.all(np.isfinite(p.data)) for p in model.parameters())
+
+
+# ---------------------------------------------------------------- small models train on one BLAS thread
+def test_fit_runs_a_small_model_on_one_blas_thread():
+    import threadpoolctl
+
+    seen = []
+    model = mlp(2, [4, 1], seed=0)
+    X, y = xor()
+    fit(
+        model,
+        HEADS["bce"],
+        Adam(model.parameters(), lr=0.05),
+        X,
+        y,
+        1,
+        on_epoch=lambda *_: seen.append(
+            [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+        ),
+    )
+    assert all(n == 1 for n in seen[0])
+    assert math.isfinite(fit(model, HEADS["bce"], Adam(model.parameters()), X, y, 1).final_loss)

@@ -9,12 +9,14 @@ the gradient norm and the share of units stuck on the zero / alpha side.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import checks, losses
 from .data import as_samples
@@ -182,6 +184,19 @@ def accuracy(model: Module, head: Head, X: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean(head.read(forward(model, X)[1])[1] == y))
 
 
+#: Multiply-adds per forward pass (parameters x samples) below which BLAS runs on one thread: matrices this
+#: small gain nothing from a second thread, and on a busy machine its waiting for a core costs many times the run.
+SMALL_WORK = 50_000_000
+
+
+def blas_threads_for(parameters: int, samples: int) -> contextlib.AbstractContextManager[Any]:
+    """A context limiting BLAS to one thread while a model this small (``parameters``, ``samples``) trains."""
+    if parameters * samples > SMALL_WORK:
+        return contextlib.nullcontext()
+    limited: contextlib.AbstractContextManager[Any] = threadpool_limits(limits=1, user_api="blas")
+    return limited
+
+
 @dataclass
 class Fit:
     """What ``fit`` measured after the last step: the loss, the accuracy and the head's reading per sample."""
@@ -209,7 +224,8 @@ def fit(
     """Train full-batch for ``epochs`` steps; ``on_epoch(epoch, loss, accuracy)`` is called after each
     step with that step's loss and accuracy (measured before the update). ``test=(X_test, y_test)`` is a
     held-out set, scored every epoch. ``y`` has one label per sample, of shape (samples,) or (samples, 1);
-    ``epochs=0`` only measures. Returns the scores after the last step and the ``History``."""
+    ``epochs=0`` only measures. A small model trains with BLAS on one thread (see ``SMALL_WORK``).
+    Returns the scores after the last step and the ``History``."""
     start = time.perf_counter()
     X, y = check_data(X, y)
     epochs = checks.count(epochs, "epochs", 0)
@@ -218,32 +234,33 @@ def fit(
             size = f" of length {len(test)}" if isinstance(test, (tuple, list)) else ""
             raise ValueError(f"test must be a pair (X_test, y_test), got a {type(test).__name__}{size}")
         test = check_data(*test, names=("X_test", "y_test"))
-    layers = weight_layers(model)
-    watch = RectifierWatch(model)
-    history = History(label, [f"layer {i}" for i in range(1, len(layers) + 1)], list(watch.names))
-    for epoch in range(1, epochs + 1):
-        with watch:
-            loss, outputs = loss_of(model, head, X, y)
-        optimizer.zero_grad()
-        loss.backward()
-        history.loss.append(float(loss.data))
-        history.accuracy.append(float(np.mean(head.read(outputs)[1] == y)))
-        history.grad_norm.append([_grad_norm(group) for group in layers])
-        history.dead_share.append(watch.shares())
-        if test is not None:
-            history.test_accuracy.append(accuracy(model, head, *test))
-        optimizer.step()
-        if on_epoch is not None:
-            on_epoch(epoch, history.loss[-1], history.accuracy[-1])
-    loss, outputs = loss_of(model, head, X, y)
-    shown, predicted = head.read(outputs)
-    held_out = None if test is None else accuracy(model, head, *test)
-    return Fit(
-        float(loss.data),
-        float(np.mean(predicted == y)),
-        shown,
-        predicted,
-        time.perf_counter() - start,
-        history,
-        held_out,
-    )
+    with blas_threads_for(sum(np.size(p.data) for p in model.parameters()), len(X)):
+        layers = weight_layers(model)
+        watch = RectifierWatch(model)
+        history = History(label, [f"layer {i}" for i in range(1, len(layers) + 1)], list(watch.names))
+        for epoch in range(1, epochs + 1):
+            with watch:
+                loss, outputs = loss_of(model, head, X, y)
+            optimizer.zero_grad()
+            loss.backward()
+            history.loss.append(float(loss.data))
+            history.accuracy.append(float(np.mean(head.read(outputs)[1] == y)))
+            history.grad_norm.append([_grad_norm(group) for group in layers])
+            history.dead_share.append(watch.shares())
+            if test is not None:
+                history.test_accuracy.append(accuracy(model, head, *test))
+            optimizer.step()
+            if on_epoch is not None:
+                on_epoch(epoch, history.loss[-1], history.accuracy[-1])
+        loss, outputs = loss_of(model, head, X, y)
+        shown, predicted = head.read(outputs)
+        held_out = None if test is None else accuracy(model, head, *test)
+        return Fit(
+            float(loss.data),
+            float(np.mean(predicted == y)),
+            shown,
+            predicted,
+            time.perf_counter() - start,
+            history,
+            held_out,
+        )
