@@ -5,11 +5,14 @@ import inspect
 import io
 import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from tinygrad_relu import Tensor, Value
+from tinygrad_relu.cli import main
 from tinygrad_relu.data import train_test_split, xor
 from tinygrad_relu.nn import MLP, LeakyReLU, Linear, Module, Sequential, mlp
 from tinygrad_relu.optim import Adam
@@ -233,6 +236,78 @@ def test_a_huge_slope_gives_a_finite_init(alpha):
     assert np.all(np.isfinite(layer.weight.data)) and np.any(layer.weight.data != 0)
     for model in (MLP(2, [3, 1], activation="leaky_relu", alpha=alpha, seed=0), mlp(2, [3, 1], "leaky_relu", alpha)):
         assert all(np.all(np.isfinite(p.data)) for p in model.parameters())
+
+
+# ---------------------------------------------------------------- the command line refuses before it trains
+def _refused(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    captured = capsys.readouterr()
+    assert info.value.code == 2 and "epoch" not in captured.out, captured.out
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_a_bad_value_is_one_line_without_the_usage(capsys):
+    line = _refused(["--epochs", "zero"], capsys)
+    assert line == "tinygrad-relu: error: argument --epochs: expected an integer from 1 to 100,000, got 'zero'"
+
+
+def test_help_still_shows_the_usage(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0 and capsys.readouterr().out.startswith("usage: tinygrad-relu")
+
+
+@pytest.mark.parametrize("option, name", [("--plot", "out.png"), ("--graph", "out.svg"), ("--explore", "out.html")])
+def test_an_output_that_is_a_folder_is_refused_before_training(option, name, tmp_path, capsys):
+    (tmp_path / name).mkdir()
+    line = _refused([option, str(tmp_path / name)], capsys)
+    assert f"{option} {tmp_path / name}: is a folder" in line
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--frames", "/proc/tinygrad-frames"], "--frames /proc/tinygrad-frames: cannot write"),
+        (["--graph", "/proc/g.svg"], "--graph /proc/g.svg: cannot write"),
+        (["--plot", "/sys/p.png"], "--plot /sys/p.png: cannot write"),
+        (["--sample", "99"], "--sample 99: xor has 4 samples (0 to 3)"),
+        (["--dataset", "digits", "--engine", "value", "--sample", "200"], "digits has 200 samples (0 to 199)"),
+        (["--hidden", "100000000000"], "--hidden 100000000000: "),
+        (["--hidden", "2000,2000"], "parameters, more than"),
+    ],
+)
+def test_what_cannot_be_done_is_refused_before_training(argv, message, capsys):
+    assert message in _refused(argv, capsys)
+
+
+def test_nothing_is_written_unless_everything_can_be(tmp_path, capsys):
+    page = tmp_path / "page.html"
+    _refused(["--explore", str(page), "--plot", str(tmp_path / "p.png"), "--sample", "99"], capsys)
+    _refused(
+        ["--graph", str(tmp_path / "g.dot"), "--frames", str(tmp_path / "new" / "frames"), "--plot", "/sys/p.png"],
+        capsys,
+    )
+    assert os.listdir(tmp_path) == []
+
+
+def test_two_outputs_on_one_path_are_refused(tmp_path, capsys):
+    path = str(tmp_path / "same.svg")
+    assert "--plot and --graph both write " in _refused(["--plot", path, "--graph", path], capsys)
+
+
+def test_a_huge_slope_trains_on_the_command_line(capsys):
+    assert main(["--alpha", "1e200", "--epochs", "3"]) == 0
+    assert "final loss" in capsys.readouterr().out
+
+
+def test_the_command_line_prints_one_line_in_a_fresh_process():
+    done = subprocess.run(
+        [sys.executable, "-m", "tinygrad_relu", "--lr", "fast"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and done.stderr.strip().count("\n") == 0 and "--lr" in done.stderr
 
 
 # ---------------------------------------------------------------- small models train on one BLAS thread
