@@ -267,6 +267,13 @@ def test_an_output_that_is_a_folder_is_refused_before_training(option, name, tmp
     assert f"{option} {tmp_path / name}: is a folder" in line
 
 
+def test_frames_that_name_a_file_are_refused_and_the_file_kept(tmp_path, capsys):
+    (tmp_path / "frames").write_text("mine")
+    line = _refused(["--frames", str(tmp_path / "frames")], capsys)
+    assert line.endswith(f"--frames {tmp_path / 'frames'}: is a file, not a folder")
+    assert (tmp_path / "frames").read_text() == "mine"
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
