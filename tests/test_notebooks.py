@@ -4,6 +4,8 @@ import pathlib
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each notebook runs in its own kernel
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 
@@ -60,7 +62,7 @@ ANSWER_AFTER_EXERCISE = [
     ("03_", "check_classifier(", "model = Sequential(Linear(2, 8, seed=0), LeakyReLU(0.01), Linear(8, 1"),
     ("04_", "check_leaky_relu_any_alpha(", "np.where(x > 0, x, 0.1 * x)"),
     ("05_", "check_relu_at_zero(", "def relu_with_slope_at_zero"),
-    ("09_", "check_layer_backward(", "print(step.source)"),
+    ("10_", "check_layer_backward(", "print(step.source)"),
 ]
 
 

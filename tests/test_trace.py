@@ -287,14 +287,14 @@ def test_the_xor_network_on_tensors_reads_like_hand_written_backprop():
     for landmark in [
         "def step(P, C, X, y):",
         "W1 = P[0].data",
-        "z1 = x @ W1.T + b1",
+        "z1 = np.dot(x, W1.T) + b1",
         "slope_h1 = np.where(z1 > 0.0, 1.0, 0.1)",  # the leaky slope, its exact alpha
         "h1 = z1 * slope_h1",
         "# z2 = linear(h1, W2, b2)",
-        "d_h1 = d_z2 @ W2",
+        "d_h1 = np.dot(d_z2, W2)",
         "# h1 = leaky_relu(0.1)(z1)",
         "d_z1 = d_h1 * slope_h1",
-        "d_W1 = d_z1.T @ x",
+        "d_W1 = np.dot(d_z1.T, x)",
         "d_b1 = d_z1.sum(axis=0)",
         "P[0].grad = d_W1 if P[0].grad is None else d_W1 + P[0].grad",
     ]:

@@ -1,4 +1,4 @@
-"""The self-check for notebook 09 (the code autograd writes): one layer's backward block, written by hand."""
+"""The self-check for notebook 10 (the code autograd writes): one layer's backward block, written by hand."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def check_layer_backward(
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], Sequence[np.ndarray]] | None,
     alpha: float = 0.2,
 ) -> CheckResult:
-    """Exercise 09.1: ``backward(x, W, b, d_h)`` returns (d_x, d_W, d_b) for ``h = leaky_relu(x @ W.T + b, alpha)``
+    """Exercise 10.1: ``backward(x, W, b, d_h)`` returns (d_x, d_W, d_b) for ``h = leaky_relu(x @ W.T + b, alpha)``
     given the gradient ``d_h`` that arrives at h; compared with autograd for random upstream gradients, on both
     sides of the kink."""
 

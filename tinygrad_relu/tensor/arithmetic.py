@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..engine.rules import code_rule
+from . import fast
 from .node import accumulate, broadcast_error, matmul_error, node, quiet, unbroadcast
 
 if TYPE_CHECKING:
@@ -54,17 +55,11 @@ def sub(a: Tensor, b: Tensor) -> Tensor:
     return node(_broadcasting(np.subtract, a, b, "-"), (a, b), "-", _backward)
 
 
-@code_rule(
-    lambda c: f"{c[0]} * {c[1]}",
-    lambda c: [(0, f"{c.g} * ({c[0]} + {c[0]})")] if c.same(0, 1) else [(0, f"{c.g} * {c[1]}"), (1, f"{c.g} * {c[0]}")],
-)
+@code_rule(lambda c: f"{c[0]} * {c[1]}", lambda c: [(0, f"{c.g} * {c[1]}"), (1, f"{c.g} * {c[0]}")])
 def mul(a: Tensor, b: Tensor) -> Tensor:
-    """a * b; d/da = b, d/db = a (one contribution of 2a for a square a * a)."""
+    """a * b; d/da = b, d/db = a (a square a * a gets both: 2a)."""
 
     def _backward(out: Tensor) -> None:
-        if a is b:
-            accumulate(a, out.grad * (a.data + a.data))  # 2a, exactly (a sum of arrays is cheaper than 2.0 * a)
-            return
         if a.requires_grad:
             accumulate(a, out.grad * b.data)
         if b.requires_grad:
@@ -147,11 +142,16 @@ def neg(a: Tensor) -> Tensor:
     return node(-a.data, (a,), "neg", _backward)
 
 
+def product_code(a: str, b: str, matrices: bool) -> str:
+    """``fast.matmul(a, b)`` as code: ``np.dot`` for two matrices (as it calls it), else ``@``."""
+    return f"np.dot({a}, {b})" if matrices else f"{a} @ {b}"
+
+
 def _matmul_grads(c: Any) -> list[tuple[int, str]]:
     """``matmul``'s backward as code, for the operands' dimensions at hand (``_matmul_backward``'s steps)."""
     a, b, g = c[0], c[1], c.g
     if len(c.shape(0)) == 2 and len(c.shape(1)) == 2:
-        return [(0, f"{g} @ {b}.T"), (1, f"{a}.T @ {g}")]
+        return [(0, product_code(g, f"{b}.T", True)), (1, product_code(f"{a}.T", g, True))]
     left = a if len(c.shape(0)) > 1 else c.let(f"{a}[None, :]", "left")
     right = b if len(c.shape(1)) > 1 else c.let(f"{b}[:, None]", "right")
     if len(c.shape(1)) == 1:
@@ -164,11 +164,11 @@ def _matmul_grads(c: Any) -> list[tuple[int, str]]:
     ]
 
 
-@code_rule(lambda c: f"{c[0]} @ {c[1]}", _matmul_grads)
+@code_rule(lambda c: product_code(c[0], c[1], len(c.shape(0)) == 2 and len(c.shape(1)) == 2), _matmul_grads)
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b as numpy's matmul (1-D, 2-D and batched); d/da = g @ b.T, d/db = a.T @ g."""
     try:
-        data = np.matmul(a.data, b.data)
+        data = fast.matmul(a.data, b.data)
     except ValueError:
         raise matmul_error(a.data.shape, b.data.shape) from None
 
@@ -178,9 +178,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             _matmul_backward(a, b, g)
             return
         if a.requires_grad:
-            accumulate(a, g @ b.data.T)
+            accumulate(a, fast.matmul(g, b.data.T))  # g @ b.T
         if b.requires_grad:
-            accumulate(b, a.data.T @ g)
+            accumulate(b, fast.matmul(a.data.T, g))  # a.T @ g
 
     return node(data, (a, b), "@", _backward)
 
@@ -200,6 +200,12 @@ def _matmul_backward(a: Tensor, b: Tensor, g: np.ndarray) -> None:
         accumulate(b, unbroadcast(np.swapaxes(left, -1, -2) @ g, right.shape).reshape(b.data.shape))
 
 
+def _linear_code(c: Any) -> str:
+    """``linear``'s forward as code: the product with the weight's transpose, plus the bias."""
+    product = product_code(c[0], f"{c[1]}.T", len(c.shape(0)) == 2)
+    return product + (f" + {c[2]}" if c.n == 3 else "")
+
+
 def _linear_grads(c: Any) -> list[tuple[int, str]]:
     """``linear``'s backward as code; a 2-D input needs none of the closure's reshapes (they are views)."""
     x, w, g = c[0], c[1], c.g
@@ -207,11 +213,11 @@ def _linear_grads(c: Any) -> list[tuple[int, str]]:
     flat = len(c.shape(0)) == 2
     rows = g if flat else c.let(f"{g}.reshape(-1, {out_features})", "rows")
     xs = x if flat else f"{x}.reshape(-1, {in_features})"
-    grads = [(0, f"{g} @ {w}"), (1, f"{rows}.T @ {xs}")]
+    grads = [(0, product_code(g, w, len(c.out_shape) == 2)), (1, product_code(f"{rows}.T", xs, True))]
     return grads + [(2, f"{rows}.sum(axis=0)")] if c.n == 3 else grads
 
 
-@code_rule(lambda c: f"{c[0]} @ {c[1]}.T" + (f" + {c[2]}" if c.n == 3 else ""), _linear_grads)
+@code_rule(_linear_code, _linear_grads)
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` as one node, for a 2-D ``weight`` (out, in) and a ``bias`` (out,): PyTorch's
     ``F.linear``, layout included. One node and one closure instead of three, which is most of a small
@@ -226,7 +232,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{w.data.shape}, got {getattr(bias, 'shape', type(bias))}"
         )
     try:
-        data = x.data @ w.data.T
+        data = fast.matmul(x.data, w.data.T)  # x @ w.T
     except ValueError:
         raise matmul_error(x.data.shape, w.data.T.shape) from None
     if bias is not None:
@@ -235,10 +241,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     def _backward(out: Tensor) -> None:
         g = out.grad
         if x.requires_grad:
-            accumulate(x, g @ w.data)
+            accumulate(x, fast.matmul(g, w.data))  # g @ w
         rows = g.reshape(-1, w.data.shape[0])  # leading axes fold into one batch axis (none: a batch of one)
         if w.requires_grad:
-            accumulate(w, rows.T @ x.data.reshape(-1, w.data.shape[1]))  # g.T @ x
+            accumulate(w, fast.matmul(rows.T, x.data.reshape(-1, w.data.shape[1])))  # g.T @ x
         if bias is not None and bias.requires_grad:
             accumulate(bias, rows.sum(axis=0))  # the bias was added to every row: the sum over rows
 

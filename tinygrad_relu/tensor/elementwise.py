@@ -2,10 +2,12 @@
 
 Same op shape as everywhere. The ReLU family's gradient mask comes from the input (``x > 0``), never
 from the output, so the gradient at exactly 0 is 0 for relu and alpha for the leaky ones, as in PyTorch.
+The leaky slope and its product go through ``fast.py``, whose docstrings give the plain numpy.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,6 +15,7 @@ import numpy as np
 from .. import checks
 from ..engine.ieee import leaky_name, leaky_slope
 from ..engine.rules import code_rule
+from . import fast
 from .node import accumulate, node, quiet, unbroadcast
 
 if TYPE_CHECKING:
@@ -85,10 +88,18 @@ def relu(a: Tensor) -> Tensor:
     return node(np.maximum(a.data, 0.0), (a,), "relu", _backward)
 
 
+def _slope_code(c: Any, x: str, alpha: str) -> str:
+    """``fast.slope(x > 0.0, alpha)`` as code: the plain ``np.where`` where the fast path takes it (small arrays),
+    else the fast path itself, so that the slope is the closure's to the bit."""
+    if math.prod(c.out_shape) <= 4096:
+        return f"np.where({x} > 0.0, 1.0, {alpha})"
+    return f"fast.slope({x} > 0.0, {alpha})"
+
+
 def _leaky_code(c: Any) -> str:
     """``leaky_relu``'s forward as code: the slope array (1 where x > 0, alpha elsewhere) times x. The closure keeps
     the slope array, not alpha: the exact alpha comes from the op's name (``leaky_slope``)."""
-    c.let(f"np.where({c[0]} > 0.0, 1.0, {c.num(leaky_slope(c.op))})", "slope")
+    c.let(_slope_code(c, c[0], c.num(leaky_slope(c.op))), "slope")
     return f"{c[0]} * {c.temp('slope')}"
 
 
@@ -100,15 +111,13 @@ def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
     alpha < 0: the function is piecewise, not ``max(x, alpha * x)``.
     """
     alpha = checks.real(alpha, "leaky_relu alpha")
-    slope = np.where(a.data > 0.0, 1.0, alpha)  # the local derivative: 1 where x > 0, alpha elsewhere
-    with quiet():  # an infinite alpha gives IEEE's 0 * inf = nan at x = 0, as Value and PyTorch do
-        data = a.data * slope
+    slope = fast.slope(a.data > 0.0, alpha)  # the local derivative: 1 where x > 0, alpha elsewhere
+    finite = fast.finite(alpha)
 
     def _backward(out: Tensor) -> None:
-        with quiet():
-            accumulate(a, out.grad * slope)
+        accumulate(a, fast.times_slope(out.grad, slope, finite))
 
-    return node(data, (a,), leaky_name(alpha), _backward)
+    return node(fast.times_slope(a.data, slope, finite), (a,), leaky_name(alpha), _backward)
 
 
 def _per_channel_shape(c: Any) -> tuple[int, ...]:
@@ -120,14 +129,13 @@ def _per_channel_shape(c: Any) -> tuple[int, ...]:
 def _prelu_code(c: Any) -> str:
     """``prelu``'s forward as code: the slope of each position (its channel's), then as leaky_relu."""
     per_channel = c.let(f"{c[1]}.reshape({_per_channel_shape(c)})", "per_channel")
-    c.let(f"np.where({c[0]} > 0.0, 1.0, {per_channel})", "slope")
+    c.let(_slope_code(c, c[0], per_channel), "slope")
     return f"{c[0]} * {c.temp('slope')}"
 
 
 def _prelu_grads(c: Any) -> list[tuple[int, str]]:
     """``prelu``'s backward as code: slope times g for x; x where x <= 0 times g, summed per channel, for the slope."""
-    kept = _per_channel_shape(c)
-    dw = f"unbroadcast({c.g} * np.minimum({c[0]}, 0.0), {kept}).reshape({c.value('ws')})"
+    dw = f"unbroadcast({c.g} * np.minimum({c[0]}, 0.0), {_per_channel_shape(c)}).reshape({c.value('ws')})"
     return [(0, f"{c.g} * {c.temp('slope')}"), (1, dw)]
 
 
@@ -143,17 +151,16 @@ def prelu(a: Tensor, weight: Tensor | float) -> Tensor:
             f"where channels is dim 1 of the input, of shape {a.data.shape}"
         )
     per_channel = w.data.reshape((-1,) + (1,) * (a.data.ndim - 2)) if ws and ws[0] != 1 else w.data.reshape(())
-    slope = np.where(a.data > 0.0, 1.0, per_channel)  # d/dx: 1 where x > 0, the slope elsewhere
-    with quiet():  # an infinite slope gives IEEE's 0 * inf = nan at x = 0, as Value and PyTorch do
-        data = a.data * slope
+    slope = fast.slope(a.data > 0.0, per_channel)  # d/dx: 1 where x > 0, the slope elsewhere
+    finite = fast.finite(per_channel)
 
     def _backward(out: Tensor) -> None:
         g = out.grad
-        with quiet():
-            if a.requires_grad:
-                accumulate(a, g * slope)
-            if w.requires_grad:  # d/dslope = x where x <= 0, summed over every position that shares the slope
+        if a.requires_grad:
+            accumulate(a, fast.times_slope(g, slope, finite))
+        if w.requires_grad:  # d/dslope = x where x <= 0, summed over every position that shares the slope
+            with quiet():
                 dw = unbroadcast(g * np.minimum(a.data, 0.0), per_channel.shape)
-                accumulate(w, dw.reshape(ws))
+            accumulate(w, dw.reshape(ws))
 
-    return node(data, (a, w), "prelu", _backward)
+    return node(fast.times_slope(a.data, slope, finite), (a, w), "prelu", _backward)

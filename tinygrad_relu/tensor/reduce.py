@@ -52,7 +52,7 @@ def _dropped(kept: tuple[int, ...], axes: tuple[int, ...]) -> list[int]:
 
 
 def _plan(a: Tensor, axis: Axis, op: str) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
-    """(axes, kept shape) of a sum-like reduction; (None, None) for all axes, the common case made cheap."""
+    """(axes, kept shape) of a sum-like reduction; (None, None) for all axes."""
     if axis is None:
         return None, None
     axes = axes_of(axis, a.data.ndim, op)
@@ -60,11 +60,10 @@ def _plan(a: Tensor, axis: Axis, op: str) -> tuple[tuple[int, ...] | None, tuple
 
 
 def _spread(g: Any, kept: tuple[int, ...] | None, shape: tuple[int, ...]) -> np.ndarray:
-    """``np.broadcast_to(g.reshape(kept), shape).copy()``: ``g`` (the reduced or the ``kept`` shape)
-    repeated along the reduced axes, written into a new array, which is cheaper than the plain version.
-    ``kept`` None means every axis was reduced: ``g`` holds one number and broadcasts as it is."""
+    """``g`` (of the reduced or the ``kept`` shape) repeated along the reduced axes, as a new array. ``kept`` None
+    means every axis was reduced: ``g`` holds one number and broadcasts as it is."""
     full = np.empty(shape)
-    full[...] = g if kept is None or g.shape == kept else g.reshape(kept)
+    full[...] = g if kept is None else g.reshape(kept)  # numpy repeats it along the axes of length 1
     return full
 
 
@@ -115,14 +114,13 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
 
 def _count(c: Any) -> int:
     """How many elements ``mean`` averaged (0 for an empty reduction, as its forward divides by)."""
-    axes, shape = c.value("axes"), c.shape(0)
-    return math.prod(shape) if axes is None else math.prod(shape[i] for i in axes)
+    kept, shape = c.value("kept"), c.shape(0)  # an axis kept as 1 was reduced, or had length 1 anyway
+    return math.prod(shape) if kept is None else math.prod(n for n, k in zip(shape, kept) if k == 1)
 
 
 def _mean_grads(c: Any) -> list[tuple[int, str]]:
     """``mean``'s backward as code: g over the count, spread along the reduced axes."""
-    item = "" if c.value("axes") is not None else ".item()"  # one number: the closure divides a float
-    return [(0, _spread_code(c, c.let(f"{c.g}{item} / {c.param('divisor')}", "g")))]
+    return [(0, _spread_code(c, c.let(f"{c.g} / {c.param('divisor')}", "g")))]
 
 
 @code_rule(
@@ -136,8 +134,7 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     divisor = count or 1  # nothing averaged: the gradient is empty, any divisor serves
 
     def _backward(out: Tensor) -> None:
-        g = out.grad / divisor if axes is not None else out.grad.item() / divisor  # one number: a float is cheaper
-        accumulate(a, _spread(g, kept, a.data.shape))
+        accumulate(a, _spread(out.grad / divisor, kept, a.data.shape))
 
     with quiet():  # the mean of nothing is 0 / 0 = nan, as in numpy and PyTorch
         # a division, not a product with 1 / count, which is an ulp off numpy's and PyTorch's mean

@@ -132,7 +132,7 @@ class Tensor:
     __eq__, __ne__ = _comparison(np.equal, "=="), _comparison(np.not_equal, "!=")  # type: ignore[assignment]
     __lt__, __le__ = _comparison(np.less, "<"), _comparison(np.less_equal, "<=")
     __gt__, __ge__ = _comparison(np.greater, ">"), _comparison(np.greater_equal, ">=")
-    __hash__ = object.__hash__  # by identity, as before: the graph walker and the drawings key dicts and sets by node
+    __hash__ = object.__hash__  # by identity: the graph walker and the drawings key dicts and sets by node
 
     def __pow__(self, other: ArrayLike) -> Tensor:
         """self ** other, for a number or a Tensor (or array-like) exponent."""
@@ -206,7 +206,7 @@ class Tensor:
                     f"shape {self.data.shape}: reduce it first (e.g. .sum()) or pass gradient= "
                     "an array of that shape"
                 )
-            seed = np.ones(self.data.shape)
+            seed = np.array(1.0).reshape(self.data.shape)
         else:
             seed = float_array(gradient.data if isinstance(gradient, Tensor) else gradient, "backward gradient")
             if seed.shape != self.data.shape:
@@ -245,6 +245,7 @@ class Tensor:
                 slope = np.where(x.data > 0, 1.0, alpha)
                 return Tensor.custom_op(x.data * slope, (x,), lambda g: g * slope, op="my_leaky")
         """
+        checks.op_name(op)
         for i, p in enumerate(parents):
             checks.same_engine(p, Tensor, f"custom_op parent {i}")
         nodes = tuple(
@@ -279,9 +280,8 @@ class Tensor:
         copied._op = self._op
         return copied
 
-    def _add_grad(self, g: np.ndarray | None) -> None:
-        if g is not None:
-            accumulate(self, g, may_alias=True)
+    def _add_grad(self, g: np.ndarray) -> None:
+        accumulate(self, g, may_alias=True)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20)

@@ -20,12 +20,14 @@ import numpy as np
 
 from ..engine import Value, ieee
 from ..engine.rules import rule_of
+from ..tensor import fast
 from ..tensor.node import unbroadcast
 from .record import Leaves, Node, Recording, TraceError
 
 #: what the program's code may call, besides its own arguments
 NAMESPACE: dict[str, Any] = {
     "np": np,
+    "fast": fast,
     "unbroadcast": unbroadcast,
     "ieee_div": ieee.ieee_div,
     "ieee_pow": ieee.ieee_pow,
