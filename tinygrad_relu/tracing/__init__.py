@@ -186,8 +186,8 @@ def trace(f: Callable[..., Any], *args: Any, check: bool = False) -> Program:
             for name, v in read.items():
                 if not same_value(closure_value(probe.order[i]._backward, name), v):
                     raise TraceError(
-                        f"op {rec.order[i]._op!r} keeps {name!r} from the data arguments (class labels used as an index, "
-                        "or targets that need no gradient, which a loss keeps inside its op), which the program would "
-                        "fix at trace time: close over that argument instead"
+                        f"op {rec.order[i]._op!r} keeps {name!r} from the data arguments (class labels used as an "
+                        "index, or targets that need no gradient, which a loss keeps inside its op), which the program "
+                        "would fix at trace time: close over that argument instead"
                     )
     return Program(f, args, rec, writer, params, captured, data, check)
