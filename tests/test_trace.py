@@ -262,15 +262,27 @@ def test_labels_used_as_an_index_must_be_closed_over():
         trace(lambda model, X, k: losses.cross_entropy(model(Tensor(X)), k), model, XOR, labels)
 
 
-@pytest.mark.parametrize("engine, head", [("tensor", "bce"), ("tensor", "ce"), ("value", "bce"), ("value", "ce")])
-def test_a_traced_fit_gives_the_eager_history_bit_for_bit(engine, head):
+@pytest.mark.parametrize(
+    "engine, head, activation",
+    [
+        ("tensor", "bce", "leaky_relu"),
+        ("tensor", "ce", "relu"),
+        ("tensor", "mse", "prelu"),
+        ("tensor", "hinge", "tanh"),
+        ("value", "bce", "leaky_relu"),
+        ("value", "ce", "relu"),
+        ("value", "hinge", "prelu"),
+    ],
+)
+def test_a_traced_fit_gives_the_eager_history_bit_for_bit(engine, head, activation):
     X, y = make_moons(12, seed=0)
     build = mlp if engine == "tensor" else MLP
-    model = build(2, [5, 2 if head == "ce" else 1], activation="leaky_relu", seed=0)
+    model = build(2, [5, 4, 2 if head == "ce" else 1], activation=activation, seed=0)
     twin = copy.deepcopy(model)
     eager = fit(model, HEADS[head], Adam(model.parameters(), lr=0.05), X, y, 6).history
     traced = fit(twin, HEADS[head], Adam(twin.parameters(), lr=0.05), X, y, 6, traced=True).history
     assert repr(eager) == repr(traced)  # repr: nan equals nan, every digit of every float
+    assert len(traced.dead_share[0]) == (0 if activation == "tanh" else 2)  # two rectifier layers watched
     assert [bits(p.data) for p in model.parameters()] == [bits(p.data) for p in twin.parameters()]
 
 

@@ -199,16 +199,49 @@ def blas_threads_for(parameters: int, samples: int) -> contextlib.AbstractContex
     return limited
 
 
-def traced_step(model: Module, head: Head, X: np.ndarray, y: np.ndarray) -> Program:
-    """The loss of ``model`` on the fixed (X, y) as a traced program: ``program()`` returns (loss, outputs) and adds
-    the gradients into the parameters, as ``loss_of`` and ``backward()`` would. The data are its constants."""
+def traced_step(model: Module, head: Head, X: np.ndarray, y: np.ndarray) -> tuple[Program, list[int]]:
+    """The loss of ``model`` on the fixed (X, y) as a traced program (the data are its constants), and the rectifier
+    layer of each rectifier call. ``program()`` returns (loss, outputs, what each rectifier call read) and adds the
+    gradients into the parameters, as ``loss_of`` and ``backward()`` would; the calls are numbered as
+    ``RectifierWatch`` numbers its layers (a module's k-th call in one call of the model)."""
     target = head.target(y)
+    rectifiers = RectifierWatch(model).rectifiers
+    layer_of_call: list[int] = []
 
-    def loss_and_outputs(model: Module) -> tuple[Loss, Any]:
-        out, _ = forward(model, X)
-        return head.loss(out, target), out
+    def loss_and_outputs(model: Module) -> tuple[Loss, Any, list[Any]]:
+        read: list[Any] = []
+        calls: dict[int, int] = {}
+        layers: dict[tuple[int, int], int] = {}
+        layer_of_call.clear()  # trace calls this more than once
 
-    return trace(loss_and_outputs, model)
+        def record(module: Module, args: tuple[Any, ...], out: Any) -> None:
+            k = calls[id(module)] = calls.get(id(module), -1) + 1
+            layer_of_call.append(layers.setdefault((id(module), k), len(layers)))
+            outs = out if isinstance(out, list) else [out]  # a scalar Layer's pre-activations: its weighted sums
+            read.append([o._prev[0] for o in outs] if isinstance(module, Layer) else args[0])
+
+        handles = [m.register_forward_hook(record) for m in rectifiers]
+        handles.append(model.register_forward_hook(lambda *_: calls.clear()))
+        try:
+            out, _ = forward(model, X)
+        finally:
+            for handle in handles:
+                handle.remove()
+        return head.loss(out, target), out, read
+
+    return trace(loss_and_outputs, model), layer_of_call
+
+
+def dead_shares(read: list[Any], layer_of_call: list[int]) -> list[float]:
+    """Per rectifier layer, the share of units whose pre-activation was <= 0 on every sample, from the numbers each
+    call read (as ``RectifierWatch.shares`` counts them: a nan is not <= 0)."""
+    alive: dict[int, np.ndarray] = {}
+    for layer, pre in zip(layer_of_call, read):
+        rows = np.asarray(pre, dtype=np.float64)
+        rows = rows.reshape(len(rows), -1) if rows.ndim >= 2 else rows.reshape(1, -1)
+        seen = np.any(~(rows <= 0), axis=0)
+        alive[layer] = seen if layer not in alive else alive[layer] | seen
+    return [float(np.mean(~alive[layer])) for layer in range(len(alive))]
 
 
 @dataclass
@@ -254,7 +287,7 @@ def fit(
         layers = weight_layers(model)
         watch = RectifierWatch(model)
         history = History(label, [f"layer {i}" for i in range(1, len(layers) + 1)])
-        program = traced_step(model, head, X, y) if traced and epochs else None
+        program, layer_of_call = traced_step(model, head, X, y) if traced and epochs else (None, [])
         for epoch in range(1, epochs + 1):
             if program is None:
                 with watch:
@@ -263,18 +296,19 @@ def fit(
                 loss.backward()
                 loss_value = float(loss.data)
             else:
-                if watch.rectifiers:  # the program calls no module: the watch sees the same pass without a graph
-                    with watch, no_grad():
-                        forward(model, X)
                 optimizer.zero_grad()
-                traced_loss, out = program()
+                traced_loss, out, read = program()
                 loss_value = float(traced_loss)
                 outputs = np.array(out, dtype=np.float64).reshape(len(X), -1)
             history.loss.append(loss_value)
             history.accuracy.append(float(np.mean(head.read(outputs)[1] == y)))
             history.grad_norm.append([_grad_norm(group) for group in layers])
-            history.dead_share.append(watch.shares())
-            history.rectifiers = watch.names  # known once a forward pass has called them
+            if program is None:
+                history.dead_share.append(watch.shares())
+                history.rectifiers = watch.names  # known once a forward pass has called them
+            else:  # the program calls no module: the rectifiers' inputs come back from it
+                history.dead_share.append(dead_shares(read, layer_of_call))
+                history.rectifiers = [f"layer {k}" for k in range(1, len(history.dead_share[-1]) + 1)]
             if test is not None:
                 history.test_accuracy.append(accuracy(model, head, *test))
             optimizer.step()
