@@ -23,7 +23,9 @@ from .draw_groups import box_word, draw_grouped
 from .groups import dead_on_every_sample, find_groups, representative, stable_names
 from .look import (
     CURRENT_NODE,
+    DIRECTION_RULE,
     EDGE,
+    FORWARD_ONLY,
     OP_NODE,
     WAITING_EDGE,
     WAITING_NODE,
@@ -95,9 +97,9 @@ def _flow_label(out: Any, flow: Flow, upstream: Any, names: dict[Any, Any]) -> s
 
 def _legend(drawing: Drawing, kinds: set[Any], waiting: bool, so_far: bool) -> None:
     """The legend: one row per line style drawn, and what #k and ∂ mean."""
-    rows = edge_rows(kinds)
+    rows = edge_rows(kinds) + legend_row("━━▶", DIRECTION_RULE)
     if waiting:
-        rows += legend_row("───", "not run yet: greyed nodes have had no gradient yet", WAITING_EDGE["color"])
+        rows += legend_row("───", FORWARD_ONLY, WAITING_EDGE["color"])
     rows += legend_row("#k", "order in which the backward closures ran")
     rows += legend_row("∂", "local derivative d(out)/d(in) at this point")
     if so_far:

@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,11 @@ import numpy as np
 
 from .. import checks
 from .draw_groups import box_word, draw_grouped, group_grad
-from .explain import reason
-from .groups import Group, dead_on_every_sample, find_groups, representative, stable_names
-from .look import EDGE, WAITING_EDGE, GraphvizNotFoundError, new_drawing, plain, record_field
+from .explain import caption, reason
+from .groups import Group, dead_on_every_sample, find_groups, representative, roles, stable_names
+from .look import EDGE, LEAF, WAITING_EDGE, GraphvizNotFoundError, new_drawing, plain, record_field
 from .page import content_security_policy, fill, script_json
+from .page import template as page_template
 from .trace import OFF, Step, default_seed, describe, is_zero, nodes_within, number, shape_of, trace_backward
 
 _NO_GRAD = "–"  # what a gradient shows before any closure has sent it one
@@ -98,12 +98,12 @@ def _histogram(grad: Any) -> dict[Any, Any] | None:
     }
 
 
-def _node_box(node: Any, name: str, grad: Any) -> str:
-    """A node of an expanded view: name, op, [shape,] data, grad, one field under the other."""
-    fields = [name, node._op or ("input" if name.startswith("x") else "leaf")]
+def _node_box(node: Any, name: str, grad: Any, grad_text: str | None) -> str:
+    """A node of an expanded view: name, op, [shape,] data, grad (``grad_text``: the longest it will show)."""
+    fields = [name, node._op or LEAF]
     if shape_of(node):
         fields.append(shape_of(node))
-    fields += [f"data {describe(node.data, is_grad=False)}", f"grad {describe(grad, is_grad=True)}"]
+    fields += [f"data {describe(node.data, is_grad=False)}", grad_text or f"grad {describe(grad, is_grad=True)}"]
     return " | ".join(record_field(f) for f in fields)
 
 
@@ -115,8 +115,13 @@ def _node_view(
     index: dict[Any, Any],
     step: Step,
     owner: dict[Any, Any],
+    grad_texts: dict[str, str],
 ) -> str:
-    """DOT of scalar nodes: ``members`` as boxes, and ``stubs`` (outside nodes feeding them) as small labels."""
+    """DOT of scalar nodes: ``members`` as boxes, and ``stubs`` (outside nodes feeding them) as small labels.
+
+    An edge that carried a gradient has its arrowhead at the input that received it (``dir=back``: the
+    layout still reads from the inputs to the output); one that carried none has no arrowhead.
+    """
     drawing = new_drawing("view", "LR", title)
     inside = {id(node) for node in members}
     for node in stubs.values():
@@ -124,15 +129,15 @@ def _node_view(
             f"s{index[id(node)]}", plain(stub_label(node, names, owner)), shape="plaintext", fontcolor="#606060"
         )
     for node in members:
-        drawing.node(f"n{index[id(node)]}", _node_box(node, names[id(node)], step.grads.get(id(node))))
+        key = f"n{index[id(node)]}"
+        drawing.node(key, _node_box(node, names[id(node)], step.grads.get(id(node)), grad_texts.get(key)))
     for node in members:
         for flow in step.flows.get(id(node), []):
             parent = flow.parent
             tail = f"n{index[id(parent)]}" if id(parent) in inside else f"s{index[id(parent)]}"
             text = number(flow.carried) if flow.scalar else describe(flow.carried, is_grad=True)
-            drawing.edge(
-                tail, f"n{index[id(node)]}", label=plain(text) if flow.kind != OFF else None, **EDGE[flow.kind]
-            )
+            look = dict(EDGE[flow.kind], dir="back") if flow.kind != OFF else dict(EDGE[OFF])
+            drawing.edge(tail, f"n{index[id(node)]}", label=plain(text) if flow.kind != OFF else None, **look)
         if id(node) not in step.flows:
             for parent in dict.fromkeys(node._prev):
                 tail = f"n{index[id(parent)]}" if id(parent) in inside else f"s{index[id(parent)]}"
@@ -143,7 +148,37 @@ def _node_view(
 def stub_label(node: Any, names: dict[Any, Any], owner: dict[Any, Any]) -> str:
     """How an expanded view names a node from outside the group: 'x1', or 'from neuron 1.3'."""
     group = owner.get(id(node))
-    return names[id(node)] if group is None else f"from {group.title}"
+    return names[id(node)] if group is None else f"from {short_title(group)}"
+
+
+def short_title(group: Group) -> str:
+    """A group as a caption names it: 'neuron 2.12', 'layer 1' (a Tensor layer's title without its modules)."""
+    return group.title.split(":")[0]
+
+
+def screen_names(nodes: list[Any], groups: list[Group], names: dict[Any, Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
+    """id(node) -> its name on the screen ('x1', 'neuron 2.12', "neuron 2.12's weighted sum"), and
+    id(node) -> its name inside its group's expanded view ('weighted sum', 'w3'; lone nodes as drawn)."""
+    screen, inner = dict(names), dict(names)
+    for group in groups:
+        for node_id, role in roles(group).items():
+            inner[node_id] = role
+            screen[node_id] = f"{short_title(group)}'s {role}"
+        if len(group.outputs) == 1:  # the box stands for its output: the rest of the graph reads it
+            screen[id(group.output)] = short_title(group)
+    return screen, inner
+
+
+def _namer(node: Any, screen: dict[Any, Any], inner: dict[Any, Any], owner: dict[Any, Any], its: str) -> Any:
+    """How text about ``node`` names another node: its own group's members by role ("its w3"), others as drawn."""
+    group = owner.get(id(node))
+
+    def name_of(other: Any) -> str:
+        if group is not None and owner.get(id(other)) is group:
+            return f"{its}{inner[id(other)]}"
+        return str(screen[id(other)])
+
+    return name_of
 
 
 def _outside_inputs(members: list[Any]) -> dict[Any, Any]:
@@ -160,6 +195,7 @@ def _node_data(
     numbers: dict[Any, Any],
     flows: dict[Any, Any],
     upstream: Any,
+    name_of: Any,
 ) -> dict[Any, Any]:
     """What the details panel shows of one node, apart from its gradient (which changes by step)."""
     group = owner.get(id(node))
@@ -176,7 +212,7 @@ def _node_data(
             {
                 "p": index[id(flow.parent)],
                 "local": local,
-                "why": reason(node, flow.parent),
+                "why": reason(node, flow.parent, name_of),
                 "chain": product if flow.kind != OFF else "no gradient asked for",
                 "kind": flow.kind,
                 "uses": flow.uses,
@@ -184,9 +220,9 @@ def _node_data(
         )
     return {
         "name": names[id(node)],
-        "op": node._op or "leaf",
+        "op": node._op or LEAF,
         "label": node.label,
-        "shape": shape_of(node),
+        "shape": str(np.shape(node.data)) if shape_of(node) else "",
         "data": describe(node.data, is_grad=False),
         "ran": numbers.get(id(node), 0),
         "group": group.key if group is not None else None,
@@ -259,20 +295,26 @@ def explore(
         f", one box per {box_word(groups, group)}" if groups else ""
     )
     dead = dead_on_every_sample(groups, dataset)
+    screen, inner = screen_names(nodes, groups, names)
+    texts, hists = _changes(nodes, groups, steps, seed, index)
+    # each box drawn wide enough for the longest gradient text a step will write into it
+    widest = {key: "grad " + max((t for _, t in changes), key=len) for key, changes in texts.items()}
     if groups:
-        main = draw_grouped(nodes, groups, names, final, seed, title, dead)
-        main_dot = main.source
-        views = [_node_view(g.title, g.members, _outside_inputs(g.members), names, index, final, owner) for g in groups]
+        main_dot = draw_grouped(nodes, groups, names, final, seed, title, dead, grad_texts=widest).source
+        views = [
+            _node_view(g.title, g.members, _outside_inputs(g.members), inner, index, final, owner, widest)
+            for g in groups
+        ]
     else:
-        main_dot = _node_view(title, nodes, {}, names, index, final, owner)
+        main_dot = _node_view(title, nodes, {}, names, index, final, owner, widest)
         views = []
     svgs = _svgs([main_dot, *views])
     final_grad = {id(n): final.grads.get(id(n)) for n in nodes}
+    namers = {id(n): _namer(n, screen, inner, owner, "") for n in nodes}
     data_nodes = [
-        _node_data(n, i, names, index, owner, final.numbers, final.flows, final_grad[id(n)])
+        _node_data(n, i, screen, index, owner, final.numbers, final.flows, final_grad[id(n)], namers[id(n)])
         for i, n in enumerate(nodes)
     ]
-    texts, hists = _changes(nodes, groups, steps, seed, index)
     members_of = {g.key: [f"n{index[id(m)]}" for m in g.members] for g in groups}
     payload = {
         "title": title,
@@ -281,12 +323,20 @@ def explore(
                 "node": index[id(s.current)],
                 "op": s.current._op,
                 "filled": [index[id(p)] for p in dict.fromkeys(s.current._prev)],
+                "caption": caption(s.current, screen[id(s.current)], _namer(s.current, screen, inner, owner, "its ")),
+                "mentions": _mentions(s.current, owner, names, inner),
             }
             for s in steps
         ],
         "nodes": data_nodes,
         "groups": {
-            g.key: {"title": g.title, "members": members_of[g.key], "output": index[id(g.output)]} for g in groups
+            g.key: {
+                "title": g.title,
+                "members": members_of[g.key],
+                "output": index[id(g.output)],
+                "about": _about(g, inner),
+            }
+            for g in groups
         },
         "texts": texts,
         "hists": hists,
@@ -295,10 +345,31 @@ def explore(
     }
     views_html = "".join(
         f'<section class="view" id="view-{g.key}" hidden><h3>{html.escape(g.title)} '
-        f'<button class="fold" data-group="{g.key}">fold back</button></h3>{svg}</section>'
+        f'<button class="fold" data-group="{g.key}">fold back</button></h3><div class="picture">{svg}</div></section>'
         for g, svg in zip(groups, svgs[1:])
     )
-    template = resources.files(__package__).joinpath("explorer.html").read_text(encoding="utf-8")
+    template = page_template("explorer.html")
     values = {"TITLE": html.escape(title), "MAIN": svgs[0], "VIEWS": views_html, "DATA": script_json(payload)}
     page = fill(template, {"CSP": content_security_policy(template), **values})
     return Explorer(page, len(steps), title, payload)
+
+
+def _mentions(node: Any, owner: dict[Any, Any], names: dict[Any, Any], inner: dict[Any, Any]) -> list[Any]:
+    """The nodes a step's caption names, each as [the group box it is drawn in or None, its name there]."""
+    found = []
+    for other in [node, *dict.fromkeys(node._prev)]:
+        group = owner.get(id(other))
+        if group is None:
+            found.append([None, names[id(other)]])
+        elif len(group.outputs) == 1 and other is group.output and owner.get(id(node)) is not group:
+            found.append([group.key, None])  # named by its box's title alone
+        else:
+            found.append([group.key, inner[id(other)]])
+    return found
+
+
+def _about(group: Group, inner: dict[Any, Any]) -> str:
+    """What a group's box holds, for the details panel."""
+    if isinstance(group.output.data, np.ndarray):
+        return f"{len(group.members)} Tensor nodes: " + ", ".join(inner[id(m)] for m in group.members)
+    return f"{len(group.members)} scalar nodes"

@@ -58,13 +58,18 @@ EDGE = {
     FULL: {"color": "#1f5fa8", "fontcolor": "#1f5fa8", "penwidth": "1.6"},
     ALPHA: {"color": "#e07b00", "fontcolor": "#a85a00", "penwidth": "2.4"},
     ZERO: {"color": "#a0a0a0", "fontcolor": "#808080", "style": "dashed"},
-    OFF: {"color": "#c8c8c8", "fontcolor": "#a0a0a0", "style": "dotted"},
+    OFF: {"color": "#c8c8c8", "fontcolor": "#a0a0a0", "style": "dotted", "arrowhead": "none"},  # carried nothing
 }
 WAITING_EDGE = {
-    "color": "#e2e2e2",
+    "color": "#d0d0d0",
     "fontcolor": "#c0c0c0",
+    "penwidth": "0.8",
     "arrowhead": "none",
-}  # solid and faint: unlike every legend style
+}  # thin, faint and headless: it cannot be taken for an edge that carried a gradient
+#: the one direction rule of every backward picture, as its legend says it
+DIRECTION_RULE = "an arrow is a gradient: from the node whose closure sent it to the input that received it"
+FORWARD_ONLY = "thin grey, no arrowhead: a forward edge (input -> output); no gradient has flowed on it yet"
+LEAF = "leaf"  # the one word for a node no op made (an input, a weight, a constant)
 OP_NODE = {
     "shape": "ellipse",
     "style": "filled",
