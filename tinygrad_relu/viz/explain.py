@@ -89,6 +89,11 @@ def _tensor_reason(out: Any, parent: Any, name_of: Callable[[Any], str]) -> str:
         return f"linear: grad_b = g summed over the rows (one per sample): {o} -> {p}"
     if op == "@" and other is not None:
         a, b = prev[0], prev[1]
+        spread = ""
+        if len(o) > 2 and tuple(p[:-2]) != tuple(o[:-2]):  # only the batch axes broadcast in a matmul
+            spread = (
+                f"; the input's batch axes {p[:-2]} were broadcast to {o[:-2]}, so its gradient is summed over them"
+            )
         if first:
             return f"matmul A @ B: grad_A = g @ B.T: {o} @ {_shape(b.data)[::-1]} -> {p}{spread}"
         return f"matmul A @ B: grad_B = A.T @ g: {_shape(a.data)[::-1]} @ {o} -> {p}{spread}"
@@ -154,7 +159,7 @@ def _tensor_reason(out: Any, parent: Any, name_of: Callable[[Any], str]) -> str:
 
 def reason(out: Any, parent: Any, name_of: Callable[[Any], str] | None = None) -> str:
     """One line saying why d(out)/d(parent) is what it is, from the op and the forward values."""
-    name_of = name_of or (lambda node: str(node.label or "it"))
+    name_of = name_of or (lambda node: str(node.label or "the other input"))
     op, prev = out._op, out._prev
     first = prev[0] is parent
     if isinstance(out.data, np.ndarray) or isinstance(parent.data, np.ndarray):
@@ -198,7 +203,10 @@ def reason(out: Any, parent: Any, name_of: Callable[[Any], str] | None = None) -
         return f"{op}: d/dx x^k = k x^(k-1) with k = {op[2:]} at x = {number(x)}"
     if op == "bce_logits":
         if first:
-            return f"bce_logits: d/dz = sigmoid(z) - y = sigmoid({number(x)}) - {number(other.data) if other else 'y'}"
+            # a target that is not a node is read back from the forward value: loss = softplus(z) - z y
+            y = other.data if other is not None else (np.logaddexp(0.0, x) - _scalar(out.data)) / x if x else None
+            sent = f" = {number(1 / (1 + np.exp(-x)) - y)}" if y is not None else ""
+            return f"bce_logits: d/dz = sigmoid(z) - y = sigmoid({number(x)}) - {'y' if y is None else number(y)}{sent}"
         return f"bce_logits: d/dy = -z = {number(-x)}"
     if op == "cross_entropy":
         return "cross_entropy: d/d(logit) = softmax(logits) - onehot(label), for this logit"
@@ -237,11 +245,13 @@ def caption(out: Any, subject: str, name_of: Callable[[Any], str]) -> str:
         )
     if op == "wsum":
         n = len(prev) // 2
-        inputs = _listed([name_of(x) for x in prev[n : 2 * n]])
-        bias = f", and unchanged to its bias {name_of(prev[2 * n])}" if len(prev) > 2 * n else ""
+        weights = [name_of(w) for w in prev[:n]]
+        if n > 2 and weights == [f"its w{i}" for i in range(1, n + 1)]:
+            weights = [f"its weights w1..w{n}"]
+        bias = f", and unchanged to {name_of(prev[2 * n])} (the bias)" if len(prev) > 2 * n else ""
         return (
-            f"{subject} passed its gradient times each input to its weights w1..w{n}, "
-            f"times each weight to {inputs}{bias}."
+            f"{subject} passed its gradient times each input to {_listed(weights, most=3)}, "
+            f"times each weight to {_listed([name_of(x) for x in prev[n : 2 * n]])}{bias}."
         )
     how: dict[str, Callable[[], str]] = {
         "+": lambda: f"passed its gradient unchanged to {every}",

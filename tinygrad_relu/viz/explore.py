@@ -156,17 +156,20 @@ def short_title(group: Group) -> str:
     return group.title.split(":")[0]
 
 
-def screen_names(nodes: list[Any], groups: list[Group], names: dict[Any, Any]) -> tuple[dict[Any, Any], dict[Any, Any]]:
-    """id(node) -> its name on the screen ('x1', 'neuron 2.12', "neuron 2.12's weighted sum"), and
-    id(node) -> its name inside its group's expanded view ('weighted sum', 'w3'; lone nodes as drawn)."""
-    screen, inner = dict(names), dict(names)
+def screen_names(
+    nodes: list[Any], groups: list[Group], names: dict[Any, Any]
+) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
+    """Three ways to name a node as the screen does: id(node) -> how other boxes' text names it ('x1', and
+    a one-output group's output by its box: 'neuron 1.3'); its name in its group's expanded view ('weighted
+    sum', 'w3'); and its full name (x1, "neuron 2.12's leaky_relu")."""
+    screen, inner, full = dict(names), dict(names), dict(names)
     for group in groups:
         for node_id, role in roles(group).items():
             inner[node_id] = role
-            screen[node_id] = f"{short_title(group)}'s {role}"
+            screen[node_id] = full[node_id] = f"{short_title(group)}'s {role}"
         if len(group.outputs) == 1:  # the box stands for its output: the rest of the graph reads it
             screen[id(group.output)] = short_title(group)
-    return screen, inner
+    return screen, inner, full
 
 
 def _namer(node: Any, screen: dict[Any, Any], inner: dict[Any, Any], owner: dict[Any, Any], its: str) -> Any:
@@ -295,7 +298,7 @@ def explore(
         f", one box per {box_word(groups, group)}" if groups else ""
     )
     dead = dead_on_every_sample(groups, dataset)
-    screen, inner = screen_names(nodes, groups, names)
+    screen, inner, full = screen_names(nodes, groups, names)
     texts, hists = _changes(nodes, groups, steps, seed, index)
     # each box drawn wide enough for the longest gradient text a step will write into it
     widest = {key: "grad " + max((t for _, t in changes), key=len) for key, changes in texts.items()}
@@ -312,7 +315,7 @@ def explore(
     final_grad = {id(n): final.grads.get(id(n)) for n in nodes}
     namers = {id(n): _namer(n, screen, inner, owner, "") for n in nodes}
     data_nodes = [
-        _node_data(n, i, screen, index, owner, final.numbers, final.flows, final_grad[id(n)], namers[id(n)])
+        _node_data(n, i, full, index, owner, final.numbers, final.flows, final_grad[id(n)], namers[id(n)])
         for i, n in enumerate(nodes)
     ]
     members_of = {g.key: [f"n{index[id(m)]}" for m in g.members] for g in groups}
@@ -323,7 +326,7 @@ def explore(
                 "node": index[id(s.current)],
                 "op": s.current._op,
                 "filled": [index[id(p)] for p in dict.fromkeys(s.current._prev)],
-                "caption": caption(s.current, screen[id(s.current)], _namer(s.current, screen, inner, owner, "its ")),
+                "caption": caption(s.current, full[id(s.current)], _namer(s.current, screen, inner, owner, "its ")),
                 "mentions": _mentions(s.current, owner, names, inner),
             }
             for s in steps
