@@ -116,6 +116,6 @@ def test_captions_and_the_panel_name_what_the_screen_shows():
 def test_a_caption_names_the_numbers_of_a_rectifier():
     n = Value(-0.0119, label="n")
     y = n.leaky_relu(0.01)
-    assert caption(y, "y", lambda node: node.label) == "y (input -0.0119 <= 0) passed 0.01 x its gradient back to n."
+    assert caption(y, "y", lambda node: node.label)[0] == "y (input -0.0119 <= 0) passed 0.01 x its gradient back to n."
     z = Value(2.0, label="m").relu()
-    assert caption(z, "z", lambda node: node.label) == "z (input 2 > 0) passed its gradient unchanged back to m."
+    assert caption(z, "z", lambda node: node.label)[0] == "z (input 2 > 0) passed its gradient unchanged back to m."

@@ -213,61 +213,74 @@ def reason(out: Any, parent: Any, name_of: Callable[[Any], str] | None = None) -
     return f"{op}: {GENERIC}"
 
 
-def _listed(names: list[str], most: int = 4) -> str:
+def _listed(names: list[str], more: int = 0) -> str:
     """'a', 'a and b', 'a, b and c', 'a, b, c, d and 12 more'."""
-    names = list(dict.fromkeys(names))
     if not names:
         return "nothing"
-    if len(names) > most:
-        return ", ".join(names[:most]) + f" and {len(names) - most} more"
+    if more:
+        return ", ".join(names) + f" and {more} more"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def caption(out: Any, subject: str, name_of: Callable[[Any], str]) -> str:
-    """What ``out``'s closure did, in one sentence naming nodes as the screen does (``subject`` is ``out``)."""
+def caption(out: Any, subject: str, name_of: Callable[[Any], str]) -> tuple[str, list[Any]]:
+    """What ``out``'s closure did, in one sentence naming nodes as the screen does (``subject`` is ``out``);
+    and the nodes the sentence names, ``out`` first."""
     op, prev = str(out._op), out._prev
-    parents = list({id(p): p for p in prev}.values())
-    every = _listed([name_of(p) for p in parents])
-    scalar = not isinstance(out.data, np.ndarray)
-    if _rectifier_op(op) and scalar:
+    said: list[Any] = [out]
+
+    def name(node: Any) -> str:
+        said.append(node)
+        return name_of(node)
+
+    def some(nodes: Any, most: int = 4) -> str:
+        nodes = list({id(p): p for p in nodes}.values())
+        return _listed([name(p) for p in nodes[:most]], max(len(nodes) - most, 0))
+
+    if _rectifier_op(op) and not isinstance(out.data, np.ndarray):
         x = _scalar(prev[0].data)
-        target = name_of(prev[0])
         if x > 0:
-            return f"{subject} (input {number(x)} > 0) passed its gradient unchanged back to {target}."
+            return f"{subject} (input {number(x)} > 0) passed its gradient unchanged back to {name(prev[0])}.", said
         slope = _slope(out, number(prev[1].data) if op == "prelu" else "").split(" = ")[-1]
-        extra = f", and input x its gradient to the slope {name_of(prev[1])}" if op == "prelu" and len(prev) > 1 else ""
-        return f"{subject} (input {number(x)} <= 0) passed {slope} x its gradient back to {target}{extra}."
+        text = f"{subject} (input {number(x)} <= 0) passed {slope} x its gradient back to {name(prev[0])}"
+        extra = f", and input x its gradient to the slope {name(prev[1])}" if op == "prelu" and len(prev) > 1 else ""
+        return text + extra + ".", said
     if _rectifier_op(op):
         share = float(np.mean(np.asarray(prev[0].data) <= 0))
-        return (
-            f"{subject} passed its gradient back to {name_of(prev[0])}: unchanged where the input > 0, times "
+        text = (
+            f"{subject} passed its gradient back to {name(prev[0])}: unchanged where the input > 0, times "
             f"the slope where it is <= 0 ({share:.0%} of the entries)."
         )
+        return text, said
     if op == "wsum":
         n = len(prev) // 2
-        weights = [name_of(w) for w in prev[:n]]
-        if n > 2 and weights == [f"its w{i}" for i in range(1, n + 1)]:
-            weights = [f"its weights w1..w{n}"]
-        bias = f", and unchanged to {name_of(prev[2 * n])} (the bias)" if len(prev) > 2 * n else ""
+        if n > 2 and [name_of(w) for w in prev[:n]] == [f"its w{i}" for i in range(1, n + 1)]:
+            weights = f"its weights {name(prev[0])[4:]}..{name(prev[n - 1])[4:]}"
+        else:
+            weights = some(prev[:n], most=3)
+        inputs = some(prev[n : 2 * n])
+        bias = f", and unchanged to {name(prev[2 * n])} (the bias)" if len(prev) > 2 * n else ""
         return (
-            f"{subject} passed its gradient times each input to {_listed(weights, most=3)}, "
-            f"times each weight to {_listed([name_of(x) for x in prev[n : 2 * n]])}{bias}."
+            f"{subject} passed its gradient times each input to {weights}, times each weight to {inputs}{bias}.",
+            said,
         )
     how: dict[str, Callable[[], str]] = {
-        "+": lambda: f"passed its gradient unchanged to {every}",
-        "-": lambda: f"passed its gradient to {name_of(prev[0])} and minus it to {name_of(prev[-1])}",
-        "neg": lambda: f"passed minus its gradient to {every}",
-        "*": lambda: f"passed its gradient times the other factor to {every}",
+        "+": lambda: f"passed its gradient unchanged to {some(prev)}",
+        "-": lambda: f"passed its gradient to {name(prev[0])} and minus it to {name(prev[-1])}",
+        "neg": lambda: f"passed minus its gradient to {some(prev)}",
+        "*": lambda: f"passed its gradient times the other factor to {some(prev)}",
         "linear": lambda: (
-            f"passed g @ W to {name_of(prev[0])}, g.T @ x to {_listed([name_of(p) for p in prev[1:]])}"
-            + (" (g summed over the rows for the bias)" if len(prev) > 2 else "")
+            f"passed g @ W to {name(prev[0])}, g.T @ x to {name(prev[1])}"
+            + (f" and g summed over the rows to {name(prev[2])}" if len(prev) > 2 else "")
         ),
-        "@": lambda: f"passed g @ B.T to {name_of(prev[0])} and A.T @ g to {name_of(prev[-1])}",
-        "sum": lambda: f"passed its gradient to every entry of {every}",
-        "mean": lambda: f"passed its gradient / n to every entry of {every}",
-        "log_softmax": lambda: f"passed g - softmax * (g summed over the row) back to {every}",
-        "bce_logits": lambda: f"passed (sigmoid(z) - y) x its gradient back to {every}",
-        "cross_entropy": lambda: f"passed (softmax - onehot) x its gradient back to {every}",
+        "index": lambda: f"passed its gradient to the entries it picked of {some(prev)}, 0 to the others",
+        "@": lambda: f"passed g @ B.T to {name(prev[0])} and A.T @ g to {name(prev[-1])}",
+        "sum": lambda: f"passed its gradient to every entry of {some(prev)}",
+        "mean": lambda: f"passed its gradient / n to every entry of {some(prev)}",
+        "log_softmax": lambda: f"passed g - softmax * (g summed over the row) back to {some(prev)}",
+        "bce_logits": lambda: f"passed (sigmoid(z) - y) x its gradient back to {some(prev)}",
+        "cross_entropy": lambda: f"passed (softmax - onehot) x its gradient back to {some(prev)}",
     }
-    text = how[op]() if op in how else f"multiplied its gradient by its local derivative and passed it back to {every}"
-    return f"{subject} ({op}) {text}." if op not in ("wsum",) else f"{subject} {text}."
+    default = "multiplied its gradient by its local derivative and passed it back to"
+    text = how[op]() if op in how else f"{default} {some(prev)}"
+    named = subject.endswith(op.split("(")[0])  # "layer 3's linear" already says its op
+    return (f"{subject} {text}." if named else f"{subject} ({op}) {text}."), said

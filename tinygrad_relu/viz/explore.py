@@ -319,6 +319,7 @@ def explore(
         for i, n in enumerate(nodes)
     ]
     members_of = {g.key: [f"n{index[id(m)]}" for m in g.members] for g in groups}
+    captions = [caption(s.current, full[id(s.current)], _namer(s.current, screen, inner, owner, "its ")) for s in steps]
     payload = {
         "title": title,
         "steps": [
@@ -326,10 +327,10 @@ def explore(
                 "node": index[id(s.current)],
                 "op": s.current._op,
                 "filled": [index[id(p)] for p in dict.fromkeys(s.current._prev)],
-                "caption": caption(s.current, full[id(s.current)], _namer(s.current, screen, inner, owner, "its ")),
-                "mentions": _mentions(s.current, owner, names, inner),
+                "caption": text,
+                "mentions": _mentions(s.current, said, owner, names, inner),
             }
-            for s in steps
+            for s, (text, said) in zip(steps, captions)
         ],
         "nodes": data_nodes,
         "groups": {
@@ -357,10 +358,12 @@ def explore(
     return Explorer(page, len(steps), title, payload)
 
 
-def _mentions(node: Any, owner: dict[Any, Any], names: dict[Any, Any], inner: dict[Any, Any]) -> list[Any]:
-    """The nodes a step's caption names, each as [the group box it is drawn in or None, its name there]."""
+def _mentions(
+    node: Any, said: list[Any], owner: dict[Any, Any], names: dict[Any, Any], inner: dict[Any, Any]
+) -> list[Any]:
+    """The nodes a step's caption names (``said``), each as [the group box it is drawn in or None, its name there]."""
     found = []
-    for other in [node, *dict.fromkeys(node._prev)]:
+    for other in said:
         group = owner.get(id(other))
         if group is None:
             found.append([None, names[id(other)]])
