@@ -276,8 +276,38 @@ def backward_frames(
     return frames
 
 
-def save_graph(drawing: graphviz.Digraph, path: str | Path) -> Path:
-    """Write a drawing to ``path``; the suffix picks the format (.dot/.gv: DOT text, needs no ``dot``)."""
+#: past this many pixels a picture is refused: image viewers and Pillow refuse it, and nobody can read it
+MAX_MEGAPIXELS = 50.0
+
+
+def picture_size(drawing: graphviz.Digraph) -> tuple[int, int]:
+    """The width and height in pixels (at graphviz's 96 dpi) of a drawing once laid out: one run of ``dot``."""
+    with needs_dot():
+        first = drawing.pipe(format="plain", encoding="utf-8").split("\n", 1)[0].split()
+    scale, width, height = (float(v) for v in first[1:4])  # "graph <scale> <width in> <height in>"
+    return round(scale * width * 96), round(scale * height * 96)
+
+
+def check_size(drawing: graphviz.Digraph, max_megapixels: float | None = MAX_MEGAPIXELS) -> None:
+    """A ValueError, with the size and how to draw it smaller, if ``drawing`` is over ``max_megapixels``."""
+    if max_megapixels is None:
+        return
+    width, height = picture_size(drawing)
+    if width * height > max_megapixels * 1e6:
+        raise ValueError(
+            f"this picture would be {width} x {height} pixels = {width * height / 1e6:.0f} megapixels, more than "
+            f"{max_megapixels:g}: viewers refuse it and nobody could read it. Draw a network one box per neuron "
+            '(draw_graph(..., group="neuron") or "layer"; on the command line --group neuron or --group layer), '
+            "or pass max_megapixels=None to save_graph to write it anyway"
+        )
+
+
+def save_graph(drawing: graphviz.Digraph, path: str | Path, max_megapixels: float | None = MAX_MEGAPIXELS) -> Path:
+    """Write a drawing to ``path``; the suffix picks the format (.dot/.gv: DOT text, needs no ``dot``).
+
+    A rendered picture of more than ``max_megapixels`` (50) is refused with a ValueError that gives its size
+    and the grouping that draws it smaller; ``max_megapixels=None`` writes it anyway.
+    """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if not fmt:
@@ -285,6 +315,7 @@ def save_graph(drawing: graphviz.Digraph, path: str | Path) -> Path:
     if fmt in ("dot", "gv"):
         path.write_text(drawing.source, encoding="utf-8")
     else:
+        check_size(drawing, max_megapixels)
         with needs_dot():
             path.write_bytes(drawing.pipe(format=fmt))
     return path
