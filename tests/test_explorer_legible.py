@@ -7,6 +7,8 @@ names only nodes whose names are drawn; clicks at the centre and near the corner
 them; no text leaves its box (or its record field) at any step. One browser for the module.
 """
 
+import os
+import pathlib
 import re
 
 import pytest
@@ -69,7 +71,7 @@ TEXT_HEIGHTS = """() => {
   for (const t of document.querySelectorAll("#main g.node text")) {
     const r = t.getBoundingClientRect();
     if (r.width && r.right > stage.left && r.left < stage.right && r.bottom > stage.top && r.top < stage.bottom) {
-      heights.push(+getComputedStyle(t).fontSize.replace("px", "") * pz.getSizes().realZoom);
+      heights.push(+getComputedStyle(t).fontSize.replace("px", "") * main.pz.getSizes().realZoom);
     }
   }
   return heights;
@@ -249,3 +251,34 @@ def test_no_text_leaves_its_box_at_any_step(pages, name):
         page.page.evaluate("(key) => clicked(key)", key)
         assert page.page.evaluate(OVERFLOW, f"#view-{key}") == [], key
         page.page.evaluate("(key) => clicked(key)", key)
+
+
+SHOTS = os.environ.get("TINYGRAD_RELU_SCREENSHOTS")  # a folder: docs/explorer makes the docs' screenshots
+
+
+@pytest.mark.skipif(not SHOTS, reason="set TINYGRAD_RELU_SCREENSHOTS=docs/explorer to write the screenshots")
+@pytest.mark.parametrize("name", PAGES)
+def test_screenshots_at_the_start_midway_and_the_end(pages, name):
+    """Each page at step 0, half-way (the current node's details open) and the end (a group open, if any)."""
+    explorer, page = pages[name]
+    folder = pathlib.Path(SHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    middle = explorer.steps // 2
+    page.goto(pathlib.Path(page.page.url.removeprefix("file://")))  # as a learner opens it: nothing picked
+    page.page.evaluate("() => { go(0); readable(); }")
+    page.settle()
+    page.page.screenshot(path=str(folder / f"{name}-step-0.png"))
+    page.page.evaluate("(step) => { go(step); details(D.steps[step - 1].node); }", middle)
+    page.settle()
+    page.page.screenshot(path=str(folder / f"{name}-step-{middle}.png"))
+    page.page.evaluate("() => go(N)")
+    groups = explorer.data["groups"]
+    if groups:
+        key = sorted(groups, key=lambda k: int(k[1:]))[-2]  # the last hidden layer's last box
+        page.page.evaluate("(key) => clicked(key)", key)
+        page.page.evaluate("(i) => details(i)", groups[key]["output"])
+    else:
+        page.page.evaluate("(i) => details(i)", 0)
+    page.settle()
+    page.page.screenshot(path=str(folder / f"{name}-step-{explorer.steps}.png"))
+    page.page.evaluate(CLEAR)

@@ -296,4 +296,4 @@ def _group_legend(drawing: Drawing, kinds: set[Any], states: set[Any], waiting: 
     if waiting:
         rows += legend_row("───", FORWARD_ONLY, WAITING_EDGE["color"])
     rows += "".join(legend_row(" ", STATE_TEXT[s], fill=STATE_LOOK[s]["fillcolor"]) for s in STATE_LOOK if s in states)
-    add_legend(drawing, rows)
+    add_legend(drawing, rows, beside="seed")

@@ -230,7 +230,9 @@ def caption(out: Any, subject: str, name_of: Callable[[Any], str]) -> tuple[str,
 
     def name(node: Any) -> str:
         said.append(node)
-        return name_of(node)
+        if getattr(node, "requires_grad", True):
+            return name_of(node)
+        return f"{name_of(node)} (which asks for no gradient, so its closure skips it)"
 
     def some(nodes: Any, most: int = 4) -> str:
         nodes = list({id(p): p for p in nodes}.values())

@@ -26,7 +26,20 @@ from .. import checks
 from .draw_groups import box_word, draw_grouped, group_grad
 from .explain import caption, reason
 from .groups import Group, dead_on_every_sample, find_groups, representative, roles, stable_names
-from .look import EDGE, LEAF, WAITING_EDGE, GraphvizNotFoundError, new_drawing, plain, record_field
+from .look import (
+    DIRECTION_RULE,
+    EDGE,
+    FORWARD_ONLY,
+    LEAF,
+    WAITING_EDGE,
+    GraphvizNotFoundError,
+    add_legend,
+    edge_rows,
+    legend_row,
+    new_drawing,
+    plain,
+    record_field,
+)
 from .page import content_security_policy, fill, script_json
 from .page import template as page_template
 from .trace import OFF, Step, default_seed, describe, is_zero, nodes_within, number, shape_of, trace_backward
@@ -124,6 +137,7 @@ def _node_view(
     """
     drawing = new_drawing("view", "LR", title)
     inside = {id(node) for node in members}
+    kinds: set[str] = set()
     for node in stubs.values():
         drawing.node(
             f"s{index[id(node)]}", plain(stub_label(node, names, owner)), shape="plaintext", fontcolor="#606060"
@@ -138,10 +152,14 @@ def _node_view(
             text = number(flow.carried) if flow.scalar else describe(flow.carried, is_grad=True)
             look = dict(EDGE[flow.kind], dir="back") if flow.kind != OFF else dict(EDGE[OFF])
             drawing.edge(tail, f"n{index[id(node)]}", label=plain(text) if flow.kind != OFF else None, **look)
+            kinds.add(flow.kind)
         if id(node) not in step.flows:
             for parent in dict.fromkeys(node._prev):
                 tail = f"n{index[id(parent)]}" if id(parent) in inside else f"s{index[id(parent)]}"
                 drawing.edge(tail, f"n{index[id(node)]}", **WAITING_EDGE)
+    if not stubs:  # the main picture of a graph drawn node by node: the legend says how to read its edges
+        rows = edge_rows(kinds) + legend_row("◀━━", DIRECTION_RULE) + legend_row("───", FORWARD_ONLY, "#b0b0b0")
+        add_legend(drawing, rows, beside=f"n{index[id(members[-1])]}")
     return str(drawing.source)
 
 
@@ -345,6 +363,7 @@ def explore(
         "texts": texts,
         "hists": hists,
         "seed": describe(seed, is_grad=True),
+        "across": "TB" if "rankdir=TB" in main_dot else "LR",  # which way the main picture runs to its root
         "zero_root": bool(is_zero(seed)),
     }
     views_html = "".join(

@@ -67,8 +67,8 @@ WAITING_EDGE = {
     "arrowhead": "none",
 }  # thin, faint and headless: it cannot be taken for an edge that carried a gradient
 #: the one direction rule of every backward picture, as its legend says it
-DIRECTION_RULE = "an arrow is a gradient: from the node whose closure sent it to the input that received it"
-FORWARD_ONLY = "thin grey, no arrowhead: a forward edge (input -> output); no gradient has flowed on it yet"
+DIRECTION_RULE = "an arrow is a gradient: from the node whose closure sent it\nto the input that received it"
+FORWARD_ONLY = "thin grey, no arrowhead: a forward edge (input -> output)\nno gradient has flowed on it yet"
 LEAF = "leaf"  # the one word for a node no op made (an input, a weight, a constant)
 OP_NODE = {
     "shape": "ellipse",
@@ -113,7 +113,13 @@ def legend_row(key: str, text: str, color: str | None = None, fill: str | None =
     """One row of a legend table: ``key`` (in ``color``, on ``fill``) and what it means."""
     cell = html.escape(key) if color is None else f'<font color="{color}">{html.escape(key)}</font>'
     background = "" if fill is None else f' bgcolor="{fill}"'
-    return f'<tr><td{background}>{cell}</td><td align="left">{html.escape(text)}</td></tr>'
+    # each line ends in a left-aligned break: graphviz aligns a line by the break after it
+    lines = (
+        "".join(html.escape(line) + '<br align="left"/>' for line in text.split("\n"))
+        if "\n" in text
+        else html.escape(text)
+    )
+    return f'<tr><td{background}>{cell}</td><td align="left">{lines}</td></tr>'
 
 
 def edge_rows(kinds: set[Any]) -> str:
@@ -121,9 +127,17 @@ def edge_rows(kinds: set[Any]) -> str:
     return "".join(legend_row(line, text, EDGE[kind]["color"]) for kind, line, text in LEGEND_ROWS if kind in kinds)
 
 
-def add_legend(drawing: Drawing, rows: str) -> None:
-    """The legend node: ``rows`` (from ``legend_row``) as the one HTML label the drawings make."""
-    drawing.node("legend", f'<<table border="0" cellspacing="1">{rows}</table>>', shape="plaintext", fontsize="9")
+def add_legend(drawing: Drawing, rows: str, beside: str | None = None) -> None:
+    """The legend node: ``rows`` (from ``legend_row``) as the one HTML label the drawings make; ``beside`` (a
+    node's name) puts it in that node's rank: by the root, where a backward pass (and a page's first view) starts."""
+    label = f'<<table border="0" cellspacing="1">{rows}</table>>'
+    if beside is None:
+        drawing.node("legend", label, shape="plaintext", fontsize="9")
+        return
+    with drawing.subgraph(name="legend_rank") as rank:
+        rank.attr(rank="same")
+        rank.node(beside)
+        rank.node("legend", label, shape="plaintext", fontsize="9")
 
 
 def new_drawing(name: str, rankdir: str, title: str) -> Drawing:
