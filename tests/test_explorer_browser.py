@@ -2,10 +2,8 @@
 
 Needs the Debian ``chromium`` (/usr/bin/chromium) and the ``playwright`` package (its own browser
 download is not used): the ``browser`` fixture of conftest.py skips these tests without them.
-``TINYGRAD_RELU_SCREENSHOT=docs/explorer.png`` makes the network test save the screenshot the README shows.
 """
 
-import os
 import re
 
 from browser import Page
@@ -80,9 +78,6 @@ def test_network_page_expands_and_folds_a_neuron(browser, tmp_path):
         page.page.keyboard.press("ArrowRight")
     page.box(f"n{activation}", within=f"#view-{key}").click()
     assert "slope alpha = 0.01" in page.page.inner_text("#details")
-    page.page.evaluate("window.scrollTo(0, 0)")
-    shot = os.environ.get("TINYGRAD_RELU_SCREENSHOT")
-    page.page.screenshot(path=shot or str(tmp_path / "explorer.png"))
     page.box(key).click()
     assert view.is_hidden()
     page.close()
