@@ -3,14 +3,18 @@
 - ``index.md`` is README.md (one source: the README is written for GitHub and becomes the landing page); the
   repository files it links to (notebooks, images) are added to the site so its links stay valid;
 - every ``notebooks/*.ipynb`` becomes a page through mkdocs-jupyter, with its stored outputs;
-- ``api/<module>.md`` holds ``::: <module>`` for every module of the package, found by walking it, so a
-  module added later is documented without editing anything here (mkdocstrings renders the docstrings);
+- ``api/<module>.md`` documents the public API only: the package and each of its modules or subpackages that
+  declares ``__all__``, one entry per exported name (where it is defined, so internals never get a page of
+  their own); ``Value`` and ``Tensor`` get a page each. A module that adds ``__all__`` later is documented
+  without editing anything here (mkdocstrings renders the docstrings);
+- ``getting-started.md`` is a page of its own (in docs/); the notebooks are listed as a course, 00 first;
 - ``explorer.md`` and ``explorer/example.html`` appear only when ``tinygrad_relu.explore`` exists.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import pathlib
 import pkgutil
@@ -45,10 +49,60 @@ def notebook_title(path: pathlib.Path) -> str:
 
 
 def modules() -> list[str]:
-    """Every importable module of the package except ``__main__`` (which runs the CLI on import)."""
+    """The public modules: the package, then each module or subpackage directly in it that declares ``__all__``."""
     package = importlib.import_module(PACKAGE)
-    found = [PACKAGE] + [m.name for m in pkgutil.walk_packages(package.__path__, PACKAGE + ".")]
-    return [name for name in found if not name.rsplit(".", 1)[-1].startswith("_")]
+    found = [PACKAGE]
+    for info in pkgutil.iter_modules(package.__path__, PACKAGE + "."):
+        if info.name.rsplit(".", 1)[-1].startswith("_"):
+            continue  # __main__ runs the CLI on import
+        if hasattr(importlib.import_module(info.name), "__all__"):
+            found.append(info.name)
+    return found
+
+
+# The two classes a learner reads most get a page each, so the package page stays a list of functions.
+OWN_PAGE = ("Value", "Tensor")
+
+
+def _path(module: str, name: str, obj: Any) -> str:
+    """Where mkdocstrings finds ``name``: its definition for a class or function (one anchor, wherever it is
+    exported), else the module's attribute (a constant such as ``HEADS``)."""
+    if inspect.isclass(obj) or inspect.isfunction(obj):
+        return f"{obj.__module__}.{obj.__qualname__}"
+    return f"{module}.{name}"
+
+
+def _entry(path: str, level: int = 2) -> str:
+    return (
+        f"::: {path}\n    options:\n      show_root_heading: true\n      show_root_full_path: false\n"
+        f"      heading_level: {level}\n"
+    )
+
+
+def api_pages() -> dict[str, tuple[str, str]]:
+    """Page name -> (navigation title, markdown) for the public API; each exported object is documented once,
+    on the first page that exports it."""
+    pages: dict[str, tuple[str, str]] = {}
+    seen: set[int] = set()
+    for module in modules():
+        mod = importlib.import_module(module)
+        entries = []
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            if id(obj) in seen and not isinstance(obj, (int, float, str)):
+                continue
+            if "<" in getattr(obj, "__qualname__", ""):
+                continue  # a stand-in made at run time (the docs tests replace ``explore``): nothing to document
+            seen.add(id(obj))
+            if module == PACKAGE and name in OWN_PAGE:
+                pages[name] = (name, _entry(_path(module, name, obj), level=1))  # its heading is the page's title
+            else:
+                entries.append(_entry(_path(module, name, obj)))
+        if entries:
+            head = f"# `{module}`\n\n::: {module}\n    options:\n      members: false\n\n"
+            pages[module] = (module, head + "\n".join(entries))
+    order = [*OWN_PAGE, *modules()]
+    return {name: pages[name] for name in order if name in pages}
 
 
 def explorer_html() -> str | None:
@@ -96,7 +150,7 @@ The three pages of the README at 1400 x 900, at step 0, half-way and the end.
 **A scalar network, one box per neuron** (`python -m tinygrad_relu --dataset moons --explore m.html`):
 
 ![moons, step 0: the root and its seed, with the legend](explorer/moons-step-0.png)
-![moons, step 33 of 67: neuron 2.2's weighted sum sent its gradient to its weights and to layer 1](explorer/moons-step-33.png)
+![moons, step 33 of 67: neuron 2.2's weighted sum sent its gradient back](explorer/moons-step-33.png)
 ![moons, step 67: the whole pass, neuron 2.16 open over the picture](explorer/moons-step-67.png)
 
 **A Tensor network, one box per layer, top to bottom**
@@ -115,14 +169,16 @@ The three pages of the README at 1400 x 900, at step 0, half-way and the end.
 
 
 def on_config(config: Any) -> Any:
-    """The navigation: home, the notebooks, the explorer (when present), the API pages."""
+    """The navigation: home, getting started, the course (the notebooks in order), the explorer (when present),
+    the API pages."""
     nav: list[Any] = [
         {"Home": "index.md"},
-        {"Notebooks": [{notebook_title(p): f"notebooks/{p.name}"} for p in notebooks()]},
+        {"Getting started": "getting-started.md"},
+        {"Course": [{notebook_title(p): f"notebooks/{p.name}"} for p in notebooks()]},
     ]
     if _has_explore():
         nav.append({"Explorer": "explorer.md"})
-    nav.append({"API reference": [{name: f"api/{name}.md"} for name in modules()]})
+    nav.append({"API reference": [{title: f"api/{name}.md"} for name, (title, _) in api_pages().items()]})
     config["nav"] = nav
     return config
 
@@ -140,8 +196,8 @@ def on_files(files: Files, config: Any) -> Files:
     for rel in sorted(linked):
         if (ROOT / rel).is_file() and files.get_file_from_path(rel) is None:
             files.append(File(rel, str(ROOT), config["site_dir"], config["use_directory_urls"]))
-    for name in modules():
-        files.append(File.generated(config, f"api/{name}.md", content=f"# `{name}`\n\n::: {name}\n"))
+    for name, (_, content) in api_pages().items():
+        files.append(File.generated(config, f"api/{name}.md", content=content))
     html = explorer_html()
     if html is not None:
         files.append(File.generated(config, "explorer.md", content=EXPLORER_PAGE))

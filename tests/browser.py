@@ -1,12 +1,18 @@
-"""The pages of the tests opened in the Debian Chromium (driven by playwright), recording what went wrong.
+"""The pages of the tests opened in the Debian Chromium (driven by playwright), recording what went wrong, and
+what to do when the browser is missing: skip with the reason on a developer's machine, fail with the same reason
+in CI (CI=true), where a silent skip would hide that the page tests never ran.
 
 The ``browser`` fixture (conftest.py) launches it; ``Page`` opens a file and records every console error
 (a Content-Security-Policy violation is one), page error and request that leaves the file system.
 """
 
+import importlib.util
+import os
 from pathlib import Path
 
-CHROMIUM = "/usr/bin/chromium"
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; playwright's own browser download is not used
 ARGS = [
     "--headless=new",
     "--no-sandbox",
@@ -16,6 +22,25 @@ ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def missing() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is missing: pip install -e '.[test]'"
+    if not os.path.exists(CHROMIUM):
+        return f"the browser tests need the Debian chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)"
+    return None
+
+
+def require_chromium() -> None:
+    """Call at module level in a browser test file: skips it locally, fails it in CI, naming what is missing."""
+    reason = missing()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{reason} (CI=true: a missing browser fails instead of skipping)", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
 
 
 class Page:

@@ -19,9 +19,12 @@ MISSING = [
     if importlib.util.find_spec(name.split(".")[0]) is None
     or (name.count(".") and importlib.util.find_spec(name) is None)
 ]
-pytestmark = pytest.mark.skipif(
-    bool(MISSING), reason=f"the docs extra is not installed (missing {MISSING}): pip install -e '.[docs]'"
-)
+pytestmark = [
+    pytest.mark.slow,  # a full site build
+    pytest.mark.skipif(
+        bool(MISSING), reason=f"the docs extra is not installed (missing {MISSING}): pip install -e '.[docs]'"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -91,24 +94,76 @@ def test_every_notebook_has_a_page_with_its_outputs(site):
         assert page.count("data:image/png") >= source.count('"image/png"'), f"{notebook.name}: a figure is missing"
 
 
-def test_api_reference_covers_every_public_name(site):
-    """The names tests/test_public_api.py requires docstrings for each have an anchor in the API pages: under
-    their own name, or where they are defined (Tensor binds its ops from tensor/elementwise.py and friends)."""
-    site_dir, _ = site
-    sys.path.insert(0, str(ROOT / "tests"))
+def hooks():
+    sys.path.insert(0, str(ROOT / "docs"))
     try:
-        from test_public_api import CALLABLES
+        import hooks as module
     finally:
         sys.path.pop(0)
+    return module
+
+
+def api_anchors(site_dir):
     anchors = set()
     for page in (site_dir / "api").rglob("index.html"):
         anchors |= set(re.findall(r'id="(tinygrad_relu[\w.]*)"', page.read_text(encoding="utf-8")))
-    missing = sorted(
-        name
-        for name, obj in CALLABLES.items()
-        if name not in anchors and f"{obj.__module__}.{obj.__qualname__}" not in anchors and obj.__name__ != "__init__"
-    )  # merged into the class's entry
+    return anchors
+
+
+def test_api_reference_covers_every_exported_name(site):
+    """Every name in ``__all__`` of the package and of its public modules has an entry: under its own module's
+    name, or where it is defined (Value lives in tinygrad_relu.value and is exported from tinygrad_relu)."""
+    import importlib
+    import inspect
+
+    site_dir, _ = site
+    anchors = api_anchors(site_dir)
+    missing = []
+    for module in hooks().modules():
+        mod = importlib.import_module(module)
+        for name in mod.__all__:
+            obj = getattr(mod, name)
+            defined = f"{obj.__module__}.{obj.__qualname__}" if inspect.isclass(obj) or inspect.isfunction(obj) else ""
+            if f"{module}.{name}" not in anchors and defined not in anchors:
+                missing.append(f"{module}.{name}")
     assert not missing, f"no API entry for {missing}"
+    assert {"tinygrad_relu.nn", "tinygrad_relu.losses", "tinygrad_relu.exercises"} <= set(hooks().modules())
+
+
+def test_api_reference_leaves_the_internals_out(site):
+    """Only the public modules have pages; nothing private or merely internal is documented."""
+    import tinygrad_relu
+
+    site_dir, _ = site
+    pages = {p.name for p in (site_dir / "api").iterdir() if p.is_dir()}
+    assert pages == set(hooks().api_pages()) and {"Value", "Tensor", "tinygrad_relu"} <= pages
+    internal = {"tinygrad_relu.checks", "tinygrad_relu.graph", "tinygrad_relu.value", "tinygrad_relu.tensor.autograd"}
+    assert not pages & internal
+    exported = set(tinygrad_relu.__all__)
+    top = re.findall(r'id="tinygrad_relu\.([A-Za-z_]\w*)"', (site_dir / "api/tinygrad_relu/index.html").read_text())
+    assert set(top) <= exported, set(top) - exported
+    assert all(not a.rsplit(".", 1)[-1].startswith("_") for a in api_anchors(site_dir))
+
+
+def test_value_page_opens_with_value(site):
+    """The page of Value starts with the class and its docstring: no type alias (Number, Backward) and no private
+    member (_backward) before it, or anywhere on the page."""
+    site_dir, _ = site
+    page = (site_dir / "api" / "Value" / "index.html").read_text(encoding="utf-8")
+    article = page[page.index("<article") :]
+    ids = re.findall(r'id="(tinygrad_relu[\w.]*)"', article)
+    assert ids[0].endswith(".Value") and "A number that records" in article[: article.index(ids[1])]
+    assert not [i for i in ids if i.rsplit(".", 1)[-1] in ("Number", "Backward") or "._" in i], ids
+    assert ">_backward<" not in article
+
+
+def test_getting_started_and_the_course_in_order(site):
+    site_dir, _ = site
+    start = re.sub(r"<[^>]+>", "", (site_dir / "getting-started" / "index.html").read_text(encoding="utf-8"))
+    assert "pip install -e" in start and "00. Build the engine yourself" in start
+    index = (site_dir / "index.html").read_text(encoding="utf-8")
+    nav = list(dict.fromkeys(re.findall(r'href="(?:\./)?notebooks/(\d\d)_', index)))  # in the order first seen
+    assert nav[:1] == ["00"] and nav == sorted(nav) and "09" in nav
 
 
 def test_explorer_page_only_when_the_package_has_explore(site):
@@ -146,3 +201,77 @@ def test_explorer_page_is_built_when_explore_exists(monkeypatch, tmp_path):
     assert 'src="example.html"' in page and 'href="example.html"' in page
     assert 'href="explorer/"' in (tmp_path / "index.html").read_text(encoding="utf-8")  # in the navigation
     assert not broken_links(tmp_path)
+
+
+# --- opened offline: a real browser, and not one request past localhost -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(site):
+    """The built site on a local http.server (127.0.0.1, a free port): what `mkdocs serve` or a file copy gives a
+    reader without a network. Yields the base URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # a page closed while a file was still being sent: the browser's business
+
+    server = Server(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site[0])))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    thread.join()
+
+
+def _router(base, seen, external, name):
+    """A playwright route handler: lets requests to ``base`` through, records and aborts any other."""
+
+    def route(r):
+        seen.append(r.request.url)
+        if r.request.url.startswith(base):
+            r.continue_()
+        else:
+            external.append(f"{name} -> {r.request.url}")
+            r.abort()
+
+    return route
+
+
+def test_pages_request_nothing_beyond_localhost(served, site):
+    """Every page of the site (home, getting started, the notebooks, the API pages, the explorer and its example,
+    404), loaded in Chromium, asks only the local server for anything: no web font, no script or style from a CDN.
+    (mkdocs-material loads Google Fonts unless theme.font is false.)"""
+    sys.path.insert(0, str(ROOT / "tests"))
+    try:
+        import browser
+    finally:
+        sys.path.pop(0)
+    browser.require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    paths = sorted(str(p.relative_to(site[0])).removesuffix("index.html") for p in pages(site[0]))
+    local, external = {}, []
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=browser.CHROMIUM, args=browser.ARGS)
+        try:
+            for path in paths:
+                page = chromium.new_page()
+                seen = []
+
+                page.route("**/*", _router(served, seen, external, path or "index"))
+                page.goto(served + path, wait_until="load")
+                page.wait_for_timeout(100)  # scripts that run after load (search, the explorer) ask now
+                local[path or "index"] = len(seen)
+                page.close()
+        finally:
+            chromium.close()
+    assert not external, "requests past localhost:\n" + "\n".join(external)
+    assert {"index", "getting-started/", "api/Value/", "notebooks/00_build_the_engine/"} <= set(local)
+    assert all(n >= 1 for n in local.values()), local

@@ -57,7 +57,7 @@ def test_module_calls_in_two_threads_tag_each_output_with_its_own_model():
         start.wait()
         for _ in range(300):
             out = model(x)
-            tags[name].append((out._scope[0], out._scope[2], out._prev[0]._scope[0]))
+            tags[name].append((out._scope.module, out._scope.outermost, out._prev[0]._scope.module))
 
     workers = [threading.Thread(target=work, args=a) for a in (("first", first), ("second", second))]
     for w in workers:
@@ -82,7 +82,7 @@ def test_an_output_does_not_keep_another_threads_model_alive():
     out = kept(Tensor(np.ones((1, 2))))  # a later call in this thread
     del other
     gc.collect()
-    assert gone() is None and out._scope[2] is kept
+    assert gone() is None and out._scope.outermost is kept
 
 
 def test_one_activation_used_in_two_layers_is_two_layers_in_the_history_as_in_dead_units():
@@ -170,3 +170,16 @@ def test_a_forward_hook_may_replace_the_output():
     with layer.register_forward_hook(lambda m, args, out: out * 0.0):
         assert layer(Tensor(np.ones((1, 2)))).data.tolist() == [[0.0]]
     assert layer(Tensor(np.ones((1, 2)))).data.tolist() != [[0.0]]
+
+
+@pytest.mark.parametrize("engine", [Value, Tensor])
+def test_a_custom_op_named_by_a_non_string_is_refused_at_once(engine):
+    with pytest.raises(TypeError, match="custom_op's op must be a string"):
+        engine.custom_op(1.0, (engine(1.0),), lambda g: g, op=123)
+
+
+def test_value_losses_average_by_dividing_as_pytorch_does():
+    from tinygrad_relu.losses import mse_loss
+
+    preds, targets = [Value(0.251), Value(0.91), Value(0.983)], [0.0, 0.0, 0.0]  # where * (1/3) is an ulp off
+    assert mse_loss(preds, targets).data == (0.251**2 + 0.91**2 + 0.983**2) / 3

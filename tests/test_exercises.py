@@ -521,7 +521,9 @@ def test_every_checker_is_tested():
     checkers = {name for name in ex.__all__ if name.startswith("check_")}
     assert len(checkers) >= 8
     # notebook 07's check reads an explorer page: tests/test_viz_groups.py fills in right and wrong answers
-    assert checkers - {"check_first_zero_step"} <= {CASES[c][0].__name__ for c in CASES}
+    # notebook 00's and 09's checks (the learner's own engine, a Tensor op's backward) have test files of their own
+    elsewhere = {n for n in checkers if getattr(ex, n).__module__.rsplit(".", 1)[-1] in ("engine", "tensor_ops")}
+    assert checkers - {"check_first_zero_step"} - elsewhere <= {CASES[c][0].__name__ for c in CASES}
 
 
 def test_hints_never_contain_the_answer():

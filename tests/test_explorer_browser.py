@@ -6,12 +6,15 @@ download is not used): the ``browser`` fixture of conftest.py skips these tests 
 
 import re
 
+import pytest
 from browser import Page
 
 from tinygrad_relu import Value, explore
 from tinygrad_relu.data import make_moons
 from tinygrad_relu.nn import MLP, Neuron, mlp
 from tinygrad_relu.train import HEADS, loss_of
+
+pytestmark = pytest.mark.slow  # a real browser
 
 X, Y = make_moons(seed=0)
 

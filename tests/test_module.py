@@ -117,13 +117,17 @@ def test_every_module_call_tags_its_output_with_the_modules_being_called():
     model = Sequential(first, gated, last)
     x = Tensor(np.ones((4, 2)))
     h1 = first(x)  # called alone: it is the innermost and the outermost module
-    assert h1._scope == (first, (x,), first)
+
+    def made_by(node):
+        return node._scope.module, node._scope.inputs, node._scope.outermost
+
+    assert made_by(h1) == (first, (x,), first)
     out = model(x)
     a = out._prev[0]  # the Gated layer's output: made by its ReLU, inside it, inside the Sequential
     h = a._prev[0]  # Gated's linear node: made inside Gated's forward, by no module of its own
-    assert out._scope == (last, (a,), model)
-    assert a._scope == (gated.act, (h,), gated) and h._scope is None  # the Sequential did not return it
-    assert h._prev[0]._scope == (first, (x,), first)
+    assert made_by(out) == (last, (a,), model)
+    assert made_by(a) == (gated.act, (h,), gated) and h._scope is None  # the Sequential did not return it
+    assert made_by(h._prev[0]) == (first, (x,), first)
     assert module_calls([h._prev[0], a, out])[id(a)][0] == (model, gated, gated.act)
 
 

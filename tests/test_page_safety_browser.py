@@ -5,10 +5,13 @@ each page is checked for those, for event-handler attributes, ``javascript:`` va
 it has no business holding, with the explorer's details panel filled for every node and group.
 """
 
+import pytest
 from browser import Page
 from test_page_safety import PWN, hostile_graph, hostile_network, hostile_tensor
 
 from tinygrad_relu import Value, draw_graph, explore
+
+pytestmark = pytest.mark.slow  # a real browser
 
 # What the explorer page and dot's SVG are made of (dot's <a> carries a tooltip only, checked below).
 ALLOWED = set(

@@ -10,6 +10,9 @@ import pytest
 
 README = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
+# the docs site's getting-started page makes the same kind of promise
+GUIDE = (pathlib.Path(__file__).parent.parent / "docs" / "getting-started.md").read_text()
+GUIDE_BLOCKS = re.findall(r"```python\n(.*?)```", GUIDE, flags=re.S)
 NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)(e-?\d+)?")
 
 
@@ -72,3 +75,9 @@ def test_readme_block_runs_and_prints_what_it_claims(code, tmp_path, monkeypatch
             assert _same(claim.group(1), printed[number][0]), (
                 f"README says {claim.group(1)!r} but the code printed {printed[number][0]!r}"
             )
+
+
+@pytest.mark.parametrize("code", GUIDE_BLOCKS, ids=[f"guide{i}" for i in range(len(GUIDE_BLOCKS))])
+def test_getting_started_block_runs_and_prints_what_it_claims(code, tmp_path, monkeypatch):
+    assert GUIDE_BLOCKS
+    test_readme_block_runs_and_prints_what_it_claims(code, tmp_path, monkeypatch)

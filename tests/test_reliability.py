@@ -1,4 +1,4 @@
-"""Regression tests, one per defect an adversarial pass against PyTorch found (issue "Reliability, round two")."""
+"""Regression tests for defects an adversarial pass against PyTorch found: each named by what must hold."""
 
 import copy
 import gc
@@ -17,7 +17,7 @@ from tinygrad_relu.optim import SGD, Adam
 
 
 # ---------------------------------------------------------------- silently wrong results
-def test_1_a_tuple_inside_an_index_adds_up_repeated_elements():
+def test_a_tuple_inside_an_index_adds_up_repeated_elements():
     m = Tensor(np.ones((2, 3)), requires_grad=True)
     m[:, (0, 0, 2)].sum().backward()
     assert m.grad.tolist() == [[2.0, 0.0, 1.0], [2.0, 0.0, 1.0]]  # PyTorch's
@@ -26,7 +26,7 @@ def test_1_a_tuple_inside_an_index_adds_up_repeated_elements():
     assert m.grad.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]]
 
 
-def test_2_no_grad_in_one_thread_leaves_the_others_recording():
+def test_no_grad_in_one_thread_leaves_the_others_recording():
     inside, leave, results = threading.Event(), threading.Event(), {}
 
     def evaluator():
@@ -50,7 +50,7 @@ def test_2_no_grad_in_one_thread_leaves_the_others_recording():
     assert is_grad_enabled()
 
 
-def test_2_interleaved_no_grad_in_two_threads_restores_grad_mode():
+def test_interleaved_no_grad_in_two_threads_restores_grad_mode():
     a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
 
     def first():
@@ -73,7 +73,7 @@ def test_2_interleaved_no_grad_in_two_threads_restores_grad_mode():
     assert is_grad_enabled() and (Value(1.0) * 2)._prev  # recording again, in every thread
 
 
-def test_3_a_deep_copy_of_a_prelu_mlp_has_its_own_slope():
+def test_a_deep_copy_of_a_prelu_mlp_has_its_own_slope():
     model = MLP(2, [3, 1], activation="prelu", seed=0)
     twin = copy.deepcopy(model)
     twin([-1.0, -2.0]).backward()
@@ -81,7 +81,7 @@ def test_3_a_deep_copy_of_a_prelu_mlp_has_its_own_slope():
     assert any(p.grad != 0.0 for p in twin.parameters())
 
 
-def test_4_a_custom_op_that_edits_its_gradient_in_place_does_not_corrupt_a_sibling():
+def test_a_custom_op_that_edits_its_gradient_in_place_does_not_corrupt_a_sibling():
     x, y = Tensor([1.0, 2.0], requires_grad=True), Tensor([1.0, 1.0], requires_grad=True)
 
     def doubling(g):
@@ -92,7 +92,7 @@ def test_4_a_custom_op_that_edits_its_gradient_in_place_does_not_corrupt_a_sibli
     assert y.grad.tolist() == [3.0, 3.0] and x.grad.tolist() == [2.0, 2.0]
 
 
-def test_5_a_failed_backward_leaves_every_grad_and_the_collector_as_they_were():
+def test_a_failed_backward_leaves_every_grad_and_the_collector_as_they_were():
     a = Value(2.0)
     (a * a).backward()
     assert a.grad == 4.0
@@ -108,7 +108,7 @@ def test_5_a_failed_backward_leaves_every_grad_and_the_collector_as_they_were():
     assert a.grad == 8.0  # a retry counts once
 
 
-def test_5_a_malformed_node_fails_before_the_walk_without_disabling_the_collector():
+def test_a_malformed_node_fails_before_the_walk_without_disabling_the_collector():
     a = Value(2.0)
     a.grad = 1.5
     out = a * 2
@@ -118,7 +118,7 @@ def test_5_a_malformed_node_fails_before_the_walk_without_disabling_the_collecto
     assert gc.isenabled() and a.grad == 1.5
 
 
-def test_5_a_failing_step_callback_leaves_every_grad_as_it_was():
+def test_a_failing_step_callback_leaves_every_grad_as_it_was():
     from tinygrad_relu.engine.graph import backward
 
     a, b = Value(2.0), Value(3.0)
@@ -140,7 +140,7 @@ def test_5_a_failing_step_callback_leaves_every_grad_as_it_was():
     assert seen[0] is out and len(seen) == 2
 
 
-def test_5_a_failed_tensor_backward_restores_the_same_gradient_array():
+def test_a_failed_tensor_backward_restores_the_same_gradient_array():
     w = Tensor([1.0, 2.0], requires_grad=True)
     (w * w).sum().backward()
     before = w.grad
@@ -151,7 +151,7 @@ def test_5_a_failed_tensor_backward_restores_the_same_gradient_array():
 
 
 @pytest.mark.parametrize("slope", [np.inf, -np.inf, np.nan])
-def test_6_an_infinite_or_nan_slope_keeps_the_positive_side_without_warnings(slope):
+def test_an_infinite_or_nan_slope_keeps_the_positive_side_without_warnings(slope):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         x = Tensor([2.0, -1.0], requires_grad=True)
@@ -163,7 +163,7 @@ def test_6_an_infinite_or_nan_slope_keeps_the_positive_side_without_warnings(slo
     np.testing.assert_array_equal(y.data[1], Value(-1.0).leaky_relu(slope).data)  # -inf, inf or nan, as Value
 
 
-def test_7_augmented_assignment_updates_in_place_under_no_grad():
+def test_augmented_assignment_updates_in_place_under_no_grad():
     p = Tensor([1.0, 2.0], requires_grad=True)
     (p * p).sum().backward()
     data = p.data
@@ -179,7 +179,7 @@ def test_7_augmented_assignment_updates_in_place_under_no_grad():
     assert v.data == 0.5 and not v._prev
 
 
-def test_7_outside_no_grad_a_leaf_refuses_and_everything_else_records():
+def test_outside_no_grad_a_leaf_refuses_and_everything_else_records():
     p = Tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="in-place op .* on a leaf Tensor that requires grad"):
         p += 1.0
@@ -204,20 +204,20 @@ def test_7_outside_no_grad_a_leaf_refuses_and_everything_else_records():
         lambda: Value(2.0) / Tensor([1.0]),
     ],
 )
-def test_9_value_and_tensor_do_not_mix_and_say_how(mix):
+def test_value_and_tensor_do_not_mix_and_say_how(mix):
     with pytest.raises(TypeError, match="Value and Tensor do not mix. Use Tensor\\(v.data\\)"):
         mix()
 
 
 @pytest.mark.parametrize("activation", ["leaky_relu", "prelu", "relu"])
-def test_10_an_mlp_pickles_and_computes_the_same(activation):
+def test_an_mlp_pickles_and_computes_the_same(activation):
     model = MLP(2, [3, 1], activation=activation, seed=0)
     again = pickle.loads(pickle.dumps(model))
     assert again([0.5, -1.0]).data == model([0.5, -1.0]).data
     assert pickle.loads(pickle.dumps(mlp(2, [3, 1], activation, seed=0)))(np.ones((1, 2))).shape == (1, 1)
 
 
-def test_11_object_labels_work_and_bad_ones_are_named():
+def test_object_labels_work_and_bad_ones_are_named():
     logits = Tensor(np.zeros((2, 3)), requires_grad=True)
     loss = cross_entropy(logits, np.array([0, 2], dtype=object))
     assert loss.item() == pytest.approx(np.log(3.0))
@@ -225,21 +225,21 @@ def test_11_object_labels_work_and_bad_ones_are_named():
         cross_entropy(logits, np.array([0, None], dtype=object))
 
 
-def test_12_weighted_sum_takes_numpy_numbers_and_rows():
+def test_weighted_sum_takes_numpy_numbers_and_rows():
     w = Value(2.0)
     out = Value.weighted_sum(np.array([1.0, 3.0]), [w, np.float64(4.0)], np.float64(0.5))
     out.backward()
     assert out.data == 14.5 and w.grad == 1.0
 
 
-def test_13_adam_with_eps_0_and_a_zero_gradient_gives_nan_like_a_tensor():
+def test_adam_with_eps_0_and_a_zero_gradient_gives_nan_like_a_tensor():
     v = Value(1.0)
     v.grad = 0.0
     Adam([v], eps=0.0).step()
     assert np.isnan(v.data)
 
 
-def test_14_a_fractional_exponent_names_its_op():
+def test_a_fractional_exponent_names_its_op():
     y = Value(4.0) ** Fraction(1, 2)
     assert y.data == 2.0 and y._op == "**0.5"
 
@@ -265,7 +265,7 @@ def test_14_a_fractional_exponent_names_its_op():
         (lambda: bool(Tensor([1.0, 2.0])), ValueError, "truth value of a Tensor of shape \\(2,\\) is ambiguous"),
     ],
 )
-def test_16_small_mistakes_get_a_clear_message(call, error, message):
+def test_small_mistakes_get_a_clear_message(call, error, message):
     with pytest.raises(error, match=message):
         call()
 
@@ -282,14 +282,14 @@ def test_16_small_mistakes_get_a_clear_message(call, error, message):
         ),
     ],
 )
-def test_16_drawing_a_non_node_or_without_a_cap_says_so(call, error, message):
+def test_drawing_a_non_node_or_without_a_cap_says_so(call, error, message):
     from tinygrad_relu import draw_graph
 
     with pytest.raises(error, match=message):
         call(draw_graph)
 
 
-def test_16_a_wrong_bias_shape_is_named_as_such():
+def test_a_wrong_bias_shape_is_named_as_such():
     layer = Linear(2, 3)
     layer.bias = Tensor(np.zeros(2), requires_grad=True)
     with pytest.raises(ValueError, match="bias must be a Tensor of shape \\(3,\\)"):

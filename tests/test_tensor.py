@@ -590,9 +590,8 @@ def test_a_comparison_is_a_mask_that_indexes_with_pytorch_gradients():
 
 
 def test_tensors_still_hash_by_identity_so_backward_and_drawings_work():
-    from tinygrad_relu.graph import topological_order
-
     from tinygrad_relu import draw_graph
+    from tinygrad_relu.engine.graph import topological_order
 
     a, b = leaf([1.0, 2.0]), leaf([1.0, 2.0])  # equal data, different nodes
     assert len({a, b}) == 2 and {a: 1, b: 2}[b] == 2 and a in {a} and b not in {a}

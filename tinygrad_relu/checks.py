@@ -73,6 +73,13 @@ def same_engine(x: object, engine: type, what: str) -> None:
         )
 
 
+def op_name(op: object) -> str:
+    """A custom op's name: a string, as the drawings and error messages show it."""
+    if not isinstance(op, str):
+        raise TypeError(f"custom_op's op must be a string (its name in drawings and messages), got {op!r}")
+    return op
+
+
 def per_parent(grads: object, parents: int, op: str) -> tuple[Any, ...]:
     """What the backward of a custom op returned, as one gradient (or None) per parent: a tuple or list of them,
     or the gradient itself for an op with one parent. Anything else is an error that names the op."""

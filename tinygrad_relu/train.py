@@ -22,6 +22,8 @@ from .nn import Layer, Linear, Module, RectifierWatch
 from .optim import Optimizer
 from .tensor import Tensor
 
+__all__ = ["HEADS", "Fit", "Head", "History", "accuracy", "fit", "forward", "loss_of", "uses_values", "weight_layers"]
+
 Loss = Value | Tensor
 
 

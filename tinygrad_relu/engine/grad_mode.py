@@ -1,40 +1,34 @@
 """Grad mode: whether ops record a graph. On, unless this thread is inside ``no_grad()`` (as in PyTorch).
 
+A context variable holds it: each thread (and each asyncio task) sees its own, and a new thread starts on.
+
 Both engines ask ``is_grad_enabled()`` when they build an op's node, and an optimizer's update
 ``p -= lr * p.grad`` runs under ``no_grad()`` so that it changes the parameter instead of growing the graph.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-
-class _Mode(threading.local):
-    """One flag per thread; a thread that never entered ``no_grad()`` sees the class default."""
-
-    enabled = True
-
-
-_mode = _Mode()
+_enabled: ContextVar[bool] = ContextVar("grad_enabled", default=True)
 
 
 def is_grad_enabled() -> bool:
     """True unless this thread is inside ``no_grad()``."""
-    return _mode.enabled
+    return _enabled.get()
 
 
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Context in which ops compute values but record no graph (like ``torch.no_grad()``), in this thread."""
-    previous = _mode.enabled
-    _mode.enabled = False
+    token = _enabled.set(False)
     try:
         yield
     finally:
-        _mode.enabled = previous
+        _enabled.reset(token)
 
 
 def in_place(op: Callable[[Any, Any], Any], check: Callable[[Any], None] | None = None) -> Callable[[Any, Any], Any]:

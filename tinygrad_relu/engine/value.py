@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from numbers import Real
-from typing import Any, cast
+from typing import Any
 
 from .. import checks
 from . import graph
@@ -253,12 +253,10 @@ class Value:
             total = None
         if type(total) is not float:  # make the numbers leaves, as w * 2.0 would, and add again
             return Value.weighted_sum(_leaves(ws, "weighted_sum weight"), _leaves(xs, "weighted_sum input"), bias)
-        parents = cast("tuple[Value, ...]", ws + xs)
-        if bias is not None:
-            b = bias if isinstance(bias, Value) else Value(checks.number(bias, "weighted_sum bias"))
-            total += b.data
-            parents += (b,)
-        return _node(total, parents, "wsum", _weighted_sum_backward)
+        if bias is None:
+            return _node(total, (*ws, *xs), "wsum", _weighted_sum_backward)  # type: ignore[arg-type]
+        b = bias if isinstance(bias, Value) else Value(checks.number(bias, "weighted_sum bias"))
+        return _node(total + b.data, (*ws, *xs, b), "wsum", _weighted_sum_backward)  # type: ignore[arg-type]
 
     def backward(self) -> None:
         """Fill ``.grad`` of every node this one depends on, seeding 1; leaves accumulate until ``zero_grad()``."""
@@ -282,6 +280,7 @@ class Value:
         """A new op's output node from its forward value and a closure ``backward(g)`` that returns one gradient
         per parent, in order (a tuple or list; one number for one parent; None for no gradient), as
         ``torch.autograd.Function.backward`` does. The same contract as ``Tensor.custom_op``."""
+        checks.op_name(op)
         nodes = _leaves(parents, "custom_op parent")
 
         def _backward(out: Value) -> None:

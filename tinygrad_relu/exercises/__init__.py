@@ -16,6 +16,15 @@ from .derivatives import (
     check_softplus_op,
     check_xor_backward,
 )
+from .engine import (
+    check_add,
+    check_backward,
+    check_engine,
+    check_leaky_relu,
+    check_mul,
+    check_numerical_derivative,
+    check_topological_order,
+)
 from .explorer import check_first_zero_step
 from .history import check_first_epoch_over
 from .models import (
@@ -25,6 +34,7 @@ from .models import (
     check_prelu_op,
     check_revive_dead_units,
 )
+from .tensor_ops import check_cross_entropy_backward, check_linear_backward, check_unbroadcast
 
 __all__ = [
     "CheckResult",
@@ -40,4 +50,16 @@ __all__ = [
     "check_revive_dead_units",
     "check_softplus_op",
     "check_xor_backward",
+    # notebook 00: the learner's own engine
+    "check_add",
+    "check_backward",
+    "check_engine",
+    "check_leaky_relu",
+    "check_mul",
+    "check_numerical_derivative",
+    "check_topological_order",
+    # notebook 09: a Tensor op's backward
+    "check_cross_entropy_backward",
+    "check_linear_backward",
+    "check_unbroadcast",
 ]

@@ -13,7 +13,8 @@ Targets = Sequence[Value | float]  # a Value target is a node of the graph and g
 
 
 def _mean(terms: list[Value]) -> Value:
-    return sum(terms[1:], terms[0]) * (1.0 / len(terms))
+    """The terms' sum divided by their count: a division, as PyTorch's mean (a product with 1/n is an ulp off)."""
+    return sum(terms[1:], terms[0]) / len(terms)
 
 
 def mse_loss(preds: list[Value], targets: Targets) -> Value:

@@ -92,7 +92,7 @@ class RectifierWatch:
         call = self._slot.get((id(module), k))
         if call is None:
             scope = getattr(args[0], "_scope", None)
-            call = self._slot[(id(module), k)] = RectifierCall(module, None if scope is None else scope[0])
+            call = self._slot[(id(module), k)] = RectifierCall(module, None if scope is None else scope.module)
             self.calls.append(call)
         alive = np.any(~(_pre_activations(module, args[0], out) <= 0), axis=0)  # a nan input is not <= 0
         call.alive = alive if not call.seen else call.alive | alive

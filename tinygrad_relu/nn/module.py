@@ -26,15 +26,27 @@ Parameter = Value | Tensor
 ForwardHook = Callable[["Module", tuple[Any, ...], Any], Any]
 
 
+class ModuleCall:
+    """What a module call leaves on the nodes it returns (``node._scope``), for the drawings: the module, the
+    call's inputs, and the outermost module whose call returned them (the whole model, once it returns)."""
+
+    __slots__ = ("module", "inputs", "outermost")
+
+    def __init__(self, module: Module, inputs: tuple[Any, ...]) -> None:
+        self.module, self.inputs, self.outermost = module, inputs, module
+
+
 def tag(out: Any, module: Module, inputs: tuple[Any, ...]) -> None:
-    """Mark the node(s) a call of ``module`` returned (one, or a list or tuple of them) as made by it from
-    ``inputs``: ``node._scope`` is (the innermost module that returned the node, that call's inputs, the
-    outermost one). The calls return from the inside out, so the first tag names the innermost module and
-    the last call, the whole model's, the outermost. Leaves (an input handed back unchanged) are not tagged."""
+    """Mark the node(s) a call of ``module`` returned (one, or a list or tuple of them). A node keeps the call
+    that made it, the innermost: the calls return from the inside out, and an outer call that hands the node
+    on only becomes its ``outermost``. Leaves (an input handed back unchanged) are not tagged."""
+    call = ModuleCall(module, inputs)
     for node in out if isinstance(out, (list, tuple)) else (out,):
         if getattr(node, "_prev", None):
-            inner = node._scope
-            node._scope = (module, inputs, module) if inner is None else (inner[0], inner[1], module)
+            if node._scope is None:
+                node._scope = call
+            else:
+                node._scope.outermost = module
 
 
 class RemovableHandle:

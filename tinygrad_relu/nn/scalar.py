@@ -104,7 +104,9 @@ class Layer(Module):
             raise ValueError(f"layer of {len(self.neurons)} neurons expects {self.nin} inputs, got {len(x)}")
         # Floats become leaves once here, so all neurons share them (one input node each, not nout).
         xs = tuple([xi if isinstance(xi, Value) else Value(xi) for xi in x])
-        out = [neuron(xs) for neuron in self.neurons]
+        # Each neuron's forward, not a module call per neuron: a network makes thousands of them a step. The
+        # layer's call tags all its outputs at once, and the drawings find each one's neuron by its weights.
+        out = [neuron.forward(xs) for neuron in self.neurons]
         return out[0] if len(out) == 1 else out
 
     def __repr__(self) -> str:

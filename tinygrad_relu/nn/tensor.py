@@ -45,7 +45,7 @@ class Linear(Module):
         check_activation(activation, LAYER_ACTIVATIONS)
         bound = init_bound(activation, checks.finite(alpha, "alpha"), self.in_features, self.out_features)
         rng = np.random.default_rng(seed)
-        # drawn (in, out) and stored transposed: the same numbers per seed as before the layout was PyTorch's
+        # drawn (in, out) and stored transposed, (out, in) as PyTorch's layout: seeds give the weights they always gave
         draw = rng.uniform(-bound, bound, (self.in_features, self.out_features))
         self.weight = Tensor(draw.T, requires_grad=True, label="weight")
         self.bias = Tensor(np.zeros(self.out_features), requires_grad=True, label="bias") if bias else None

@@ -51,12 +51,9 @@ def sub(a: Tensor, b: Tensor) -> Tensor:
 
 
 def mul(a: Tensor, b: Tensor) -> Tensor:
-    """a * b; d/da = b, d/db = a (one contribution of 2a for a square a * a)."""
+    """a * b; d/da = b, d/db = a (a square a * a gets both: 2a)."""
 
     def _backward(out: Tensor) -> None:
-        if a is b:
-            accumulate(a, out.grad * (a.data + a.data))  # 2a, exactly (a sum of arrays is cheaper than 2.0 * a)
-            return
         if a.requires_grad:
             accumulate(a, out.grad * b.data)
         if b.requires_grad:

@@ -51,7 +51,7 @@ def _dropped(kept: tuple[int, ...], axes: tuple[int, ...]) -> list[int]:
 
 
 def _plan(a: Tensor, axis: Axis, op: str) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
-    """(axes, kept shape) of a sum-like reduction; (None, None) for all axes, the common case made cheap."""
+    """(axes, kept shape) of a sum-like reduction; (None, None) for all axes."""
     if axis is None:
         return None, None
     axes = axes_of(axis, a.data.ndim, op)
@@ -59,11 +59,9 @@ def _plan(a: Tensor, axis: Axis, op: str) -> tuple[tuple[int, ...] | None, tuple
 
 
 def _spread(g: Any, kept: tuple[int, ...] | None, shape: tuple[int, ...]) -> np.ndarray:
-    """``np.broadcast_to(g.reshape(kept), shape).copy()``: ``g`` (the reduced or the ``kept`` shape)
-    repeated along the reduced axes, written into a new array, which is cheaper than the plain version.
-    ``kept`` None means every axis was reduced: ``g`` holds one number and broadcasts as it is."""
-    full = np.empty(shape)
-    full[...] = g if kept is None or g.shape == kept else g.reshape(kept)
+    """``g`` (of the reduced or the ``kept`` shape) repeated along the reduced axes, as a new array. ``kept`` None
+    means every axis was reduced: ``g`` holds one number and broadcasts as it is."""
+    full: np.ndarray = np.broadcast_to(g if kept is None else g.reshape(kept), shape).copy()
     return full
 
 
@@ -91,8 +89,7 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     divisor = count or 1  # nothing averaged: the gradient is empty, any divisor serves
 
     def _backward(out: Tensor) -> None:
-        g = out.grad / divisor if axes is not None else out.grad.item() / divisor  # one number: a float is cheaper
-        accumulate(a, _spread(g, kept, a.data.shape))
+        accumulate(a, _spread(out.grad / divisor, kept, a.data.shape))
 
     with quiet():  # the mean of nothing is 0 / 0 = nan, as in numpy and PyTorch
         # a division, not a product with 1 / count, which is an ulp off numpy's and PyTorch's mean

@@ -132,7 +132,7 @@ class Tensor:
     __eq__, __ne__ = _comparison(np.equal, "=="), _comparison(np.not_equal, "!=")  # type: ignore[assignment]
     __lt__, __le__ = _comparison(np.less, "<"), _comparison(np.less_equal, "<=")
     __gt__, __ge__ = _comparison(np.greater, ">"), _comparison(np.greater_equal, ">=")
-    __hash__ = object.__hash__  # by identity, as before: the graph walker and the drawings key dicts and sets by node
+    __hash__ = object.__hash__  # by identity: the graph walker and the drawings key dicts and sets by node
 
     def __pow__(self, other: ArrayLike) -> Tensor:
         """self ** other, for a number or a Tensor (or array-like) exponent."""
@@ -245,6 +245,7 @@ class Tensor:
                 slope = np.where(x.data > 0, 1.0, alpha)
                 return Tensor.custom_op(x.data * slope, (x,), lambda g: g * slope, op="my_leaky")
         """
+        checks.op_name(op)
         for i, p in enumerate(parents):
             checks.same_engine(p, Tensor, f"custom_op parent {i}")
         nodes = tuple(

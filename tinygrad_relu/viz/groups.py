@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..nn import Layer, RectifierWatch
+from ..nn import Layer, Neuron, RectifierWatch
 from ..tensor import Tensor
 
 LEVELS = ("neuron", "layer")
@@ -45,19 +45,29 @@ def _flat_nodes(inputs: Any) -> list[Any]:
     return found
 
 
-def module_calls(nodes: list[Any]) -> dict[Any, Any]:
+def module_calls(nodes: list[Any]) -> dict[int, tuple[Any, ...]]:
     """id(node) -> (the modules being called, outermost first, and the call's arguments) for each node of
     ``nodes`` (a topological order) that a module call returned, from the tag ``Module.__call__`` put on it.
-    The outermost module is the model whose call returned the last tagged node, nearest the root."""
+
+    The outermost module is the model whose call returned the last tagged node, nearest the root. A scalar
+    ``Layer`` computes its neurons inside one call; each of its outputs is matched to its neuron here, through
+    the first weight its weighted sum reads (the output is the neuron's activation of that sum, or the sum)."""
     tagged = [node for node in nodes if node._scope is not None]
     if not tagged:
         return {}
-    model = tagged[-1]._scope[2]
+    model = tagged[-1]._scope.outermost
     paths = _paths_below(model)
+    neurons = [n for m in model.modules() if isinstance(m, Layer) for n in m.neurons]
+    by_first_weight = {id(n.w[0] if n.w else n.b): n for n in neurons}
     calls = {}
     for node in tagged:
-        module, inputs, outer = node._scope
-        calls[id(node)] = (paths.get(id(module), (outer, module) if outer is not module else (module,)), inputs)
+        call = node._scope
+        module = call.module
+        total = node if node._op == "wsum" else node._prev[0] if node._prev else None
+        if total is not None and total._op == "wsum" and total._prev and id(total._prev[0]) in by_first_weight:
+            module = by_first_weight[id(total._prev[0])]
+        path = paths.get(id(module), (call.outermost, module) if call.outermost is not module else (module,))
+        calls[id(node)] = (path, call.inputs)
     return calls
 
 
@@ -114,6 +124,7 @@ def find_groups(nodes: list[Any], level: str | None) -> list[Group]:
     names = _module_names(calls[id(tagged[-1])][0][0])
     owner: dict[int, Group] = {}
     groups: dict[tuple[Any, ...], Group] = {}
+    parameters: dict[int, set[int]] = {}  # id(module) -> the ids of its parameters
     claimed_leaf: dict[int, Group | None] = {}
     for out in tagged:  # in forward order: a layer's inputs are grouped before the layer
         if id(out) in owner:
@@ -121,6 +132,10 @@ def find_groups(nodes: list[Any], level: str | None) -> list[Group]:
         path, inputs = calls[id(out)]
         unit = path[-1]
         boundary = {id(node) for node in _flat_nodes(inputs)}
+        if isinstance(unit, Neuron):  # its layer made leaves of float inputs itself: a leaf not its own is an input
+            if id(unit) not in parameters:
+                parameters[id(unit)] = {id(p) for p in unit.parameters()}
+            boundary |= {id(p) for p in _leaves_behind(out, calls) if id(p) not in parameters[id(unit)]}
         if not tensor and level == "layer" and len(path) >= 2:
             path = path[:-1]
         key = tuple(id(m) for m in path)
@@ -173,6 +188,18 @@ def find_groups(nodes: list[Any], level: str | None) -> list[Group]:
         for k, group in enumerate(result, 1):
             group.title = f"layer {k}: " + " + ".join(map(repr, group.modules))
     return result
+
+
+def _leaves_behind(out: Any, calls: dict[int, tuple[Any, ...]]) -> list[Any]:
+    """The leaves read by ``out`` and the inner nodes behind it that no other module call returned."""
+    leaves, stack = [], [out]
+    while stack:
+        for parent in stack.pop()._prev:
+            if not parent._prev:
+                leaves.append(parent)
+            elif id(parent) not in calls:
+                stack.append(parent)
+    return leaves
 
 
 def _join_activations(groups: dict[Any, Any], owner: dict[Any, Any]) -> None:
