@@ -20,6 +20,7 @@ import graphviz
 
 from .. import checks
 from .draw_groups import box_word, draw_grouped
+from .explain import caption
 from .groups import dead_on_every_sample, find_groups, representative, stable_names
 from .look import (
     CURRENT_NODE,
@@ -40,6 +41,7 @@ from .look import (
     plain_lines,
     record_field,
 )
+from .names import namer, screen_names
 from .trace import (
     FULL,
     OFF,
@@ -263,11 +265,13 @@ def backward_frames(
         return []
     total, names = len(steps), stable_names(nodes)
     dead = dead_on_every_sample(groups, dataset)
+    screen, inner, full = screen_names(nodes, groups, names)
+    owner = representative(groups)
     frames = []
     for k, step in enumerate(steps, 1):
-        within = next((f" in {g.title}" for g in groups if any(m is step.current for m in g.members)), "")
-        name, op = names[id(step.current)], step.current._op
-        title = f"step {k} of {total}: the backward closure of {name}{within} (#{k}, {op}) ran"
+        node = step.current
+        said, _ = caption(node, full[id(node)], namer(node, screen, inner, owner, "its "))
+        title = f"step {k} of {total} (#{k}): {said}"
         frames.append(
             draw_grouped(nodes, groups, names, step, seed, title, dead)
             if groups

@@ -270,6 +270,7 @@ def caption(out: Any, subject: str, name_of: Callable[[Any], str]) -> tuple[str,
         "-": lambda: f"passed its gradient to {name(prev[0])} and minus it to {name(prev[-1])}",
         "neg": lambda: f"passed minus its gradient to {some(prev)}",
         "*": lambda: f"passed its gradient times the other factor to {some(prev)}",
+        "/": lambda: f"passed its gradient / b to {name(prev[0])} and -a/b^2 x it to {name(prev[-1])}",
         "linear": lambda: (
             f"passed g @ W to {name(prev[0])}, g.T @ x to {name(prev[1])}"
             + (f" and g summed over the rows to {name(prev[2])}" if len(prev) > 2 else "")

@@ -25,7 +25,7 @@ import numpy as np
 from .. import checks
 from .draw_groups import box_word, draw_grouped, group_grad
 from .explain import caption, reason
-from .groups import Group, dead_on_every_sample, find_groups, representative, roles, stable_names
+from .groups import Group, dead_on_every_sample, find_groups, representative, stable_names
 from .look import (
     DIRECTION_RULE,
     EDGE,
@@ -40,6 +40,7 @@ from .look import (
     plain,
     record_field,
 )
+from .names import namer, screen_names, short_title
 from .page import content_security_policy, fill, script_json
 from .page import template as page_template
 from .trace import OFF, Step, default_seed, describe, is_zero, nodes_within, number, shape_of, trace_backward
@@ -167,39 +168,6 @@ def stub_label(node: Any, names: dict[Any, Any], owner: dict[Any, Any]) -> str:
     """How an expanded view names a node from outside the group: 'x1', or 'from neuron 1.3'."""
     group = owner.get(id(node))
     return names[id(node)] if group is None else f"from {short_title(group)}"
-
-
-def short_title(group: Group) -> str:
-    """A group as a caption names it: 'neuron 2.12', 'layer 1' (a Tensor layer's title without its modules)."""
-    return group.title.split(":")[0]
-
-
-def screen_names(
-    nodes: list[Any], groups: list[Group], names: dict[Any, Any]
-) -> tuple[dict[Any, Any], dict[Any, Any], dict[Any, Any]]:
-    """Three ways to name a node as the screen does: id(node) -> how other boxes' text names it ('x1', and
-    a one-output group's output by its box: 'neuron 1.3'); its name in its group's expanded view ('weighted
-    sum', 'w3'); and its full name (x1, "neuron 2.12's leaky_relu")."""
-    screen, inner, full = dict(names), dict(names), dict(names)
-    for group in groups:
-        for node_id, role in roles(group).items():
-            inner[node_id] = role
-            screen[node_id] = full[node_id] = f"{short_title(group)}'s {role}"
-        if len(group.outputs) == 1:  # the box stands for its output: the rest of the graph reads it
-            screen[id(group.output)] = short_title(group)
-    return screen, inner, full
-
-
-def _namer(node: Any, screen: dict[Any, Any], inner: dict[Any, Any], owner: dict[Any, Any], its: str) -> Any:
-    """How text about ``node`` names another node: its own group's members by role ("its w3"), others as drawn."""
-    group = owner.get(id(node))
-
-    def name_of(other: Any) -> str:
-        if group is not None and owner.get(id(other)) is group:
-            return f"{its}{inner[id(other)]}"
-        return str(screen[id(other)])
-
-    return name_of
 
 
 def _outside_inputs(members: list[Any]) -> dict[Any, Any]:
@@ -331,13 +299,13 @@ def explore(
         views = []
     svgs = _svgs([main_dot, *views])
     final_grad = {id(n): final.grads.get(id(n)) for n in nodes}
-    namers = {id(n): _namer(n, screen, inner, owner, "") for n in nodes}
+    namers = {id(n): namer(n, screen, inner, owner, "") for n in nodes}
     data_nodes = [
         _node_data(n, i, full, index, owner, final.numbers, final.flows, final_grad[id(n)], namers[id(n)])
         for i, n in enumerate(nodes)
     ]
     members_of = {g.key: [f"n{index[id(m)]}" for m in g.members] for g in groups}
-    captions = [caption(s.current, full[id(s.current)], _namer(s.current, screen, inner, owner, "its ")) for s in steps]
+    captions = [caption(s.current, full[id(s.current)], namer(s.current, screen, inner, owner, "its ")) for s in steps]
     payload = {
         "title": title,
         "steps": [
