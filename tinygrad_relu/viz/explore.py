@@ -1,13 +1,15 @@
 """The backward pass in the browser: ``explore(loss)`` gives one self-contained HTML page to step through it.
 
-The page holds everything it needs -- SVG drawn by the system ``dot``, the pass as JSON, and the
-script and style of ``explorer.html`` -- so it works from ``file://``, offline, and inline in Jupyter:
-it makes no network request of any kind. It starts at "step 0 of N" (forward values, only the seed
-known); each step runs one more backward closure: the node whose closure ran lights up, the edges it
-filled turn from grey to their colour, and every gradient known so far is shown. A click on a node
-opens its details (op, data, gradient at this step, and per input the local derivative, why it has
-that value, and the chain-rule product it carried); a click on a group box expands it into its
-scalar nodes, and a second click folds it back.
+The page holds everything it needs -- SVG drawn by the system ``dot``, the pass as JSON, the vendored
+pan/zoom library and the script and style of ``explorer.html`` -- so it works from ``file://``, offline, and
+inline in Jupyter: it makes no network request of any kind. It starts at "step 0 of N" (forward values,
+only the seed known) with readable text on the root; each step runs one more backward closure: the node
+whose closure ran lights up and stays in view, the edges it filled turn from thin grey to arrows pointing at
+the inputs that received the gradient, every gradient known so far is shown, and the caption says what the
+closure did in the names on the screen (``names.py``). A click on a node opens its details (op, data,
+gradient at this step, and per input the local derivative, why it has that value (``explain.py``), and the
+chain-rule product it carried); a click on a group box opens its scalar nodes over the picture, and a
+second click folds them back. The details are one pane of a side column (``#side``) that other panes can join.
 """
 
 from __future__ import annotations
