@@ -11,13 +11,15 @@ import argparse
 import importlib.util
 import math
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .nn import ACTIVATIONS
-from .run import DATASETS, VALUE_DIGITS, compare, draw_sample, plot, train
-from .train import HEADS
+from .run import DATASETS, VALUE_DIGITS, compare, draw_sample, plot, sizes, train
+from .train import HEADS, blas_threads_for
 
 MULTICLASS = {"spirals": "three", "digits": "ten"}  # the datasets only softmax cross-entropy handles
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
@@ -95,21 +97,17 @@ def _activation_list(text: str) -> list[str]:
     return names
 
 
-def _plot_target_problem(path: str) -> str | None:
-    """Why ``--plot path`` cannot be written (checked before training), or None."""
-    if os.path.splitext(path)[1].lower() not in PLOT_SUFFIXES:
-        return f"--plot {path}: the file name must end in {', '.join(PLOT_SUFFIXES)}"
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-        return f"--plot {path}: cannot write in {folder}"
-    if importlib.util.find_spec("matplotlib") is None:
-        return '--plot needs matplotlib: pip install "tinygrad_relu[plot]" (or pip install matplotlib)'
-    return None
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: the usage block is for ``--help``, not for every typo."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` on one line and exit with code 2."""
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser; options left unset take the chosen dataset's defaults."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tinygrad-relu",
         description="Train a small MLP with autograd (the scalar Value engine) and show how well it fits.",
         epilog="Defaults by dataset (hidden, epochs, lr, optimizer, loss): "
@@ -222,36 +220,100 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _PICTURES = (".svg", ".png", ".pdf", ".dot", ".gv")
+_PAGES = (".html", ".htm")
+#: The largest network each engine builds: past it a typo is likelier than a plan, and memory runs out.
+MAX_PARAMETERS = {"value": 1_000_000, "tensor": 25_000_000}
 
 
-def _check_outputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Stop before training on an output path that cannot be written (a bad suffix or folder, no ``dot``)."""
-    import shutil
+def _file_problem(option: str, path: str, suffixes: Sequence[str]) -> str | None:
+    """Why ``option path`` cannot be written, found by trying it (root may write where the mode bits say no)."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in suffixes:
+        return f"{option} {path}: the file name must end in {', '.join(suffixes)}"
+    if os.path.isdir(path):
+        return f"{option} {path}: is a folder, not a file name"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"{option} {path}: cannot write into {folder} (no such folder)"
+    try:
+        if os.path.exists(path):
+            with open(path, "ab"):  # opened for appending, nothing written: the file stays as it was
+                pass
+        else:
+            with open(path, "xb"):
+                pass
+            os.remove(path)
+    except OSError as error:
+        return f"{option} {path}: cannot write into {folder} ({error.strerror or error})"
+    return None
 
-    needs_dot = []
-    for option, path, suffixes in (("--graph", args.graph, _PICTURES), ("--explore", args.explore, (".html", ".htm"))):
-        if path is None:
-            continue
-        suffix = os.path.splitext(path)[1].lower()
-        if suffix not in suffixes:
-            parser.error(f"{option} {path}: the file name must end in {', '.join(suffixes)}")
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
-            parser.error(f"{option} {path}: cannot write into {folder} (no such folder, or not writable)")
-        if suffix not in (".dot", ".gv"):
-            needs_dot.append(option)
+
+def _folder_problem(option: str, path: str) -> str | None:
+    """Why ``option path`` cannot become a folder of files, found by making (and removing) a folder there."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        return f"{option} {path}: is a file, not a folder"
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        return f"{option} {path}: cannot write into {existing} (not a folder)"
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=existing))
+    except OSError as error:
+        return f"{option} {path}: cannot write into {existing} ({error.strerror or error})"
+    return None
+
+
+def _output_problem(args: argparse.Namespace) -> str | None:
+    """Why an output asked for cannot be written (checked before training, so nothing is written unless all can
+    be), or None: a bad suffix or place, two outputs on one file, no matplotlib or no ``dot``."""
+    files = [
+        (option, path, suffixes)
+        for option, path, suffixes in (
+            ("--plot", args.plot, PLOT_SUFFIXES),
+            ("--graph", args.graph, _PICTURES),
+            ("--explore", args.explore, _PAGES),
+        )
+        if path is not None
+    ]
+    written: dict[str, str] = {}
+    for option, path, suffixes in files:
+        problem = _file_problem(option, path, suffixes)
+        if problem:
+            return problem
+        same = written.setdefault(os.path.realpath(path), option)
+        if same != option:
+            return f"{same} and {option} both write {path}: give each its own file"
     if args.frames is not None:
-        existing = os.path.abspath(args.frames)
-        while not os.path.exists(existing):
-            existing = os.path.dirname(existing)
-        if not os.path.isdir(existing) or not os.access(existing, os.W_OK):
-            parser.error(f"--frames {args.frames}: cannot write into {existing} (not a writable folder)")
-        needs_dot.append("--frames")
+        problem = _folder_problem("--frames", args.frames)
+        if problem:
+            return problem
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        return '--plot needs matplotlib: pip install "tinygrad_relu[plot]" (or pip install matplotlib)'
+    needs_dot = [
+        option for option, path, _ in files if option != "--plot" and not path.lower().endswith((".dot", ".gv"))
+    ]
+    needs_dot += ["--frames"] if args.frames is not None else []
     if needs_dot and shutil.which("dot") is None:
-        parser.error(
+        return (
             f"{' and '.join(needs_dot)} need the graphviz program 'dot', not found on PATH: install it with "
             "'sudo apt-get install graphviz' (or 'brew install graphviz'), or write .dot text with --graph"
         )
+    return None
+
+
+def _size_problem(args: argparse.Namespace) -> str | None:
+    """Why the data and network ``args`` describe cannot be used: a --sample past the data, a network too big."""
+    samples, parameters = sizes(args)
+    if args.sample is not None and args.sample >= samples:
+        return f"--sample {args.sample}: {args.dataset} has {samples} samples (0 to {samples - 1})"
+    limit = MAX_PARAMETERS[args.engine]
+    if parameters > limit:
+        return (
+            f"--hidden {','.join(map(str, args.hidden))}: {parameters:,} parameters, more than the {limit:,} "
+            f"the {args.engine} engine builds"
+        )
+    return None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -272,24 +334,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(
             f"--loss {args.loss} handles two classes; {args.dataset} has {MULTICLASS[args.dataset]}: use --loss ce"
         )
-    problem = args.plot and _plot_target_problem(args.plot)
+    problem = _output_problem(args) or _size_problem(args)
     if problem:
         parser.error(problem)
-    _check_outputs(parser, args)
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the options, train, print; returns the exit code (argparse exits with 2 on bad input)."""
     args = parse_args(argv)
+    samples, parameters = sizes(args)
     try:
-        results = [train(args)] if not args.compare else compare(args)
-        if args.plot:
-            plot(results, args.plot)
-        if args.graph or args.frames or args.explore:
-            return draw_sample(results[-1], args)
+        with blas_threads_for(parameters, samples):
+            results = [train(args)] if not args.compare else compare(args)
+            if args.plot:
+                plot(results, args.plot)
+            if args.graph or args.frames or args.explore:
+                return draw_sample(results[-1], args)
     except BrokenPipeError:
         return _reader_gone()
+    except MemoryError:
+        print("tinygrad-relu: out of memory: try a smaller --hidden or dataset", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -86,12 +86,25 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
     return table[:, :-1] / 16.0, table[:, -1].astype(np.int64)
 
 
+def as_samples(x: object, what: str) -> np.ndarray:
+    """``x`` as a numpy array of numbers with one entry per sample along its first axis, or an error naming ``what``."""
+    array = None if x is None or isinstance(x, (str, bytes)) else np.asarray(x)
+    if array is None or array.dtype.kind not in "biuf":  # bool, ints, floats: never objects or strings
+        raise TypeError(f"{what} must be an array of numbers, got {type(x).__name__} {x!r:.80}")
+    if array.ndim == 0:
+        raise ValueError(f"{what} must be an array with one row per sample, got a 0-d {type(x).__name__} {x!r}")
+    if len(array) == 0:
+        raise ValueError(f"{what} has no samples (shape {array.shape})")
+    return array
+
+
 def train_test_split(
     X: np.ndarray, y: np.ndarray, test: float = 0.2, seed: int | None = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(X_train, y_train, X_test, y_test)``: a seeded shuffle, then the last ``test`` share held out
     (rounded, at least one sample on each side). The same seed gives the same split."""
     test = checks.in_range(test, "test", 0.0, 1.0, high_open=True)
+    X, y = as_samples(X, "X"), as_samples(y, "y")
     if len(X) != len(y):
         raise ValueError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
     n = checks.count(len(X), "number of samples", 2)

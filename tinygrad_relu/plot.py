@@ -16,7 +16,7 @@ import numpy as np
 
 from .engine import no_grad
 from .nn import Module
-from .train import HEADS, Head, History, accuracy, forward, uses_values
+from .train import HEADS, Head, History, accuracy, check_data, forward, uses_values
 
 __all__ = ["PANELS", "plot_comparison", "plot_decision_boundary", "plot_history"]
 
@@ -115,8 +115,8 @@ def plot_decision_boundary(
     """Colour the plane by the class ``model`` predicts (read through ``head``: a ``train.HEADS`` name or
     Head; by default softmax for several outputs, a logit for one) and draw the 2-D points ``X`` coloured by
     their label ``y``; returns the Figure. ``resolution`` grid points per side (150, or 60 for Values)."""
-    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
-    if X.ndim != 2 or X.shape[1] != 2:
+    X, y = check_data(X, y)
+    if X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary needs 2-D points, X of shape (n, 2), got {X.shape}")
     ax = _axes(ax, 1, 4.5, 4.0)[0]
     n = resolution or (60 if uses_values(model) else 150)

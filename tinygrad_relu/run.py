@@ -102,6 +102,19 @@ def load_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, tuple[n
     return X_train, y_train, (X_test, y_test)
 
 
+def _value_subset(args: argparse.Namespace, test: object, samples: int) -> bool:
+    """True if the Value engine trains on the first ``VALUE_DIGITS`` images only (a node per number is slow)."""
+    return test is not None and args.engine == "value" and samples > VALUE_DIGITS
+
+
+def sizes(args: argparse.Namespace) -> tuple[int, int]:
+    """(training samples, parameters) of the run ``args`` describes, known before anything is built or trained."""
+    X, y, test = load_data(args)
+    samples = VALUE_DIGITS if _value_subset(args, test, len(X)) else len(X)
+    widths = [X.shape[1], *args.hidden, HEADS[args.loss].outputs(int(y.max()) + 1)]
+    return samples, sum((nin + 1) * nout for nin, nout in zip(widths, widths[1:]))
+
+
 def train(args: argparse.Namespace, stream: TextIO | None = None) -> TrainResult:
     """Build the data and the model from ``args``, train full-batch, print progress and the results."""
     out = _Printer(sys.stdout if stream is None else stream)  # looked up now: sys.stdout may be swapped
@@ -111,7 +124,7 @@ def train(args: argparse.Namespace, stream: TextIO | None = None) -> TrainResult
     params = model.parameters()
     opt = optim.Adam(params, lr=args.lr) if args.optimizer == "adam" else optim.SGD(params, lr=args.lr, momentum=0.9)
     out.line(f"model: {model} ({sum(np.size(p.data) for p in params)} parameters)")
-    if test is not None and args.engine == "value" and len(X) > VALUE_DIGITS:
+    if _value_subset(args, test, len(X)):
         out.line(
             f"value engine: training on the first {VALUE_DIGITS} of the {len(X)} training images "
             "(a node per number is slow; --engine tensor trains on all of them)"

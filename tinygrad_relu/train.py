@@ -9,14 +9,17 @@ the gradient norm and the share of units stuck on the zero / alpha side.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
-from . import losses
+from . import checks, losses
+from .data import as_samples
 from .engine import Value, no_grad
 from .nn import Layer, Linear, Module, RectifierWatch
 from .optim import Optimizer
@@ -158,10 +161,41 @@ def _grad_norm(params: list[Any]) -> float:
     return float(np.sqrt(total))
 
 
+def check_data(X: Any, y: Any, names: tuple[str, str] = ("X", "y")) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` as a float64 array (samples, features) and ``y`` as one label per sample, shape (samples,): labels
+    of shape (samples, 1) are flattened, so a prediction per sample compares with its own label only."""
+    x_name, y_name = names
+    X = as_samples(X, x_name).astype(np.float64)
+    if X.ndim != 2:
+        raise ValueError(f"{x_name} must be a 2-D array (samples, features), got shape {X.shape}")
+    y = as_samples(y, y_name)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]  # a column of labels: compared with the (samples,) predictions it would broadcast
+    if y.ndim != 1:
+        raise ValueError(f"{y_name} must be one label per sample, of shape (samples,) or (samples, 1), got {y.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"{x_name} has {len(X)} samples but {y_name} has {len(y)}")
+    return X, y
+
+
 def accuracy(model: Module, head: Head, X: np.ndarray, y: np.ndarray) -> float:
     """The share of rows of ``X`` whose class, as ``head`` reads the model's output, is ``y`` (no graph kept)."""
+    X, y = check_data(X, y)
     with no_grad():
         return float(np.mean(head.read(forward(model, X)[1])[1] == y))
+
+
+#: Multiply-adds per forward pass (parameters x samples) below which BLAS runs on one thread: matrices this
+#: small gain nothing from a second thread, and on a busy machine its waiting for a core costs many times the run.
+SMALL_WORK = 50_000_000
+
+
+def blas_threads_for(parameters: int, samples: int) -> contextlib.AbstractContextManager[Any]:
+    """A context limiting BLAS to one thread while a model this small (``parameters``, ``samples``) trains."""
+    if parameters * samples > SMALL_WORK:
+        return contextlib.nullcontext()
+    limited: contextlib.AbstractContextManager[Any] = threadpool_limits(limits=1, user_api="blas")
+    return limited
 
 
 @dataclass
@@ -190,35 +224,45 @@ def fit(
 ) -> Fit:
     """Train full-batch for ``epochs`` steps; ``on_epoch(epoch, loss, accuracy)`` is called after each
     step with that step's loss and accuracy (measured before the update). ``test=(X_test, y_test)`` is a
-    held-out set, scored every epoch. Returns the scores after the last step and the ``History``."""
+    held-out set, scored every epoch. ``y`` has one label per sample, of shape (samples,) or (samples, 1);
+    ``epochs=0`` only measures. A small model trains with BLAS on one thread (see ``SMALL_WORK``).
+    Returns the scores after the last step and the ``History``."""
     start = time.perf_counter()
-    layers = weight_layers(model)
-    watch = RectifierWatch(model)
-    history = History(label, [f"layer {i}" for i in range(1, len(layers) + 1)])
-    for epoch in range(1, epochs + 1):
-        with watch:
-            loss, outputs = loss_of(model, head, X, y)
-        optimizer.zero_grad()
-        loss.backward()
-        history.loss.append(float(loss.data))
-        history.accuracy.append(float(np.mean(head.read(outputs)[1] == y)))
-        history.grad_norm.append([_grad_norm(group) for group in layers])
-        history.dead_share.append(watch.shares())
-        history.rectifiers = watch.names  # known once a forward pass has called them
-        if test is not None:
-            history.test_accuracy.append(accuracy(model, head, *test))
-        optimizer.step()
-        if on_epoch is not None:
-            on_epoch(epoch, history.loss[-1], history.accuracy[-1])
-    loss, outputs = loss_of(model, head, X, y)
-    shown, predicted = head.read(outputs)
-    held_out = None if test is None else accuracy(model, head, *test)
-    return Fit(
-        float(loss.data),
-        float(np.mean(predicted == y)),
-        shown,
-        predicted,
-        time.perf_counter() - start,
-        history,
-        held_out,
-    )
+    X, y = check_data(X, y)
+    epochs = checks.count(epochs, "epochs", 0)
+    if test is not None:
+        if not isinstance(test, (tuple, list)) or len(test) != 2:
+            size = f" of length {len(test)}" if isinstance(test, (tuple, list)) else ""
+            raise ValueError(f"test must be a pair (X_test, y_test), got a {type(test).__name__}{size}")
+        test = check_data(*test, names=("X_test", "y_test"))
+    with blas_threads_for(sum(np.size(p.data) for p in model.parameters()), len(X)):
+        layers = weight_layers(model)
+        watch = RectifierWatch(model)
+        history = History(label, [f"layer {i}" for i in range(1, len(layers) + 1)])
+        for epoch in range(1, epochs + 1):
+            with watch:
+                loss, outputs = loss_of(model, head, X, y)
+            optimizer.zero_grad()
+            loss.backward()
+            history.loss.append(float(loss.data))
+            history.accuracy.append(float(np.mean(head.read(outputs)[1] == y)))
+            history.grad_norm.append([_grad_norm(group) for group in layers])
+            history.dead_share.append(watch.shares())
+            history.rectifiers = watch.names  # known once a forward pass has called them
+            if test is not None:
+                history.test_accuracy.append(accuracy(model, head, *test))
+            optimizer.step()
+            if on_epoch is not None:
+                on_epoch(epoch, history.loss[-1], history.accuracy[-1])
+        loss, outputs = loss_of(model, head, X, y)
+        shown, predicted = head.read(outputs)
+        held_out = None if test is None else accuracy(model, head, *test)
+        return Fit(
+            float(loss.data),
+            float(np.mean(predicted == y)),
+            shown,
+            predicted,
+            time.perf_counter() - start,
+            history,
+            held_out,
+        )

@@ -32,7 +32,7 @@ class Node(Protocol):
         """Reset ``grad`` to its empty state (0.0 for a Value, None for a Tensor)."""
 
     def _add_grad(self, g: Any) -> None:
-        """Add ``g`` into ``grad`` (nothing for a Tensor's None)."""
+        """Add ``g`` into ``grad``."""
 
 
 def topological_order(root: Node) -> list[Node]:
@@ -49,6 +49,9 @@ def topological_order(root: Node) -> list[Node]:
         for parent in parents:
             if parent not in visited:
                 visited.add(parent)
+                if not parent._prev:  # a leaf has nothing before it: its place is now
+                    order.append(parent)
+                    continue
                 stack.append((parent, iter(parent._prev)))
                 break  # go down first; the rest of this node's parents wait in its iterator
         else:  # every parent is placed: the node can follow them
@@ -98,5 +101,5 @@ def backward(root: Node, seed: Any, after: Callable[[Node], None] | None = None)
                 node.grad = grad
             raise
         for node, grad in zip(order, held):
-            if not node._prev:
+            if grad is not None and not node._prev:  # a Tensor leaf that had no gradient gets nothing added
                 node._add_grad(grad)

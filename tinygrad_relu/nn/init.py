@@ -49,5 +49,6 @@ def init_bound(activation: str, alpha: float | None, nin: int, nout: int) -> flo
     """
     if activation in ("tanh", "sigmoid"):
         return math.sqrt(6.0 / (nin + nout))
-    gain = 1.0 if activation == "linear" else math.sqrt(2.0 / (1.0 + (alpha or 0.0) ** 2))
+    # hypot: 1 + alpha**2 overflows for |alpha| > 1e154, where the gain is still a finite positive number
+    gain = 1.0 if activation == "linear" else math.sqrt(2.0) / math.hypot(1.0, alpha or 0.0)
     return gain * math.sqrt(3.0 / nin)

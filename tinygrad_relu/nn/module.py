@@ -12,9 +12,11 @@ and the call's inputs. The drawings read the tags to draw a neuron or a layer as
 
 from __future__ import annotations
 
+import os
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -74,6 +76,31 @@ def _is_parameter(x: object) -> bool:
     if isinstance(x, Value):
         return not x._prev
     return isinstance(x, Tensor) and x.requires_grad and not x._prev
+
+
+def _numbers(value: Any, name: str) -> np.ndarray:
+    """``value`` as a float64 array for ``load_state_dict``, or a TypeError naming ``name``: numbers only, as
+    PyTorch refuses anything but a tensor (None would become nan, the string '2.5' a number)."""
+    if isinstance(value, (Value, Tensor)):
+        value = value.data
+    elif hasattr(value, "detach"):  # a PyTorch tensor
+        value = value.detach().cpu().numpy()
+    array = None if value is None or isinstance(value, (str, bytes)) else np.asarray(value)
+    if array is None or array.dtype.kind not in "biuf":  # bool, ints, floats: not objects, strings or complex
+        raise TypeError(
+            f"load_state_dict: {name!r} must be a number or an array of numbers, got {type(value).__name__} {value!r}"
+        )
+    return array.astype(np.float64)
+
+
+@contextmanager
+def _opened(file: str | os.PathLike[str] | BinaryIO, mode: str) -> Iterator[BinaryIO]:
+    """``file`` opened in ``mode`` if it is a path (closed after), or the file object itself (left open)."""
+    if isinstance(file, (str, os.PathLike)):
+        with open(file, mode) as stream:
+            yield stream  # type: ignore[misc]
+    else:
+        yield file
 
 
 class Module:
@@ -152,16 +179,33 @@ class Module:
                     found.setdefault(id(value), value)
         return list(found.values())
 
+    def _state_items(self) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) for every path to a parameter: a module or a parameter reached two ways is listed under
+        each name, as PyTorch's ``state_dict`` lists a tied layer (a module inside itself is not entered again)."""
+        stack: list[tuple[str, Module, frozenset[int]]] = [("", self, frozenset())]
+        while stack:
+            prefix, module, above = stack.pop()
+            inside = above | {id(module)}
+            for name, p in module._own_parameters():
+                yield (f"{prefix}.{name}" if prefix else name), p
+            below = [
+                (f"{prefix}.{name}" if prefix else name, child, inside)
+                for name, child in module.named_children()
+                if id(child) not in inside
+            ]
+            stack.extend(reversed(below))
+
     def state_dict(self) -> dict[str, np.ndarray]:
-        """Each parameter's numbers by name, in ``named_parameters()`` order: copies, so training on does not
-        change them. The names are PyTorch's for the Tensor layers (``0.weight``), so
+        """Each parameter's numbers by name, as PyTorch names and orders them: copies, so training on does not
+        change them. A shared module appears under each of its names (``0.weight`` and ``2.weight``), so
         ``torch_model.load_state_dict({k: torch.tensor(v) for k, v in sd.items()})`` takes them."""
-        return {name: np.array(p.data, dtype=np.float64) for name, p in self.named_parameters()}
+        return {name: np.array(p.data, dtype=np.float64) for name, p in self._state_items()}
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy numbers into the parameters by name (numpy arrays, numbers, or PyTorch tensors). With ``strict``,
-        a missing or an extra name is an error; a wrong shape always is. Nothing is changed when it fails."""
-        own = dict(self.named_parameters())
+        """Copy numbers into the parameters by name (numpy arrays, numbers, lists of numbers, Tensors, Values or
+        PyTorch tensors). With ``strict``, a missing or an extra name is an error; a wrong shape and anything but
+        numbers (None, a string) always are. Nothing is changed when it fails."""
+        own = dict(self._state_items())
         missing, extra = [k for k in own if k not in state], [k for k in state if k not in own]
         if strict and (missing or extra):
             raise KeyError(
@@ -171,9 +215,7 @@ class Module:
         arrays = {}
         for name, value in state.items():
             if name in own:
-                if hasattr(value, "detach"):  # a PyTorch tensor
-                    value = value.detach().cpu().numpy()
-                array = np.asarray(value, dtype=np.float64)
+                array = _numbers(value, name)
                 if array.shape != np.shape(own[name].data):
                     raise ValueError(
                         f"load_state_dict: {name!r} has shape {array.shape}, but the parameter has shape "
@@ -187,15 +229,26 @@ class Module:
             else:
                 p.data[...] = array  # in place: an optimizer's references stay valid
 
-    def save(self, path: str | Path) -> None:
-        """Write ``state_dict()`` to ``path`` as a numpy ``.npz`` file."""
-        arrays: dict[str, Any] = self.state_dict()
-        np.savez(path, **arrays)
+    def save(self, file: str | os.PathLike[str] | BinaryIO) -> None:
+        """Write ``state_dict()`` to ``file`` (a path, written as given, or a binary file object) as a numpy ``.npz``
+        archive: one ``name.npy`` member per parameter, which ``numpy.load`` reads too."""
+        arrays = self.state_dict()
+        with _opened(file, "wb") as stream, zipfile.ZipFile(stream, "w") as archive:
+            for name, array in arrays.items():
+                # written member by member: np.savez takes names as keywords, and some collide with its own
+                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, array, allow_pickle=False)
 
-    def load(self, path: str | Path, strict: bool = True) -> None:
+    def load(self, file: str | os.PathLike[str] | BinaryIO, strict: bool = True) -> None:
         """Read parameters written by ``save`` (``load_state_dict`` with the file's contents)."""
-        with np.load(path) as arrays:
-            self.load_state_dict({name: arrays[name] for name in arrays.files}, strict)
+        state = {}
+        with _opened(file, "rb") as stream, zipfile.ZipFile(stream) as archive:
+            for member in archive.namelist():
+                if not member.endswith(".npy"):
+                    raise ValueError(f"load: {member!r} in {file!r} is not a numpy array (.npy)")
+                with archive.open(member) as data:
+                    state[member[: -len(".npy")]] = np.lib.format.read_array(data, allow_pickle=False)
+        self.load_state_dict(state, strict)
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter (0.0 for a Value, None for a Tensor, as PyTorch)."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import fast
 from .node import accumulate, broadcast_error, matmul_error, node, quiet, unbroadcast
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def neg(a: Tensor) -> Tensor:
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b as numpy's matmul (1-D, 2-D and batched); d/da = g @ b.T, d/db = a.T @ g."""
     try:
-        data = np.matmul(a.data, b.data)
+        data = fast.matmul(a.data, b.data)
     except ValueError:
         raise matmul_error(a.data.shape, b.data.shape) from None
 
@@ -132,9 +133,9 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             _matmul_backward(a, b, g)
             return
         if a.requires_grad:
-            accumulate(a, g @ b.data.T)
+            accumulate(a, fast.matmul(g, b.data.T))  # g @ b.T
         if b.requires_grad:
-            accumulate(b, a.data.T @ g)
+            accumulate(b, fast.matmul(a.data.T, g))  # a.T @ g
 
     return node(data, (a, b), "@", _backward)
 
@@ -168,7 +169,7 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{w.data.shape}, got {getattr(bias, 'shape', type(bias))}"
         )
     try:
-        data = x.data @ w.data.T
+        data = fast.matmul(x.data, w.data.T)  # x @ w.T
     except ValueError:
         raise matmul_error(x.data.shape, w.data.T.shape) from None
     if bias is not None:
@@ -177,10 +178,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     def _backward(out: Tensor) -> None:
         g = out.grad
         if x.requires_grad:
-            accumulate(x, g @ w.data)
+            accumulate(x, fast.matmul(g, w.data))  # g @ w
         rows = g.reshape(-1, w.data.shape[0])  # leading axes fold into one batch axis (none: a batch of one)
         if w.requires_grad:
-            accumulate(w, rows.T @ x.data.reshape(-1, w.data.shape[1]))  # g.T @ x
+            accumulate(w, fast.matmul(rows.T, x.data.reshape(-1, w.data.shape[1])))  # g.T @ x
         if bias is not None and bias.requires_grad:
             accumulate(bias, rows.sum(axis=0))  # the bias was added to every row: the sum over rows
 

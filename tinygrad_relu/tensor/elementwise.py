@@ -2,6 +2,7 @@
 
 Same op shape as everywhere. The ReLU family's gradient mask comes from the input (``x > 0``), never
 from the output, so the gradient at exactly 0 is 0 for relu and alpha for the leaky ones, as in PyTorch.
+The leaky slope and its product go through ``fast.py``, whose docstrings give the plain numpy.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 
 from .. import checks
 from ..engine.ieee import leaky_name
+from . import fast
 from .node import accumulate, node, quiet, unbroadcast
 
 if TYPE_CHECKING:
@@ -79,15 +81,13 @@ def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
     alpha < 0: the function is piecewise, not ``max(x, alpha * x)``.
     """
     alpha = checks.real(alpha, "leaky_relu alpha")
-    slope = np.where(a.data > 0.0, 1.0, alpha)  # the local derivative: 1 where x > 0, alpha elsewhere
-    with quiet():  # an infinite alpha gives IEEE's 0 * inf = nan at x = 0, as Value and PyTorch do
-        data = a.data * slope
+    slope = fast.slope(a.data > 0.0, alpha)  # the local derivative: 1 where x > 0, alpha elsewhere
+    finite = fast.finite(alpha)
 
     def _backward(out: Tensor) -> None:
-        with quiet():
-            accumulate(a, out.grad * slope)
+        accumulate(a, fast.times_slope(out.grad, slope, finite))
 
-    return node(data, (a,), leaky_name(alpha), _backward)
+    return node(fast.times_slope(a.data, slope, finite), (a,), leaky_name(alpha), _backward)
 
 
 def prelu(a: Tensor, weight: Tensor | float) -> Tensor:
@@ -101,17 +101,16 @@ def prelu(a: Tensor, weight: Tensor | float) -> Tensor:
             f"where channels is dim 1 of the input, of shape {a.data.shape}"
         )
     per_channel = w.data.reshape((-1,) + (1,) * (a.data.ndim - 2)) if ws and ws[0] != 1 else w.data.reshape(())
-    slope = np.where(a.data > 0.0, 1.0, per_channel)  # d/dx: 1 where x > 0, the slope elsewhere
-    with quiet():  # an infinite slope gives IEEE's 0 * inf = nan at x = 0, as Value and PyTorch do
-        data = a.data * slope
+    slope = fast.slope(a.data > 0.0, per_channel)  # d/dx: 1 where x > 0, the slope elsewhere
+    finite = fast.finite(per_channel)
 
     def _backward(out: Tensor) -> None:
         g = out.grad
-        with quiet():
-            if a.requires_grad:
-                accumulate(a, g * slope)
-            if w.requires_grad:  # d/dslope = x where x <= 0, summed over every position that shares the slope
+        if a.requires_grad:
+            accumulate(a, fast.times_slope(g, slope, finite))
+        if w.requires_grad:  # d/dslope = x where x <= 0, summed over every position that shares the slope
+            with quiet():
                 dw = unbroadcast(g * np.minimum(a.data, 0.0), per_channel.shape)
-                accumulate(w, dw.reshape(ws))
+            accumulate(w, dw.reshape(ws))
 
-    return node(data, (a, w), "prelu", _backward)
+    return node(fast.times_slope(a.data, slope, finite), (a, w), "prelu", _backward)

@@ -31,7 +31,7 @@ def float_array(data: Any, what: str) -> np.ndarray:
             array.dtype.kind, "not numbers"
         )
         raise TypeError(f"{what} must be numeric (bool, int or float), got dtype {array.dtype} ({kind})")
-    result: np.ndarray = array.astype(np.float64)  # always a copy
+    result: np.ndarray = array.astype(np.float64, order="C")  # always a copy, laid out row by row as PyTorch's
     return result
 
 
@@ -47,21 +47,26 @@ def node(data: Any, parents: tuple[Tensor, ...], op: str, backward: Backward) ->
     """An op's output: a Tensor holding the op's new array that remembers its parents, its op and its backward
     closure -- when grad mode is on and a parent requires a gradient, as in PyTorch; else only the array
     and the op. It is of its first parent's class, so that the ops need not import ``Tensor``."""
-    out = leaf(type(parents[0]), np.asarray(data, dtype=np.float64))  # numpy gives a 0-d result as a scalar
+    if not isinstance(data, np.ndarray):  # numpy gives a 0-d result as a scalar
+        data = np.asarray(data, dtype=np.float64)
+    out = leaf(type(parents[0]), data)
     out._op = op
-    if is_grad_enabled() and any(parent.requires_grad for parent in parents):
-        out.requires_grad, out._prev, out._backward = True, parents, backward
+    if is_grad_enabled():
+        for parent in parents:
+            if parent.requires_grad:
+                out.requires_grad, out._prev, out._backward = True, parents, backward
+                break
     return out
 
 
 def unbroadcast(g: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum a broadcast gradient back to ``shape``: over the leading axes and the axes that were 1.
-
-    Always a new array (a sum over no axes still copies), so the caller owns it.
+    """Sum a broadcast gradient back to ``shape``: over the axes where the parent had 1 (kept, as 1), then over the
+    leading axes the parent did not have. Always a new array (a sum over no axes still copies), so the caller owns it.
     """
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    summed: np.ndarray = g.sum(axis=axes, keepdims=True).reshape(shape)
+    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    kept = g.sum(axis=ones, keepdims=True) if ones else g
+    summed: np.ndarray = kept.sum(axis=tuple(range(lead)))
     return summed
 
 

@@ -61,7 +61,8 @@ def _plan(a: Tensor, axis: Axis, op: str) -> tuple[tuple[int, ...] | None, tuple
 def _spread(g: Any, kept: tuple[int, ...] | None, shape: tuple[int, ...]) -> np.ndarray:
     """``g`` (of the reduced or the ``kept`` shape) repeated along the reduced axes, as a new array. ``kept`` None
     means every axis was reduced: ``g`` holds one number and broadcasts as it is."""
-    full: np.ndarray = np.broadcast_to(g if kept is None else g.reshape(kept), shape).copy()
+    full = np.empty(shape)
+    full[...] = g if kept is None else g.reshape(kept)  # numpy repeats it along the axes of length 1
     return full
 
 

@@ -206,7 +206,7 @@ class Tensor:
                     f"shape {self.data.shape}: reduce it first (e.g. .sum()) or pass gradient= "
                     "an array of that shape"
                 )
-            seed = np.ones(self.data.shape)
+            seed = np.array(1.0).reshape(self.data.shape)
         else:
             seed = float_array(gradient.data if isinstance(gradient, Tensor) else gradient, "backward gradient")
             if seed.shape != self.data.shape:
@@ -280,9 +280,8 @@ class Tensor:
         copied._op = self._op
         return copied
 
-    def _add_grad(self, g: np.ndarray | None) -> None:
-        if g is not None:
-            accumulate(self, g, may_alias=True)
+    def _add_grad(self, g: np.ndarray) -> None:
+        accumulate(self, g, may_alias=True)
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20)

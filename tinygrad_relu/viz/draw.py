@@ -12,6 +12,7 @@ rendering it (``.pipe()``, ``.render()``, display in Jupyter) needs the system p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -326,10 +327,17 @@ def save_graph(drawing: graphviz.Digraph, path: str | Path, max_megapixels: floa
 
 
 def write_frames(frames: Sequence[graphviz.Digraph], folder: str | Path, format: str = "svg") -> list[Path]:
-    """Save frames as ``folder/frame_001.svg`` (or .png, .dot, ...) in order; returns the paths written."""
+    """Save frames as ``folder/frame_001.svg`` (or .png, .dot, ...) in order; returns the paths written.
+
+    Frames of this format left by an earlier, longer run (``frame_<digits>.svg`` not written now) are removed
+    afterwards, so the folder holds one sequence; every other file is left alone."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    suffix = format.lstrip(".")
     width = max(3, len(str(len(frames))))
-    return [
-        save_graph(frame, folder / f"frame_{k:0{width}d}.{format.lstrip('.')}") for k, frame in enumerate(frames, 1)
-    ]
+    written = [save_graph(frame, folder / f"frame_{k:0{width}d}.{suffix}") for k, frame in enumerate(frames, 1)]
+    ours = re.compile(rf"frame_[0-9]+\.{re.escape(suffix)}")
+    for stale in sorted(set(folder.iterdir()) - set(written)):
+        if ours.fullmatch(stale.name) and stale.is_file():
+            stale.unlink()
+    return written
