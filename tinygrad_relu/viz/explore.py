@@ -37,6 +37,7 @@ from .look import (
     GraphvizNotFoundError,
     add_legend,
     edge_rows,
+    encodable,
     legend_row,
     new_drawing,
     plain,
@@ -343,8 +344,8 @@ def explore(
     )
     template = page_template("explorer.html")
     values = {"TITLE": html.escape(title), "MAIN": svgs[0], "VIEWS": views_html, "DATA": script_json(payload)}
-    page = fill(template, {"CSP": content_security_policy(template), **values})
-    return Explorer(page, len(steps), title, payload)
+    page = encodable(fill(template, {"CSP": content_security_policy(template), **values}))
+    return Explorer(page, len(steps), encodable(title), payload)
 
 
 def _mentions(

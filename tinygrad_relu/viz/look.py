@@ -89,8 +89,14 @@ LEGEND_ROWS = (  # (kind, line drawn in the legend, meaning)
 )
 
 
+def encodable(text: str) -> str:
+    """``text`` with any lone surrogate (which UTF-8, and so dot, cannot take) written as its escape ``\\ud800``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def record_field(text: str) -> str:
     """Text shown as itself in one field of a record label, where { } | < > and backslash have meanings."""
+    text = encodable(text)
     for char in "\\{}|<>":
         text = text.replace(char, "\\" + char)
     return text.replace("&", "&amp;")  # dot reads &name; as an entity, even in a record
@@ -99,7 +105,7 @@ def record_field(text: str) -> str:
 def plain(text: str) -> str:
     """Text shown as itself in an ordinary label: never graphviz HTML, no backslash escapes, no entities."""
     # nohtml: the graphviz package passes a string of the form <...> to dot unquoted, as an HTML label
-    shown: str = graphviz.escape(text.replace("&", "&amp;"))
+    shown: str = graphviz.escape(encodable(text).replace("&", "&amp;"))
     return shown
 
 
