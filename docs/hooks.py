@@ -138,6 +138,33 @@ w2 = 1, b = 4` (so `n = -3` and the gradient takes the alpha path). Click into i
 
 <iframe src="example.html" title="backward-pass explorer"
         style="width:100%;height:720px;border:1px solid #ccc"></iframe>
+
+Every arrow is a gradient: it points from the node whose closure sent it to the input that received it, labelled
+with what it carried; a thin grey line without an arrowhead is a forward edge nothing has flowed back on yet.
+Drag or use the mouse wheel to pan and zoom (`+`, `-`, `0` fits, `r` back to readable text).
+
+## Screenshots
+
+The three pages of the README at 1400 x 900, at step 0, half-way and the end.
+
+**A scalar network, one box per neuron** (`python -m tinygrad_relu --dataset moons --explore m.html`):
+
+![moons, step 0: the root and its seed, with the legend](explorer/moons-step-0.png)
+![moons, step 33 of 67: neuron 2.2's weighted sum sent its gradient back](explorer/moons-step-33.png)
+![moons, step 67: the whole pass, neuron 2.16 open over the picture](explorer/moons-step-67.png)
+
+**A Tensor network, one box per layer, top to bottom**
+(`python -m tinygrad_relu --dataset spirals --engine tensor --explore s.html`):
+
+![spirals, step 0](explorer/spirals-step-0.png)
+![spirals, step 4 of 9: log_softmax's vector-Jacobian product in the details panel](explorer/spirals-step-4.png)
+![spirals, step 9: layer 2 open over the picture](explorer/spirals-step-9.png)
+
+**The 3-step neuron** `y = leaky_relu(w x + b, 0.1)`:
+
+![3-step neuron, step 0](explorer/three-step-0.png)
+![3-step neuron, step 1: the arrow from y to n carries 0.1](explorer/three-step-1.png)
+![3-step neuron, step 3: the whole pass](explorer/three-step-3.png)
 """
 
 

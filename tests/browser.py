@@ -72,6 +72,15 @@ class Page:
     def box(self, key, within="#main"):
         return self.page.locator(f"{within} g.node:has(> title:text-is('{key}'))")
 
+    def reveal(self, key):
+        """Pan the main picture so the box ``key`` is in the middle of the stage, and wait until it is drawn there."""
+        self.page.evaluate("(key) => reveal(key)", key)
+        self.settle()
+
+    def settle(self):
+        """Wait two animation frames: svg-pan-zoom moves the picture on the next one."""
+        self.page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
     def close(self):
         self.page.close()
-        assert self.errors == [] and self.requests == []
+        assert self.errors == [] and self.requests == [], (self.errors, self.requests)

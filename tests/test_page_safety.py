@@ -7,15 +7,14 @@ import html
 import json
 import re
 import xml.etree.ElementTree as ET
-from importlib import resources
 
 import pytest
 
 from tinygrad_relu import Tensor, Value, draw_graph, explore
 from tinygrad_relu.nn import MLP
-from tinygrad_relu.viz.page import content_security_policy, fill, script_hash, script_json
+from tinygrad_relu.viz.page import content_security_policy, fill, script_hash, script_json, template
 
-TEMPLATE = resources.files("tinygrad_relu.viz").joinpath("explorer.html").read_text(encoding="utf-8")
+TEMPLATE = template("explorer.html")  # with the vendored pan/zoom library inlined, as explore() fills it
 PWN = "window.__pwned=1;document.title='pwned'"
 LONG = "long " * 1000
 HOSTILE = [
@@ -159,7 +158,8 @@ def test_the_page_allows_only_its_own_script():
     rules = dict(rule.strip().split(" ", 1) for rule in policy.split(";"))
     assert rules["default-src"] == "'none'" and rules["style-src"] == "'unsafe-inline'"
     scripts = re.findall(r"<script>(.*?)</script>", page, flags=re.S)
-    assert len(scripts) == 1 and rules["script-src"] == script_hash(scripts[0])
+    assert len(scripts) == 2 and "svg-pan-zoom v3.6.2" in scripts[0]  # the vendored library, then the page's
+    assert rules["script-src"] == " ".join(map(script_hash, scripts))
     assert policy == content_security_policy(TEMPLATE)
 
 
@@ -174,3 +174,21 @@ def test_the_notebook_iframe_is_sandboxed_without_same_origin():
     assert re.fullmatch(r'<iframe srcdoc="[^"]*" [^<>]*></iframe>', frame)
     assert ' sandbox="allow-scripts" ' in frame and "same-origin" not in frame
     assert html.unescape(re.search(r'srcdoc="([^"]*)"', frame).group(1)) == page.html
+
+
+def test_a_lone_surrogate_in_a_label_or_title_is_shown_escaped_not_a_crash(tmp_path):
+    from tinygrad_relu import Value, draw_graph, explore
+
+    x = Value(1.0, "x\ud800")
+    page = explore(x * 2.0, title="t\udfff")
+    assert "\\ud800" in page.save(tmp_path / "page.html").read_text(encoding="utf-8")
+    assert "\\ud800" in draw_graph(x * 2.0, mode="backward").pipe(format="svg", encoding="utf-8")
+
+
+def test_a_node_whose_parent_asks_no_gradient_is_drawn_and_explored():
+    from tinygrad_relu import Tensor, draw_graph, explore
+    from tinygrad_relu.losses import mse_loss
+
+    loss = mse_loss(Tensor([[1.0]], requires_grad=True), [[0.0]])  # the target's edge carries no gradient
+    assert explore(loss).steps == 1
+    assert "none" in draw_graph(loss, mode="backward").source

@@ -413,3 +413,26 @@ def test_cli_dot_output_needs_no_dot_and_png_says_how_to_install(tmp_path, monke
     err = capsys.readouterr()
     assert info.value.code == 2 and "apt-get install graphviz" in err.err.splitlines()[-1]
     assert "epoch" not in err.out
+
+
+def test_a_picture_past_the_megapixel_cap_is_refused_with_its_size_and_the_group_that_helps(
+    tmp_path, capsys, monkeypatch
+):
+    from tinygrad_relu.cli import main
+    from tinygrad_relu.viz.draw import picture_size
+
+    y, _, _ = leaky_neuron()
+    drawing = draw_graph(y, mode="backward")
+    width, height = picture_size(drawing)
+    assert 100 < width < 3000 and 100 < height < 3000
+    with pytest.raises(ValueError, match=rf"{width} x {height} pixels .* --group neuron"):
+        save_graph(drawing, tmp_path / "y.png", max_megapixels=width * height / 2e6)
+    assert not (tmp_path / "y.png").exists()
+    save_graph(drawing, tmp_path / "y.dot", max_megapixels=0.001)  # DOT text is not a picture
+    assert save_graph(drawing, tmp_path / "y.png", max_megapixels=None).read_bytes().startswith(b"\x89PNG")
+    # from the command line: the size and the advice on stderr, exit 1, no file (a huge size stands in)
+    monkeypatch.setattr("tinygrad_relu.viz.draw.picture_size", lambda drawing: (6000, 30000))
+    assert main(["--epochs", "1", "--hidden", "2", "--group", "none", "--graph", str(tmp_path / "g.png")]) == 1
+    err = capsys.readouterr().err
+    assert "6000 x 30000 pixels = 180 megapixels" in err and "--group neuron" in err
+    assert not (tmp_path / "g.png").exists()

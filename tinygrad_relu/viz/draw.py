@@ -21,10 +21,13 @@ import graphviz
 
 from .. import checks
 from .draw_groups import box_word, draw_grouped
+from .explain import caption
 from .groups import dead_on_every_sample, find_groups, representative, stable_names
 from .look import (
     CURRENT_NODE,
+    DIRECTION_RULE,
     EDGE,
+    FORWARD_ONLY,
     OP_NODE,
     WAITING_EDGE,
     WAITING_NODE,
@@ -39,6 +42,7 @@ from .look import (
     plain_lines,
     record_field,
 )
+from .names import namer, screen_names
 from .trace import (
     FULL,
     OFF,
@@ -96,9 +100,9 @@ def _flow_label(out: Any, flow: Flow, upstream: Any, names: dict[Any, Any]) -> s
 
 def _legend(drawing: Drawing, kinds: set[Any], waiting: bool, so_far: bool) -> None:
     """The legend: one row per line style drawn, and what #k and ∂ mean."""
-    rows = edge_rows(kinds)
+    rows = edge_rows(kinds) + legend_row("━━▶", DIRECTION_RULE)
     if waiting:
-        rows += legend_row("───", "not run yet: greyed nodes have had no gradient yet", WAITING_EDGE["color"])
+        rows += legend_row("───", FORWARD_ONLY, WAITING_EDGE["color"])
     rows += legend_row("#k", "order in which the backward closures ran")
     rows += legend_row("∂", "local derivative d(out)/d(in) at this point")
     if so_far:
@@ -262,11 +266,13 @@ def backward_frames(
         return []
     total, names = len(steps), stable_names(nodes)
     dead = dead_on_every_sample(groups, dataset)
+    screen, inner, full = screen_names(nodes, groups, names)
+    owner = representative(groups)
     frames = []
     for k, step in enumerate(steps, 1):
-        within = next((f" in {g.title}" for g in groups if any(m is step.current for m in g.members)), "")
-        name, op = names[id(step.current)], step.current._op
-        title = f"step {k} of {total}: the backward closure of {name}{within} (#{k}, {op}) ran"
+        node = step.current
+        said, _ = caption(node, full[id(node)], namer(node, screen, inner, owner, "its "))
+        title = f"step {k} of {total} (#{k}): {said}"
         frames.append(
             draw_grouped(nodes, groups, names, step, seed, title, dead)
             if groups
@@ -275,8 +281,38 @@ def backward_frames(
     return frames
 
 
-def save_graph(drawing: graphviz.Digraph, path: str | Path) -> Path:
-    """Write a drawing to ``path``; the suffix picks the format (.dot/.gv: DOT text, needs no ``dot``)."""
+#: past this many pixels a picture is refused: image viewers and Pillow refuse it, and nobody can read it
+MAX_MEGAPIXELS = 50.0
+
+
+def picture_size(drawing: graphviz.Digraph) -> tuple[int, int]:
+    """The width and height in pixels (at graphviz's 96 dpi) of a drawing once laid out: one run of ``dot``."""
+    with needs_dot():
+        first = drawing.pipe(format="plain", encoding="utf-8").split("\n", 1)[0].split()
+    scale, width, height = (float(v) for v in first[1:4])  # "graph <scale> <width in> <height in>"
+    return round(scale * width * 96), round(scale * height * 96)
+
+
+def check_size(drawing: graphviz.Digraph, max_megapixels: float | None = MAX_MEGAPIXELS) -> None:
+    """A ValueError, with the size and how to draw it smaller, if ``drawing`` is over ``max_megapixels``."""
+    if max_megapixels is None:
+        return
+    width, height = picture_size(drawing)
+    if width * height > max_megapixels * 1e6:
+        raise ValueError(
+            f"this picture would be {width} x {height} pixels = {width * height / 1e6:.0f} megapixels, more than "
+            f"{max_megapixels:g}: viewers refuse it and nobody could read it. Draw a network one box per neuron "
+            '(draw_graph(..., group="neuron") or "layer"; on the command line --group neuron or --group layer), '
+            "or pass max_megapixels=None to save_graph to write it anyway"
+        )
+
+
+def save_graph(drawing: graphviz.Digraph, path: str | Path, max_megapixels: float | None = MAX_MEGAPIXELS) -> Path:
+    """Write a drawing to ``path``; the suffix picks the format (.dot/.gv: DOT text, needs no ``dot``).
+
+    A rendered picture of more than ``max_megapixels`` (50) is refused with a ValueError that gives its size
+    and the grouping that draws it smaller; ``max_megapixels=None`` writes it anyway.
+    """
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if not fmt:
@@ -284,6 +320,7 @@ def save_graph(drawing: graphviz.Digraph, path: str | Path) -> Path:
     if fmt in ("dot", "gv"):
         path.write_text(drawing.source, encoding="utf-8")
     else:
+        check_size(drawing, max_megapixels)
         with needs_dot():
             path.write_bytes(drawing.pipe(format=fmt))
     return path

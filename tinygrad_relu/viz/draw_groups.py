@@ -17,7 +17,10 @@ import numpy as np
 from .groups import Group, representative
 from .look import (
     CURRENT_NODE,
+    DIRECTION_RULE,
     EDGE,
+    FORWARD_ONLY,
+    LEAF,
     WAITING_EDGE,
     WAITING_NODE,
     Drawing,
@@ -40,7 +43,7 @@ STATE_LOOK = {
 }
 STATE_TEXT = {
     "active": "passes its gradient on",
-    "alpha": "activation input <= 0: passes alpha x its gradient",
+    "alpha": "input <= 0: passes alpha x its gradient",
     "silent": "passed no gradient back on this sample",
     "dead": "activation input <= 0 on every sample",
 }
@@ -135,8 +138,10 @@ def group_edges(nodes: list[Any], owner: dict[Any, Any], dot: dict[Any, Any], st
     return list(edges.values())
 
 
-def group_label(group: Group, grad: Any, state: str, dead: np.ndarray | None, alpha: float = 0.0) -> str:
-    """The text of a box: its title, what it computed, its gradient, and what its units did."""
+def group_label(
+    group: Group, grad: Any, state: str, dead: np.ndarray | None, alpha: float = 0.0, grad_text: str | None = None
+) -> str:
+    """The text of a box: its title, what it computed, its gradient (or ``grad_text``), and what its units did."""
     out = group.output
     lines = [group.title]
     if len(group.outputs) > 1:  # a layer of scalar neurons: its outputs as one vector
@@ -147,7 +152,7 @@ def group_label(group: Group, grad: Any, state: str, dead: np.ndarray | None, al
             f"{out._op or 'leaf'}{' ' + shape_of(out) if shape_of(out) else ''}, "
             f"data {describe(out.data, is_grad=False)}"
         )
-    lines.append(f"grad {describe(grad, is_grad=True)}")
+    lines.append(grad_text or f"grad {describe(grad, is_grad=True)}")
     params = [
         f"{n.label} {n.data.shape}" for n in group.members if not n._prev and n.label and isinstance(n.data, np.ndarray)
     ]
@@ -175,16 +180,17 @@ def box_word(groups: list[Group], group: str | None) -> str:
     return "layer" if groups and isinstance(groups[0].output.data, np.ndarray) else str(group)
 
 
-def node_label(node: Any, name: str, grad: Any, order: int | None = None, so_far: bool = False) -> str:
-    """A lone node's record: [#k |] name | op | [shape |] data | grad."""
+def node_label(
+    node: Any, name: str, grad: Any, order: int | None = None, so_far: bool = False, grad_text: str | None = None
+) -> str:
+    """A lone node's record: [#k |] name | op | [shape |] data | grad (or ``grad_text``)."""
     fields = [f"#{order}"] if order else []
     fields.append(name)
-    if node._op:
-        fields.append(node._op)
+    fields.append(node._op or LEAF)
     if shape_of(node):
         fields.append(shape_of(node))
     fields.append(f"data {describe(node.data, is_grad=False)}")
-    fields.append(f"grad {describe(grad, is_grad=True)}" + (" so far" if so_far else ""))
+    fields.append(grad_text or f"grad {describe(grad, is_grad=True)}" + (" so far" if so_far else ""))
     return "{ " + " | ".join(record_field(f) for f in fields) + " }"
 
 
@@ -197,25 +203,32 @@ def draw_grouped(
     title: str,
     dead: dict[Any, Any],
     backward: bool = True,
+    grad_texts: dict[str, str] | None = None,
 ) -> Drawing:
-    """The grouped picture of ``step`` (a whole pass, or the pass so far): one box per group, columns by layer."""
+    """The grouped picture of ``step`` (a whole pass, or the pass so far): one box per group, columns by layer.
+
+    In a backward picture an edge that carried a gradient has its arrowhead at the input that received it
+    (``dir=back`` on the forward edge, so the layout still reads from the inputs to the loss); an edge
+    nothing has flowed on yet is thin, grey and has no arrowhead. ``grad_texts`` (DOT name -> text) sizes
+    a box for the longest gradient text a page will write into it.
+    """
     owner = representative(groups)
     dot = {id(node): f"n{i}" for i, node in enumerate(nodes)}
     reached = {id(nodes[-1])} | {id(p) for node in nodes if id(node) in step.numbers for p in node._prev}
-    drawing = new_drawing("grouped", "LR", title)
-    drawing.attr(ranksep="1.1", nodesep="0.12", newrank="true")
+    scalar_neurons = any(len(g.outputs) == 1 and np.size(g.output.data) == 1 for g in groups)
+    # a Tensor network is a short chain of wide boxes: top to bottom reads better than a thin strip
+    drawing = new_drawing("grouped", "LR" if scalar_neurons or not groups else "TB", title)
+    drawing.attr(ranksep="1.1" if scalar_neurons else "0.45", nodesep="0.12", newrank="true")
     columns: dict[int, list[Group]] = {}
     for group in groups:
         columns.setdefault(group.column, []).append(group)
-    scalar_neurons = any(len(g.outputs) == 1 and np.size(g.output.data) == 1 for g in groups)
     for column, members in sorted(columns.items()):
-        with drawing.subgraph(
-            name=f"cluster_{column}" if scalar_neurons and len(members) > 1 else f"col{column}"
-        ) as sub:
-            if scalar_neurons and len(members) > 1:
-                sub.attr(label=f"layer {column}", style="rounded", color="#c0c0c0", fontsize="11")
-            else:
-                sub.attr(rank="same")
+        with drawing.subgraph(name=f"col{column}") as sub:
+            sub.attr(rank="same")
+            chain = [group.key for group in members]
+            if scalar_neurons and len(members) > 1:  # a heading node on top, not a cluster: clusters reorder
+                sub.node(f"layer{column}", plain(f"layer {column}"), shape="plaintext", fontsize="11")
+                chain.insert(0, f"layer{column}")
             for group in members:
                 grad = (
                     group_grad(group, step.grads)
@@ -223,7 +236,8 @@ def draw_grouped(
                     else group_grad(group, {id(n): n.grad for n in group.outputs})
                 )
                 state = unit_state(group, step, dead.get(id(group))) if backward else "active"
-                label = group_label(group, grad, state, dead.get(id(group)), alpha_share(group, step))
+                text = (grad_texts or {}).get(group.key)
+                label = group_label(group, grad, state, dead.get(id(group)), alpha_share(group, step), text)
                 look = dict(STATE_LOOK[state])
                 if backward and not any(id(o) in reached for o in group.outputs):  # no gradient reached it yet
                     look.update(fontcolor="#9a9a9a", color="#c8c8c8")
@@ -232,6 +246,8 @@ def draw_grouped(
                 sub.node(
                     group.key, label, shape="box", style="rounded,filled", fontsize="9", margin="0.06,0.03", **look
                 )
+            for tail, head in zip(chain, chain[1:]):  # invisible links keep a column in its numeric order
+                sub.edge(tail, head, style="invis")
     for node in nodes:
         if id(node) in owner:
             continue
@@ -243,13 +259,17 @@ def draw_grouped(
             look = dict(WAITING_NODE)
         if node is step.current:
             look = dict(CURRENT_NODE)
-        drawing.node(dot[id(node)], node_label(node, names[id(node)], grad), **look)
+        text = (grad_texts or {}).get(dot[id(node)])
+        drawing.node(dot[id(node)], node_label(node, names[id(node)], grad, grad_text=text), **look)
     edges = group_edges(nodes, owner, dot, step)
     labelled = len(edges) <= _LABELLED_EDGES
     for edge in edges:
         carried = edge.carried()
         text = "" if carried is None else (number(carried) if np.size(carried) == 1 else describe(carried, True))
-        look = dict(EDGE[edge.kind]) if edge.kind and backward else dict(WAITING_EDGE) if backward else {}
+        if backward:
+            look = dict(EDGE[edge.kind], dir="back") if edge.kind and edge.kind != OFF else dict(WAITING_EDGE)
+        else:
+            look = {}
         look.pop("fontcolor", None) if not labelled else None
         drawing.edge(
             edge.tail,
@@ -266,14 +286,14 @@ def draw_grouped(
             drawing,
             {e.kind for e in edges if e.kind} | {FULL},
             {unit_state(g, step, dead.get(id(g))) for g in groups},
-            any(not e.kind for e in edges),
+            any(not e.kind or e.kind == OFF for e in edges),
         )
     return drawing
 
 
 def _group_legend(drawing: Drawing, kinds: set[Any], states: set[Any], waiting: bool) -> None:
-    rows = edge_rows(kinds)
+    rows = edge_rows(kinds - {OFF}) + legend_row("◀━━", DIRECTION_RULE)
     if waiting:
-        rows += legend_row("───", "not run yet: no gradient on this edge so far", WAITING_EDGE["color"])
+        rows += legend_row("───", FORWARD_ONLY, WAITING_EDGE["color"])
     rows += "".join(legend_row(" ", STATE_TEXT[s], fill=STATE_LOOK[s]["fillcolor"]) for s in STATE_LOOK if s in states)
-    add_legend(drawing, rows)
+    add_legend(drawing, rows, beside="seed")

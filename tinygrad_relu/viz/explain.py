@@ -1,20 +1,31 @@
-"""Why a local derivative has the value it has, in words: the explorer's details panel shows these.
+"""Why a local derivative has the value it has, in words and numbers: the explorer's details panel shows these.
 
 ``reason(out, parent)`` reads the op name and the forward numbers only (never runs a closure), e.g.
-``leaky_relu: input -5 <= 0, slope alpha = 0.1``. An op it does not know gets a plain sentence.
+``leaky_relu: input -5 <= 0, slope alpha = 0.1``; for a Tensor it writes the vector-Jacobian product the
+closure computes, with the shapes (``linear: grad_x = g @ W: (1, 16) @ (16, 2) -> (1, 2)``), and says
+when a gradient is summed back over broadcast axes. ``name_of`` names the other nodes it mentions as the
+screen does. An op it does not know gets a sentence starting with ``GENERIC``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .trace import number
 
+#: how the fallback sentence starts: a test walks the op table and fails on it
+GENERIC = "the local derivative its backward closure hands out"
+
 
 def _scalar(x: Any) -> float:
     return float(np.reshape(x, -1)[0])
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(np.shape(x))
 
 
 def _rectifier(op: str, x: float, slope: str) -> str:
@@ -23,27 +34,136 @@ def _rectifier(op: str, x: float, slope: str) -> str:
     return f"{op}: input {number(x)} <= 0, slope {slope}"
 
 
-def _weighted_sum(out: Any, parent: Any) -> str:
+def _weighted_sum(out: Any, parent: Any, name_of: Callable[[Any], str]) -> str:
     prev = out._prev
     n = len(prev) // 2
     i = next(k for k, p in enumerate(prev) if p is parent)
     if i >= 2 * n:
-        return "wsum: d/d(bias) = 1"
+        return "weighted sum w1 x1 + ... + b: d/db = 1"
     if i < n:
-        return f"wsum: d/dw{i + 1} = its input x{i + 1} = {number(prev[n + i].data)}"
-    return f"wsum: d/dx{i - n + 1} = its weight w{i - n + 1} = {number(prev[i - n].data)}"
+        x = prev[n + i]
+        return f"weighted sum: d/dw{i + 1} = the input it multiplies, {name_of(x)} = {number(x.data)}"
+    w = prev[i - n]
+    return f"weighted sum: d/d({name_of(parent)}) = the weight that multiplies it, w{i - n + 1} = {number(w.data)}"
 
 
-def reason(out: Any, parent: Any) -> str:
-    """One line saying why d(out)/d(parent) is what it is, from the op and the forward values."""
+def _broadcast(out: Any, parent: Any) -> str:
+    """Why a parent's gradient is summed back: it was broadcast to the output's shape."""
+    pshape, oshape = _shape(parent.data), _shape(out.data)
+    if pshape == oshape:
+        return ""
+    return (
+        f"; the input {pshape} was broadcast to {oshape}, so each of its entries was used several times and "
+        f"its gradient is the upstream gradient summed over the broadcast axes back to {pshape}"
+    )
+
+
+def _slope(out: Any, prelu_slope: str) -> str:
+    """A rectifier's slope on the input <= 0 side: '0', 'alpha = 0.01', or 'a = ' ``prelu_slope``."""
+    op = str(out._op)
+    if op == "relu":
+        return "0"
+    if op == "prelu":
+        return f"a = {prelu_slope}"
+    return f"alpha = {op[len('leaky_relu(') : -1]}"
+
+
+def _rectifier_op(op: str) -> bool:
+    return op.startswith(("relu", "leaky_relu", "prelu"))
+
+
+def _tensor_reason(out: Any, parent: Any, name_of: Callable[[Any], str]) -> str:
+    """The vector-Jacobian product a Tensor op's closure computes for ``parent``, in words, with shapes."""
     op, prev = out._op, out._prev
     first = prev[0] is parent
-    if np.size(out.data) != 1 or np.size(parent.data) != 1:
-        share = (
-            float(np.mean(np.asarray(prev[0].data) <= 0)) if op.startswith(("relu", "leaky_relu", "prelu")) else None
+    other = prev[1] if len(prev) > 1 else None
+    o, p = _shape(out.data), _shape(parent.data)
+    spread = _broadcast(out, parent)
+    if op == "linear":
+        x, w = prev[0], prev[1]
+        xs, ws = _shape(x.data), _shape(w.data)
+        if first:
+            return f"linear y = x @ W.T + b: grad_x = g @ W: {o} @ {ws} -> {xs}"
+        if parent is w:
+            return f"linear: grad_W = g.T @ x: {o[::-1]} @ {xs} -> {ws} (summed over the samples, one row each)"
+        return f"linear: grad_b = g summed over the rows (one per sample): {o} -> {p}"
+    if op == "@" and other is not None:
+        a, b = prev[0], prev[1]
+        spread = ""
+        if len(o) > 2 and tuple(p[:-2]) != tuple(o[:-2]):  # only the batch axes broadcast in a matmul
+            spread = (
+                f"; the input's batch axes {p[:-2]} were broadcast to {o[:-2]}, so its gradient is summed over them"
+            )
+        if first:
+            return f"matmul A @ B: grad_A = g @ B.T: {o} @ {_shape(b.data)[::-1]} -> {p}{spread}"
+        return f"matmul A @ B: grad_B = A.T @ g: {_shape(a.data)[::-1]} @ {o} -> {p}{spread}"
+    if op == "sum":
+        return f"sum: d(sum)/d(each entry) = 1, so every entry of the input {p} gets the upstream gradient {o}"
+    if op == "mean":
+        n = max(int(np.prod(p)) // max(int(np.prod(o)), 1), 1)
+        return f"mean: d(mean)/d(each entry) = 1/n with n = {n}: every entry of {p} gets the upstream gradient / {n}"
+    if op == "max":
+        return f"max: d/d(entry) = 1 at the maximum (shared among ties), 0 elsewhere: only it gets the gradient {o}"
+    if op == "logsumexp":
+        return "logsumexp: d/dx_i = softmax(x)_i = e^x_i / sum e^x: each entry gets g x its softmax share"
+    if op == "log_softmax":
+        return (
+            "log_softmax: grad_x = g - softmax(x) * (g summed over the axis): every output of a row depends on "
+            f"every input of it; {o} -> {p}"
         )
-        extra = f"; {share:.0%} of its inputs are <= 0" if share is not None and first else ""
-        return f"{op}: a Jacobian, applied by the closure without being built{extra}"
+    if op == "index":
+        return f"index: 1 at the entries it picked (added up where picked twice), 0 elsewhere: {o} -> {p}"
+    if op == "reshape":
+        return f"reshape: the same numbers in another shape: the gradient {o} is reshaped back to {p}"
+    if op == "transpose":
+        return f"transpose: the gradient {o} is transposed back to {p}"
+    if op == "bce_logits":
+        if first:
+            return "bce_logits: d/dz = (sigmoid(z) - y) / N, entry by entry, N the number of entries"
+        return "bce_logits: d/dy = -z / N, entry by entry"
+    if op == "mse_loss":
+        return f"mse_loss: d/d(pred) = 2 (pred - target) / n, n = {int(np.prod(p))}" + ("" if first else " (negated)")
+    if op == "cross_entropy":
+        return "cross_entropy: d/d(logits) = (softmax(logits) - onehot(label)) / N"
+    if _rectifier_op(op):
+        share = float(np.mean(np.asarray(prev[0].data) <= 0))
+        if op == "prelu" and not first:
+            return f"prelu: d/da = the input where it is <= 0, else 0, summed over the entries a was shared by{spread}"
+        slope = _slope(out, name_of(prev[1]) if op == "prelu" else "")
+        return (
+            f"{op.split('(')[0]}: slope 1 where the input > 0, {slope} where it is <= 0, entry by entry; "
+            f"{share:.0%} of the input entries are <= 0"
+        )
+    entrywise = {
+        "+": "+: d(a + b)/d(either) = 1, entry by entry",
+        "-": "-: d(a - b)/da = 1, d/db = -1, entry by entry",
+        "neg": "neg: d(-a)/da = -1, entry by entry",
+        "exp": "exp: d/dx e^x = e^x, entry by entry (the output itself)",
+        "log": "log: d/dx log x = 1/x, entry by entry",
+        "tanh": "tanh: 1 - tanh(x)^2, entry by entry (from the output)",
+        "sigmoid": "sigmoid: s(1 - s) with s the output, entry by entry",
+        "*": f"*: d(a*b)/da = b and d/db = a, entry by entry: the other factor, {name_of(other if first else prev[0])}"
+        if other is not None
+        else "",
+        "/": "/: d(a/b)/da = 1/b, entry by entry" if first else "/: d(a/b)/db = -a/b^2, entry by entry",
+    }
+    if entrywise.get(op):
+        return entrywise[op] + spread
+    if op == "**" and other is not None:
+        text = "**: d(a^b)/da = b a^(b-1)" if first else "**: d(a^b)/db = a^b log a"
+        return text + ", entry by entry" + spread
+    if op.startswith("**"):
+        return f"{op}: d/dx x^k = k x^(k-1) with k = {op[2:]}, entry by entry" + spread
+    return f"{op}: {GENERIC}"
+
+
+def reason(out: Any, parent: Any, name_of: Callable[[Any], str] | None = None) -> str:
+    """One line saying why d(out)/d(parent) is what it is, from the op and the forward values."""
+    name_of = name_of or (lambda node: str(node.label or "the other input"))
+    op, prev = out._op, out._prev
+    first = prev[0] is parent
+    if isinstance(out.data, np.ndarray) or isinstance(parent.data, np.ndarray):
+        return _tensor_reason(out, parent, name_of)
     x = _scalar(prev[0].data)
     if op.startswith("leaky_relu"):
         return _rectifier("leaky_relu", x, f"alpha = {op[len('leaky_relu(') : -1]}")
@@ -54,11 +174,11 @@ def reason(out: Any, parent: Any) -> str:
             return _rectifier("prelu", x, f"a = {number(prev[1].data)} (the learned slope)")
         return f"prelu: d/da = input {number(x)}" + (" (input <= 0)" if x <= 0 else " > 0, so 0")
     if op == "wsum":
-        return _weighted_sum(out, parent)
+        return _weighted_sum(out, parent, name_of)
     other = prev[1] if len(prev) > 1 else None
     simple = {
         "+": "+: d(a + b)/d(either) = 1",
-        "-": "-: d(a - b)/da = 1, d/db = -1",
+        "-": "-: d(a - b)/da = 1" if first else "-: d(a - b)/db = -1",
         "neg": "neg: d(-a)/da = -1",
         "exp": f"exp: d/dx e^x = e^x = {number(out.data)}",
         "log": f"log: d/dx log x = 1/x = 1/{number(x)}",
@@ -70,9 +190,100 @@ def reason(out: Any, parent: Any) -> str:
     if op == "*" and other is not None:
         partner = other if first else prev[0]
         both = " (a * a: 2a)" if other is prev[0] else ""
-        return f"*: d(a·b)/d(one) = the other = {number(partner.data)}{both}"
+        return f"*: d(a·b)/d(one) = the other, {name_of(partner)} = {number(partner.data)}{both}"
     if op == "/" and other is not None:
-        return f"/: d(a/b)/da = 1/b = 1/{number(other.data)}" if first else "/: d(a/b)/db = -a/b^2"
+        if first:
+            return f"/: d(a/b)/da = 1/b = 1/{number(other.data)}"
+        return f"/: d(a/b)/db = -a/b^2 = -{number(prev[0].data)}/{number(other.data)}^2"
+    if op == "**" and other is not None:
+        if first:
+            return f"**: d(a^b)/da = b a^(b-1) with a = {number(x)}, b = {number(other.data)}"
+        return f"**: d(a^b)/db = a^b log a with a = {number(x)}"
     if op.startswith("**"):
-        return f"{op}: d/dx x^k = k x^(k-1) at x = {number(x)}"
-    return f"{op}: the local derivative its backward closure hands out"
+        return f"{op}: d/dx x^k = k x^(k-1) with k = {op[2:]} at x = {number(x)}"
+    if op == "bce_logits":
+        if first:
+            # a target that is not a node is read back from the forward value: loss = softplus(z) - z y
+            y = other.data if other is not None else (np.logaddexp(0.0, x) - _scalar(out.data)) / x if x else None
+            sent = f" = {number(1 / (1 + np.exp(-x)) - y)}" if y is not None else ""
+            return f"bce_logits: d/dz = sigmoid(z) - y = sigmoid({number(x)}) - {'y' if y is None else number(y)}{sent}"
+        return f"bce_logits: d/dy = -z = {number(-x)}"
+    if op == "cross_entropy":
+        return "cross_entropy: d/d(logit) = softmax(logits) - onehot(label), for this logit"
+    return f"{op}: {GENERIC}"
+
+
+def _listed(names: list[str], more: int = 0) -> str:
+    """'a', 'a and b', 'a, b and c', 'a, b, c, d and 12 more'."""
+    if not names:
+        return "nothing"
+    if more:
+        return ", ".join(names) + f" and {more} more"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def caption(out: Any, subject: str, name_of: Callable[[Any], str]) -> tuple[str, list[Any]]:
+    """What ``out``'s closure did, in one sentence naming nodes as the screen does (``subject`` is ``out``);
+    and the nodes the sentence names, ``out`` first."""
+    op, prev = str(out._op), out._prev
+    said: list[Any] = [out]
+
+    def name(node: Any) -> str:
+        said.append(node)
+        if getattr(node, "requires_grad", True):
+            return name_of(node)
+        return f"{name_of(node)} (which asks for no gradient, so its closure skips it)"
+
+    def some(nodes: Any, most: int = 4) -> str:
+        nodes = list({id(p): p for p in nodes}.values())
+        return _listed([name(p) for p in nodes[:most]], max(len(nodes) - most, 0))
+
+    if _rectifier_op(op) and not isinstance(out.data, np.ndarray):
+        x = _scalar(prev[0].data)
+        if x > 0:
+            return f"{subject} (input {number(x)} > 0) passed its gradient unchanged back to {name(prev[0])}.", said
+        slope = _slope(out, number(prev[1].data) if op == "prelu" else "").split(" = ")[-1]
+        text = f"{subject} (input {number(x)} <= 0) passed {slope} x its gradient back to {name(prev[0])}"
+        extra = f", and input x its gradient to the slope {name(prev[1])}" if op == "prelu" and len(prev) > 1 else ""
+        return text + extra + ".", said
+    if _rectifier_op(op):
+        share = float(np.mean(np.asarray(prev[0].data) <= 0))
+        text = (
+            f"{subject} passed its gradient back to {name(prev[0])}: unchanged where the input > 0, times "
+            f"the slope where it is <= 0 ({share:.0%} of the entries)."
+        )
+        return text, said
+    if op == "wsum":
+        n = len(prev) // 2
+        if n > 2 and [name_of(w) for w in prev[:n]] == [f"its w{i}" for i in range(1, n + 1)]:
+            weights = f"its weights {name(prev[0])[4:]}..{name(prev[n - 1])[4:]}"
+        else:
+            weights = some(prev[:n], most=3)
+        inputs = some(prev[n : 2 * n])
+        bias = f", and unchanged to {name(prev[2 * n])} (the bias)" if len(prev) > 2 * n else ""
+        return (
+            f"{subject} passed its gradient times each input to {weights}, times each weight to {inputs}{bias}.",
+            said,
+        )
+    how: dict[str, Callable[[], str]] = {
+        "+": lambda: f"passed its gradient unchanged to {some(prev)}",
+        "-": lambda: f"passed its gradient to {name(prev[0])} and minus it to {name(prev[-1])}",
+        "neg": lambda: f"passed minus its gradient to {some(prev)}",
+        "*": lambda: f"passed its gradient times the other factor to {some(prev)}",
+        "/": lambda: f"passed its gradient / b to {name(prev[0])} and -a/b^2 x it to {name(prev[-1])}",
+        "linear": lambda: (
+            f"passed g @ W to {name(prev[0])}, g.T @ x to {name(prev[1])}"
+            + (f" and g summed over the rows to {name(prev[2])}" if len(prev) > 2 else "")
+        ),
+        "index": lambda: f"passed its gradient to the entries it picked of {some(prev)}, 0 to the others",
+        "@": lambda: f"passed g @ B.T to {name(prev[0])} and A.T @ g to {name(prev[-1])}",
+        "sum": lambda: f"passed its gradient to every entry of {some(prev)}",
+        "mean": lambda: f"passed its gradient / n to every entry of {some(prev)}",
+        "log_softmax": lambda: f"passed g - softmax * (g summed over the row) back to {some(prev)}",
+        "bce_logits": lambda: f"passed (sigmoid(z) - y) x its gradient back to {some(prev)}",
+        "cross_entropy": lambda: f"passed (softmax - onehot) x its gradient back to {some(prev)}",
+    }
+    default = "multiplied its gradient by its local derivative and passed it back to"
+    text = how[op]() if op in how else f"{default} {some(prev)}"
+    named = subject.endswith(op.split("(")[0])  # "layer 3's linear" already says its op
+    return (f"{subject} {text}." if named else f"{subject} ({op}) {text}."), said

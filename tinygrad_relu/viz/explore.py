@@ -1,13 +1,15 @@
 """The backward pass in the browser: ``explore(loss)`` gives one self-contained HTML page to step through it.
 
-The page holds everything it needs -- SVG drawn by the system ``dot``, the pass as JSON, and the
-script and style of ``explorer.html`` -- so it works from ``file://``, offline, and inline in Jupyter:
-it makes no network request of any kind. It starts at "step 0 of N" (forward values, only the seed
-known); each step runs one more backward closure: the node whose closure ran lights up, the edges it
-filled turn from grey to their colour, and every gradient known so far is shown. A click on a node
-opens its details (op, data, gradient at this step, and per input the local derivative, why it has
-that value, and the chain-rule product it carried); a click on a group box expands it into its
-scalar nodes, and a second click folds it back.
+The page holds everything it needs -- SVG drawn by the system ``dot``, the pass as JSON, the vendored
+pan/zoom library and the script and style of ``explorer.html`` -- so it works from ``file://``, offline, and
+inline in Jupyter: it makes no network request of any kind. It starts at "step 0 of N" (forward values,
+only the seed known) with readable text on the root; each step runs one more backward closure: the node
+whose closure ran lights up and stays in view, the edges it filled turn from thin grey to arrows pointing at
+the inputs that received the gradient, every gradient known so far is shown, and the caption says what the
+closure did in the names on the screen (``names.py``). A click on a node opens its details (op, data,
+gradient at this step, and per input the local derivative, why it has that value (``explain.py``), and the
+chain-rule product it carried); a click on a group box opens its scalar nodes over the picture, and a
+second click folds them back. The details are one pane of a side column (``#side``) that other panes can join.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import re
 import shutil
 import subprocess
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +26,26 @@ import numpy as np
 
 from .. import checks
 from .draw_groups import box_word, draw_grouped, group_grad
-from .explain import reason
+from .explain import caption, reason
 from .groups import Group, dead_on_every_sample, find_groups, representative, stable_names
-from .look import EDGE, WAITING_EDGE, GraphvizNotFoundError, new_drawing, plain, record_field
+from .look import (
+    DIRECTION_RULE,
+    EDGE,
+    FORWARD_ONLY,
+    LEAF,
+    WAITING_EDGE,
+    GraphvizNotFoundError,
+    add_legend,
+    edge_rows,
+    encodable,
+    legend_row,
+    new_drawing,
+    plain,
+    record_field,
+)
+from .names import namer, screen_names, short_title
 from .page import content_security_policy, fill, script_json
+from .page import template as page_template
 from .trace import OFF, Step, default_seed, describe, is_zero, nodes_within, number, shape_of, trace_backward
 
 _NO_GRAD = "–"  # what a gradient shows before any closure has sent it one
@@ -98,12 +115,12 @@ def _histogram(grad: Any) -> dict[Any, Any] | None:
     }
 
 
-def _node_box(node: Any, name: str, grad: Any) -> str:
-    """A node of an expanded view: name, op, [shape,] data, grad, one field under the other."""
-    fields = [name, node._op or ("input" if name.startswith("x") else "leaf")]
+def _node_box(node: Any, name: str, grad: Any, grad_text: str | None) -> str:
+    """A node of an expanded view: name, op, [shape,] data, grad (``grad_text``: the longest it will show)."""
+    fields = [name, node._op or LEAF]
     if shape_of(node):
         fields.append(shape_of(node))
-    fields += [f"data {describe(node.data, is_grad=False)}", f"grad {describe(grad, is_grad=True)}"]
+    fields += [f"data {describe(node.data, is_grad=False)}", grad_text or f"grad {describe(grad, is_grad=True)}"]
     return " | ".join(record_field(f) for f in fields)
 
 
@@ -115,35 +132,45 @@ def _node_view(
     index: dict[Any, Any],
     step: Step,
     owner: dict[Any, Any],
+    grad_texts: dict[str, str],
 ) -> str:
-    """DOT of scalar nodes: ``members`` as boxes, and ``stubs`` (outside nodes feeding them) as small labels."""
+    """DOT of scalar nodes: ``members`` as boxes, and ``stubs`` (outside nodes feeding them) as small labels.
+
+    An edge that carried a gradient has its arrowhead at the input that received it (``dir=back``: the
+    layout still reads from the inputs to the output); one that carried none has no arrowhead.
+    """
     drawing = new_drawing("view", "LR", title)
     inside = {id(node) for node in members}
+    kinds: set[str] = set()
     for node in stubs.values():
         drawing.node(
             f"s{index[id(node)]}", plain(stub_label(node, names, owner)), shape="plaintext", fontcolor="#606060"
         )
     for node in members:
-        drawing.node(f"n{index[id(node)]}", _node_box(node, names[id(node)], step.grads.get(id(node))))
+        key = f"n{index[id(node)]}"
+        drawing.node(key, _node_box(node, names[id(node)], step.grads.get(id(node)), grad_texts.get(key)))
     for node in members:
         for flow in step.flows.get(id(node), []):
             parent = flow.parent
             tail = f"n{index[id(parent)]}" if id(parent) in inside else f"s{index[id(parent)]}"
             text = number(flow.carried) if flow.scalar else describe(flow.carried, is_grad=True)
-            drawing.edge(
-                tail, f"n{index[id(node)]}", label=plain(text) if flow.kind != OFF else None, **EDGE[flow.kind]
-            )
+            look = dict(EDGE[flow.kind], dir="back") if flow.kind != OFF else dict(EDGE[OFF])
+            drawing.edge(tail, f"n{index[id(node)]}", label=plain(text) if flow.kind != OFF else None, **look)
+            kinds.add(flow.kind)
         if id(node) not in step.flows:
             for parent in dict.fromkeys(node._prev):
                 tail = f"n{index[id(parent)]}" if id(parent) in inside else f"s{index[id(parent)]}"
                 drawing.edge(tail, f"n{index[id(node)]}", **WAITING_EDGE)
+    if not stubs:  # the main picture of a graph drawn node by node: the legend says how to read its edges
+        rows = edge_rows(kinds) + legend_row("◀━━", DIRECTION_RULE) + legend_row("───", FORWARD_ONLY, "#b0b0b0")
+        add_legend(drawing, rows, beside=f"n{index[id(members[-1])]}")
     return str(drawing.source)
 
 
 def stub_label(node: Any, names: dict[Any, Any], owner: dict[Any, Any]) -> str:
     """How an expanded view names a node from outside the group: 'x1', or 'from neuron 1.3'."""
     group = owner.get(id(node))
-    return names[id(node)] if group is None else f"from {group.title}"
+    return names[id(node)] if group is None else f"from {short_title(group)}"
 
 
 def _outside_inputs(members: list[Any]) -> dict[Any, Any]:
@@ -160,6 +187,7 @@ def _node_data(
     numbers: dict[Any, Any],
     flows: dict[Any, Any],
     upstream: Any,
+    name_of: Any,
 ) -> dict[Any, Any]:
     """What the details panel shows of one node, apart from its gradient (which changes by step)."""
     group = owner.get(id(node))
@@ -176,7 +204,7 @@ def _node_data(
             {
                 "p": index[id(flow.parent)],
                 "local": local,
-                "why": reason(node, flow.parent),
+                "why": reason(node, flow.parent, name_of),
                 "chain": product if flow.kind != OFF else "no gradient asked for",
                 "kind": flow.kind,
                 "uses": flow.uses,
@@ -184,9 +212,9 @@ def _node_data(
         )
     return {
         "name": names[id(node)],
-        "op": node._op or "leaf",
+        "op": node._op or LEAF,
         "label": node.label,
-        "shape": shape_of(node),
+        "shape": str(np.shape(node.data)) if shape_of(node) else "",
         "data": describe(node.data, is_grad=False),
         "ran": numbers.get(id(node), 0),
         "group": group.key if group is not None else None,
@@ -259,21 +287,28 @@ def explore(
         f", one box per {box_word(groups, group)}" if groups else ""
     )
     dead = dead_on_every_sample(groups, dataset)
+    screen, inner, full = screen_names(nodes, groups, names)
+    texts, hists = _changes(nodes, groups, steps, seed, index)
+    # each box drawn wide enough for the longest gradient text a step will write into it
+    widest = {key: "grad " + max((t for _, t in changes), key=len) for key, changes in texts.items()}
     if groups:
-        main = draw_grouped(nodes, groups, names, final, seed, title, dead)
-        main_dot = main.source
-        views = [_node_view(g.title, g.members, _outside_inputs(g.members), names, index, final, owner) for g in groups]
+        main_dot = draw_grouped(nodes, groups, names, final, seed, title, dead, grad_texts=widest).source
+        views = [
+            _node_view(g.title, g.members, _outside_inputs(g.members), inner, index, final, owner, widest)
+            for g in groups
+        ]
     else:
-        main_dot = _node_view(title, nodes, {}, names, index, final, owner)
+        main_dot = _node_view(title, nodes, {}, names, index, final, owner, widest)
         views = []
     svgs = _svgs([main_dot, *views])
     final_grad = {id(n): final.grads.get(id(n)) for n in nodes}
+    namers = {id(n): namer(n, screen, inner, owner, "") for n in nodes}
     data_nodes = [
-        _node_data(n, i, names, index, owner, final.numbers, final.flows, final_grad[id(n)])
+        _node_data(n, i, full, index, owner, final.numbers, final.flows, final_grad[id(n)], namers[id(n)])
         for i, n in enumerate(nodes)
     ]
-    texts, hists = _changes(nodes, groups, steps, seed, index)
     members_of = {g.key: [f"n{index[id(m)]}" for m in g.members] for g in groups}
+    captions = [caption(s.current, full[id(s.current)], namer(s.current, screen, inner, owner, "its ")) for s in steps]
     payload = {
         "title": title,
         "steps": [
@@ -281,24 +316,56 @@ def explore(
                 "node": index[id(s.current)],
                 "op": s.current._op,
                 "filled": [index[id(p)] for p in dict.fromkeys(s.current._prev)],
+                "caption": text,
+                "mentions": _mentions(s.current, said, owner, names, inner),
             }
-            for s in steps
+            for s, (text, said) in zip(steps, captions)
         ],
         "nodes": data_nodes,
         "groups": {
-            g.key: {"title": g.title, "members": members_of[g.key], "output": index[id(g.output)]} for g in groups
+            g.key: {
+                "title": g.title,
+                "members": members_of[g.key],
+                "output": index[id(g.output)],
+                "about": _about(g, inner),
+            }
+            for g in groups
         },
         "texts": texts,
         "hists": hists,
         "seed": describe(seed, is_grad=True),
+        "across": "TB" if "rankdir=TB" in main_dot else "LR",  # which way the main picture runs to its root
         "zero_root": bool(is_zero(seed)),
     }
     views_html = "".join(
         f'<section class="view" id="view-{g.key}" hidden><h3>{html.escape(g.title)} '
-        f'<button class="fold" data-group="{g.key}">fold back</button></h3>{svg}</section>'
+        f'<button class="fold" data-group="{g.key}">fold back</button></h3><div class="picture">{svg}</div></section>'
         for g, svg in zip(groups, svgs[1:])
     )
-    template = resources.files(__package__).joinpath("explorer.html").read_text(encoding="utf-8")
+    template = page_template("explorer.html")
     values = {"TITLE": html.escape(title), "MAIN": svgs[0], "VIEWS": views_html, "DATA": script_json(payload)}
-    page = fill(template, {"CSP": content_security_policy(template), **values})
-    return Explorer(page, len(steps), title, payload)
+    page = encodable(fill(template, {"CSP": content_security_policy(template), **values}))
+    return Explorer(page, len(steps), encodable(title), payload)
+
+
+def _mentions(
+    node: Any, said: list[Any], owner: dict[Any, Any], names: dict[Any, Any], inner: dict[Any, Any]
+) -> list[Any]:
+    """The nodes a step's caption names (``said``), each as [the group box it is drawn in or None, its name there]."""
+    found = []
+    for other in said:
+        group = owner.get(id(other))
+        if group is None:
+            found.append([None, names[id(other)]])
+        elif len(group.outputs) == 1 and other is group.output and owner.get(id(node)) is not group:
+            found.append([group.key, None])  # named by its box's title alone
+        else:
+            found.append([group.key, inner[id(other)]])
+    return found
+
+
+def _about(group: Group, inner: dict[Any, Any]) -> str:
+    """What a group's box holds, for the details panel."""
+    if isinstance(group.output.data, np.ndarray):
+        return f"{len(group.members)} Tensor nodes: " + ", ".join(inner[id(m)] for m in group.members)
+    return f"{len(group.members)} scalar nodes"

@@ -247,8 +247,10 @@ def stable_names(nodes: list[Any]) -> dict[Any, Any]:
     """id(node) -> the one name a node has in every drawing and frame.
 
     Its label if it has one; x1, x2, ... for the inputs a module was called on (leaves no module made);
-    the value of any other unnamed leaf (a constant); v<k> for an unnamed inner node, k its place in
-    the forward order. The order numbers #k are kept for when a closure ran.
+    a neuron's unlabelled weights and bias by their place (w1, w2, b; w1.3.2 and b1.3 for neuron 1.3 of
+    a network, as an MLP labels them); the value of any other unnamed leaf (a constant); v<k> for an
+    unnamed inner node, k its place in the forward order. The order numbers #k are kept for when a
+    closure ran.
     """
     groups = find_groups(nodes, "neuron")
     members = representative(groups)
@@ -260,17 +262,68 @@ def stable_names(nodes: list[Any]) -> dict[Any, Any]:
                     if not _is_parameter_like(parent):
                         inputs[id(parent)] = None
     numbering = {node_id: f"x{k}" for k, node_id in enumerate(inputs, 1)}
+    placed = {}
+    for group in groups:
+        number = group.title.split(" ", 1)[1] if group.title.startswith("neuron ") else ""
+        for node_id, role in roles(group).items():
+            if role == "b":
+                placed[node_id] = f"b{number}"
+            elif role[0] == "w" and role[1:].isdigit():
+                placed[node_id] = f"w{number}.{role[1:]}" if number else role
     names = {}
     for k, node in enumerate(nodes):
         if node.label:
             names[id(node)] = node.label
         elif id(node) in numbering:
             names[id(node)] = numbering[id(node)]
+        elif id(node) in placed:
+            names[id(node)] = placed[id(node)]
         elif not node._prev:
             names[id(node)] = _constant(node)
         else:
             names[id(node)] = f"v{k}"
     return names
+
+
+def _op_word(node: Any) -> str:
+    """A node by what made it: 'leaky_relu', 'weighted sum', 'linear', '@'."""
+    op = str(node._op).split("(")[0]
+    return "weighted sum" if op == "wsum" else op
+
+
+def roles(group: Group) -> dict[int, str]:
+    """id(node) -> what a member is inside its group's box: 'leaky_relu', 'weighted sum', 'w3', 'b' for a
+    scalar neuron (a layer's members carry their neuron's number: '1.3 w2'); a Tensor layer's parameters
+    by their label, else their name in the model ('layers.0.weight'), and its ops by op."""
+    inside = {id(node) for node in group.members}
+    found: dict[int, str] = {}
+    for node in group.members:
+        if not node._prev:
+            continue
+        found.setdefault(id(node), _op_word(node))
+        if node._op == "wsum":  # prev is w1..wn, x1..xn, b
+            n = len(node._prev) // 2
+            for i, parent in enumerate(node._prev[:n]):
+                if id(parent) in inside and not parent._prev:
+                    found[id(parent)] = f"w{i + 1}"
+            if len(node._prev) > 2 * n and id(node._prev[2 * n]) in inside:
+                found[id(node._prev[2 * n])] = "b"
+    params = {}
+    if group.model is not None and isinstance(group.output, Tensor):
+        params = {id(p): name for name, p in group.model.named_parameters()}
+    for node in group.members:
+        if id(node) not in found:
+            found[id(node)] = node.label or params.get(id(node), _constant(node) if not node._prev else _op_word(node))
+    if len(group.outputs) > 1:  # a layer of neurons: say whose
+        for unit, out in zip(group.units, group.outputs):
+            number = _numbered(_module_names(group.model).get(id(unit), ""))
+            stack = [out]
+            while stack:
+                node = stack.pop()
+                if id(node) in inside and not found[id(node)].startswith(number + " "):
+                    found[id(node)] = f"{number} {found[id(node)]}"
+                    stack.extend(node._prev)
+    return found
 
 
 def _is_parameter_like(node: Any) -> bool:

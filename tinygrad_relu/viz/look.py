@@ -58,13 +58,18 @@ EDGE = {
     FULL: {"color": "#1f5fa8", "fontcolor": "#1f5fa8", "penwidth": "1.6"},
     ALPHA: {"color": "#e07b00", "fontcolor": "#a85a00", "penwidth": "2.4"},
     ZERO: {"color": "#a0a0a0", "fontcolor": "#808080", "style": "dashed"},
-    OFF: {"color": "#c8c8c8", "fontcolor": "#a0a0a0", "style": "dotted"},
+    OFF: {"color": "#c8c8c8", "fontcolor": "#a0a0a0", "style": "dotted", "arrowhead": "none"},  # carried nothing
 }
 WAITING_EDGE = {
-    "color": "#e2e2e2",
+    "color": "#d0d0d0",
     "fontcolor": "#c0c0c0",
+    "penwidth": "0.8",
     "arrowhead": "none",
-}  # solid and faint: unlike every legend style
+}  # thin, faint and headless: it cannot be taken for an edge that carried a gradient
+#: the one direction rule of every backward picture, as its legend says it
+DIRECTION_RULE = "an arrow is a gradient: from the node whose closure sent it\nto the input that received it"
+FORWARD_ONLY = "thin grey, no arrowhead: a forward edge (input -> output)\nno gradient has flowed on it yet"
+LEAF = "leaf"  # the one word for a node no op made (an input, a weight, a constant)
 OP_NODE = {
     "shape": "ellipse",
     "style": "filled",
@@ -84,8 +89,14 @@ LEGEND_ROWS = (  # (kind, line drawn in the legend, meaning)
 )
 
 
+def encodable(text: str) -> str:
+    """``text`` with any lone surrogate (which UTF-8, and so dot, cannot take) written as its escape ``\\ud800``."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def record_field(text: str) -> str:
     """Text shown as itself in one field of a record label, where { } | < > and backslash have meanings."""
+    text = encodable(text)
     for char in "\\{}|<>":
         text = text.replace(char, "\\" + char)
     return text.replace("&", "&amp;")  # dot reads &name; as an entity, even in a record
@@ -94,7 +105,7 @@ def record_field(text: str) -> str:
 def plain(text: str) -> str:
     """Text shown as itself in an ordinary label: never graphviz HTML, no backslash escapes, no entities."""
     # nohtml: the graphviz package passes a string of the form <...> to dot unquoted, as an HTML label
-    shown: str = graphviz.escape(text.replace("&", "&amp;"))
+    shown: str = graphviz.escape(encodable(text).replace("&", "&amp;"))
     return shown
 
 
@@ -108,7 +119,13 @@ def legend_row(key: str, text: str, color: str | None = None, fill: str | None =
     """One row of a legend table: ``key`` (in ``color``, on ``fill``) and what it means."""
     cell = html.escape(key) if color is None else f'<font color="{color}">{html.escape(key)}</font>'
     background = "" if fill is None else f' bgcolor="{fill}"'
-    return f'<tr><td{background}>{cell}</td><td align="left">{html.escape(text)}</td></tr>'
+    # each line ends in a left-aligned break: graphviz aligns a line by the break after it
+    lines = (
+        "".join(html.escape(line) + '<br align="left"/>' for line in text.split("\n"))
+        if "\n" in text
+        else html.escape(text)
+    )
+    return f'<tr><td{background}>{cell}</td><td align="left">{lines}</td></tr>'
 
 
 def edge_rows(kinds: set[Any]) -> str:
@@ -116,9 +133,17 @@ def edge_rows(kinds: set[Any]) -> str:
     return "".join(legend_row(line, text, EDGE[kind]["color"]) for kind, line, text in LEGEND_ROWS if kind in kinds)
 
 
-def add_legend(drawing: Drawing, rows: str) -> None:
-    """The legend node: ``rows`` (from ``legend_row``) as the one HTML label the drawings make."""
-    drawing.node("legend", f'<<table border="0" cellspacing="1">{rows}</table>>', shape="plaintext", fontsize="9")
+def add_legend(drawing: Drawing, rows: str, beside: str | None = None) -> None:
+    """The legend node: ``rows`` (from ``legend_row``) as the one HTML label the drawings make; ``beside`` (a
+    node's name) puts it in that node's rank: by the root, where a backward pass (and a page's first view) starts."""
+    label = f'<<table border="0" cellspacing="1">{rows}</table>>'
+    if beside is None:
+        drawing.node("legend", label, shape="plaintext", fontsize="9")
+        return
+    with drawing.subgraph(name="legend_rank") as rank:
+        rank.attr(rank="same")
+        rank.node(beside)
+        rank.node("legend", label, shape="plaintext", fontsize="9")
 
 
 def new_drawing(name: str, rankdir: str, title: str) -> Drawing:

@@ -11,8 +11,10 @@ import base64
 import hashlib
 import json
 import re
+from importlib import resources
 from typing import Any
 
+_VENDORED = re.compile(r"<!--inline (vendor/[\w.-]+\.js)-->")  # a vendored script, inlined as its own block
 _PLACEHOLDER = re.compile(r"\{\{([A-Z]+)\}\}")
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", flags=re.S)  # the scripts that run (not type=json)
 # < > & could close the block or open a comment in it; U+2028/9 end a line in older JavaScript parsers
@@ -46,3 +48,16 @@ def fill(template: str, values: dict[str, str]) -> str:
     if missing:
         raise KeyError(f"no value for the placeholders {sorted(missing)}")
     return _PLACEHOLDER.sub(lambda match: values[match.group(1)], template)
+
+
+def template(name: str) -> str:
+    """The page template ``name`` of this package with each vendored script it names inlined as a script block."""
+    files = resources.files(__package__)
+
+    def inline(match: re.Match[str]) -> str:
+        script = files.joinpath(match.group(1)).read_text(encoding="utf-8")
+        if "</script" in script.lower():
+            raise ValueError(f"{match.group(1)} would end its own script block")
+        return f"<script>{script}</script>"
+
+    return _VENDORED.sub(inline, files.joinpath(name).read_text(encoding="utf-8"))

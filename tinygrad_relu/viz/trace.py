@@ -192,7 +192,9 @@ def trace_backward(root: Any, nodes: list[Any], seed: Any, every_step: bool) -> 
 
 
 def number(x: Any) -> str:
-    """A number (or a one-element array) in at most 4 significant digits (0 for -0)."""
+    """A number (or a one-element array) in at most 4 significant digits (0 for -0; "none" for no gradient)."""
+    if x is None:
+        return "none"
     x = float(np.reshape(x, -1)[0])
     return "0" if x == 0 else f"{x:.4g}"
 
