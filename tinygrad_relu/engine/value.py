@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import wraps
 from numbers import Real
 from typing import Any
 
@@ -37,6 +38,18 @@ def _node(data: float, children: tuple[Value, ...], op: str, backward: Backward)
     if is_grad_enabled():
         out._prev, out._backward = children, backward
     return out
+
+
+def _binary(op: Callable[[Value, Value], Value]) -> Callable[[Value, Any], Value]:
+    """``op`` as the method ``self <op> other`` with ``other`` made a Value first; for an operand that is not a
+    number it returns NotImplemented, so that Python tries the other side, then names both types."""
+
+    @wraps(op)
+    def method(self: Value, other: Any) -> Value:
+        b = _value(other)
+        return NotImplemented if b is None else op(self, b)
+
+    return method
 
 
 def _value(x: object) -> Value | None:
@@ -64,12 +77,9 @@ class Value:
         self._scope: Any = None  # what a module call put on the node it returned: read by the drawings only
 
     # Each op's code rule (for tinygrad_relu.trace) sits just above it: see rules.py.
+    @_binary
     @code_rule(lambda c: f"{c[0]} + {c[1]}", lambda c: [(0, c.g), (1, c.g)])
-    def __add__(self, other: Value | Number) -> Value:
-        b = _value(other)
-        if b is None:
-            return NotImplemented
-
+    def __add__(self, b: Value) -> Value:
         def _backward(out: Value) -> None:
             a, b = out._prev
             a.grad += out.grad
@@ -77,12 +87,9 @@ class Value:
 
         return _node(self.data + b.data, (self, b), "+", _backward)
 
+    @_binary
     @code_rule(lambda c: f"{c[0]} * {c[1]}", lambda c: [(0, f"{c[1]} * {c.g}"), (1, f"{c[0]} * {c.g}")])
-    def __mul__(self, other: Value | Number) -> Value:
-        b = _value(other)
-        if b is None:
-            return NotImplemented
-
+    def __mul__(self, b: Value) -> Value:
         def _backward(out: Value) -> None:
             a, b = out._prev
             a.grad += b.data * out.grad
@@ -90,12 +97,9 @@ class Value:
 
         return _node(self.data * b.data, (self, b), "*", _backward)
 
+    @_binary
     @code_rule(lambda c: f"{c[0]} - {c[1]}", lambda c: [(0, c.g), (1, f"-{c.g}")])  # += -g is -= g, bit for bit
-    def __sub__(self, other: Value | Number) -> Value:
-        b = _value(other)
-        if b is None:
-            return NotImplemented
-
+    def __sub__(self, b: Value) -> Value:
         def _backward(out: Value) -> None:
             a, b = out._prev
             a.grad += out.grad
@@ -103,15 +107,12 @@ class Value:
 
         return _node(self.data - b.data, (self, b), "-", _backward)
 
+    @_binary
     @code_rule(
         lambda c: f"ieee_div({c[0]}, {c[1]})",
         lambda c: [(0, f"ieee_div({c.g}, {c[1]})"), (1, f"ieee_div(-{c.out} * {c.g}, {c[1]})")],
     )
-    def __truediv__(self, other: Value | Number) -> Value:
-        b = _value(other)
-        if b is None:
-            return NotImplemented
-
+    def __truediv__(self, b: Value) -> Value:
         def _backward(out: Value) -> None:
             a, b = out._prev
             a.grad += ieee_div(out.grad, b.data)  # d(a/b)/da = 1/b
