@@ -49,3 +49,12 @@ def test_a_graph_without_code_rules_gets_a_one_line_note_with_hostile_text_escap
     assert "lines" not in code and "no code rule" in code["error"] and "\n" not in code["error"]
     assert repr(HOSTILE[0]) in code["error"]  # the op's name, a hostile text, is in the note
     assert '<img src=x onerror="' not in explorer.html  # and the page holds it only as escaped JSON
+
+
+def test_unlabelled_numbers_are_constants_and_need_no_backward_block():
+    a, b, w = Value(2.0), Value(3.0), Value(1.5, label="w")
+    y = a * b * w
+    lines = explore(y).data["code"]["lines"]
+    texts = [line[0] for line in lines]
+    assert "c1 = 2.0" in texts and "w = P[0].data" in texts
+    assert not any(text.startswith("d_c1") for text in texts)  # a constant gets no gradient
