@@ -101,3 +101,44 @@ def test_tensor_page_shows_a_gradient_histogram(browser, tmp_path):
     assert "% of entries exactly zero" in details
     assert page.page.locator("#details svg.hist rect").count() == 10
     page.close()
+
+
+HOT_NODES = "() => [...document.querySelectorAll('#code .src div.hot')].map((d) => +d.dataset.node)"
+# whether every lit statement is inside the code pane's visible part (the pane scrolls; the page does not)
+HOT_IN_VIEW = """() => {
+  const src = document.querySelector('#code .src').getBoundingClientRect();
+  const hot = document.querySelector('#code .src div.hot').getBoundingClientRect();
+  return hot.top >= src.top - 1 && hot.bottom <= src.bottom + 1;
+}"""
+
+
+def test_code_pane_follows_the_steps_and_selects_a_node(browser, tmp_path):
+    neuron = Neuron(2, "leaky_relu", alpha=0.1, seed=1)
+    y = neuron([Value(-2.0, label="x1"), Value(1.0, label="x2")])
+    y.label = "y"
+    loss = loss_of(MLP(2, [16, 16, 1], activation="leaky_relu", seed=0), HEADS["bce"], X[:1], Y[:1])[0]
+    pages = [explore(y), explore(loss, group="neuron", dataset=X)]
+    paths = [explorer.save(tmp_path / f"code{i}.html") for i, explorer in enumerate(pages)]
+    page = Page(browser, paths[0])
+    for explorer, path in zip(pages, paths):
+        page.goto(path)
+        steps = explorer.data["steps"]
+        assert page.page.evaluate(HOT_NODES) == []  # step 0: no closure has run
+        for k in (1, 2, len(steps)):
+            page.page.fill("#slider", str(k))
+            hot = page.page.evaluate(HOT_NODES)
+            assert hot and set(hot) == {steps[k - 1]["node"]}, k
+            assert page.page.evaluate(HOT_IN_VIEW), k
+        page.page.keyboard.press("Home")
+        page.page.keyboard.press("ArrowRight")
+        assert set(page.page.evaluate(HOT_NODES)) == {steps[0]["node"]}
+        # a statement of an input of the first closure's node: clicking it selects that node
+        target = explorer.data["nodes"][steps[0]["node"]]["parents"][0]
+        line = page.page.locator(f"#code .src div[data-node='{target}']").first
+        line.click()
+        node = explorer.data["nodes"][target]
+        assert page.page.inner_text("#details h2").startswith(node["name"])
+        assert "picked" in (line.get_attribute("class") or "")
+        box = node["group"] or f"n{target}"  # on a grouped page, the box the node is drawn in
+        assert "picked" in (page.box(box).get_attribute("class") or "")
+    page.close()

@@ -70,6 +70,8 @@ def test_hostile_text_runs_nothing_in_the_explorer_page(browser, tmp_path):
         assert page.page.text_content("h1") == explorer.title
         assert page.page.locator("script").count() == 3  # the JSON, the pan/zoom library and the page script
         assert_it_steps(page.page)
+        code, shown = explorer.data["code"], page.page.text_content("#code")  # the code pane shows it as text
+        assert code["error"] in shown if "error" in code else all(line[0] in shown for line in code["lines"])
         page.page.keyboard.press("ArrowRight")
         assert page.where() == f"step 1 of {explorer.steps}"
         assert page.page.evaluate(ALL_DETAILS) == []

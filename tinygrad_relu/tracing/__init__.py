@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value, graph
+from ..engine.graph import topological_order
 from ..nn import Module
 from ..tensor import Tensor
-from .record import Recording, TraceError, argument_kind, as_floats, changed, classify, missing_rule, record
+from .record import Leaves, Recording, TraceError, argument_kind, as_floats, changed, classify, missing_rule, record
 from .write import NAMESPACE, Writer, closure_value, identifier, same_value
 
-__all__ = ["Program", "TraceError", "trace"]
+__all__ = ["Program", "TraceError", "graph_source_lines", "trace"]
 
 _PHASES = ("", "forward", "backward")
 QUIET_OPS = frozenset(("/", "exp", "log", "logsumexp", "log_softmax", "prelu", "bce_logits"))
@@ -191,3 +192,31 @@ def trace(f: Callable[..., Any], *args: Any, check: bool = False) -> Program:
                         "would fix at trace time: close over that argument instead"
                     )
     return Program(f, args, rec, writer, params, captured, data, check)
+
+
+def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
+    """The statements ``trace`` would write for the graph already built behind ``root``, as ``source_lines``.
+
+    There is no function to call again, so no leaf is data: a labelled Value, or a Tensor that requires grad, is a
+    parameter (named by its label); an unlabelled Value is a constant; a Tensor without grad is read as ``C[k]``.
+    Raises ``TraceError`` for an op without a code rule.
+    """
+    order = topological_order(root)
+    if not root._prev:
+        raise TraceError("the root is a leaf: it has no graph to write as code")
+    rec = Recording(root, (), order, {id(n): i for i, n in enumerate(order)})
+    missing_rule(rec)
+    leaves = Leaves()
+    for i, node in enumerate(order):
+        if node._prev:
+            continue
+        if isinstance(node, Value):
+            (leaves.params if node.label else leaves.constants).append(i)
+        else:
+            (leaves.params if getattr(node, "requires_grad", False) else leaves.captured).append(i)
+    params = [order[i] for i in leaves.params]
+    writer = Writer(rec, leaves, dict(zip(leaves.params, _parameter_names((), [], params))), [], {})
+    if writer.env is not None:  # Tensor statements run as they are written, to learn their shapes
+        writer.env.update(P=params, C=[order[i] for i in leaves.captured])
+    writer.write([])
+    return writer.lines

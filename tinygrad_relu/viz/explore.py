@@ -9,7 +9,8 @@ the inputs that received the gradient, every gradient known so far is shown, and
 closure did in the names on the screen (``names.py``). A click on a node opens its details (op, data,
 gradient at this step, and per input the local derivative, why it has that value (``explain.py``), and the
 chain-rule product it carried); a click on a group box opens its scalar nodes over the picture, and a
-second click folds them back. The details are one pane of a side column (``#side``) that other panes can join.
+second click folds them back. The details are one pane of a side column (``#side``); the code pane below it
+shows the pass as ``trace`` writes it, the current step's statements lit, and a click on one selects its node.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import checks
+from ..tracing import TraceError, graph_source_lines
 from .draw_groups import box_word, draw_grouped, group_grad
 from .explain import caption, reason
 from .groups import Group, dead_on_every_sample, find_groups, representative, stable_names
@@ -336,6 +338,7 @@ def explore(
         "seed": describe(seed, is_grad=True),
         "across": "TB" if "rankdir=TB" in main_dot else "LR",  # which way the main picture runs to its root
         "zero_root": bool(is_zero(seed)),
+        "code": _code(root),
     }
     views_html = "".join(
         f'<section class="view" id="view-{g.key}" hidden><h3>{html.escape(g.title)} '
@@ -346,6 +349,15 @@ def explore(
     values = {"TITLE": html.escape(title), "MAIN": svgs[0], "VIEWS": views_html, "DATA": script_json(payload)}
     page = encodable(fill(template, {"CSP": content_security_policy(template), **values}))
     return Explorer(page, len(steps), encodable(title), payload)
+
+
+def _code(root: Any) -> dict[str, Any]:
+    """The code pane's statements, each as [text, node place or -1, "f"/"b"/""], or why there is no code."""
+    try:
+        lines = graph_source_lines(root)
+    except TraceError as error:  # an op without a code rule: the page still works, its pane says why
+        return {"error": " ".join(str(error).split())}
+    return {"lines": [[text, i, phase[:1]] for text, i, phase in lines]}
 
 
 def _mentions(
