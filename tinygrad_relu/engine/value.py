@@ -373,7 +373,7 @@ def _weighted_sum_backward(out: Value) -> None:
     and the bias (if any) from the node's parents, so that a neuron allocates no closure of its own."""
     prev, g = out._prev, out.grad
     n = len(prev) // 2
-    for w, x in zip(prev[:n], prev[n : 2 * n]):
+    for w, x in zip(prev, prev[n : 2 * n]):  # zip stops after the n pairs (weight i, input i)
         w.grad += x.data * g
         x.grad += w.data * g
     if len(prev) % 2:

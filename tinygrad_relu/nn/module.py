@@ -42,11 +42,11 @@ def tag(out: Any, module: Module, inputs: tuple[Any, ...]) -> None:
     """Mark the node(s) a call of ``module`` returned (one, or a list or tuple of them). A node keeps the call
     that made it, the innermost: the calls return from the inside out, and an outer call that hands the node
     on only becomes its ``outermost``. Leaves (an input handed back unchanged) are not tagged."""
-    call = ModuleCall(module, inputs)
+    call = None  # made for the first node without a call of its own: an outer call hands its nodes on
     for node in out if isinstance(out, (list, tuple)) else (out,):
         if getattr(node, "_prev", None):
             if node._scope is None:
-                node._scope = call
+                node._scope = call = call or ModuleCall(module, inputs)
             else:
                 node._scope.outermost = module
 
