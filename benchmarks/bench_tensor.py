@@ -31,13 +31,17 @@ import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from tinygrad_relu import Tensor, losses, trace  # noqa: E402
+import tinygrad_relu  # noqa: E402
+import tinygrad_relu.losses  # noqa: E402
+import tinygrad_relu.nn  # noqa: E402
+import tinygrad_relu.optim  # noqa: E402
+from tinygrad_relu import Tensor, trace  # noqa: E402
 from tinygrad_relu.data import make_moons, xor  # noqa: E402
-from tinygrad_relu.nn import LeakyReLU, Linear, Sequential  # noqa: E402
-from tinygrad_relu.optim import SGD  # noqa: E402
+from tinygrad_relu.nn import Linear  # noqa: E402
 
 try:
     import torch
@@ -79,19 +83,24 @@ def initial_weights(n_in: int, hidden: int, n_out: int) -> list[np.ndarray]:
     return [p.data.copy() for p in (*first.parameters(), *second.parameters())]
 
 
-def library_setup(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> tuple:
-    """The library's model (from ``weights``), its SGD, the batch and target as it takes them, and the loss."""
+def library_setup(X: np.ndarray, y: np.ndarray, weights: list, kind: str, package: Any = tinygrad_relu) -> tuple:
+    """The library's model (from ``weights``), its SGD, the batch and target as it takes them, and the loss.
+    ``package``: the copy of tinygrad_relu to build them with (compare_engines.py passes another one)."""
     (hidden, n_in), n_out = weights[0].shape, weights[2].shape[0]
-    model = Sequential(Linear(n_in, hidden), LeakyReLU(ALPHA), Linear(hidden, n_out))
+    nn, make = package.nn, package.Tensor
+    model = nn.Sequential(nn.Linear(n_in, hidden), nn.LeakyReLU(ALPHA), nn.Linear(hidden, n_out))
     for p, w in zip(model.parameters(), weights):
         p.data = w.copy()
-    x, target = Tensor(X), (y if kind == "ce" else Tensor(y))
-    return model, SGD(model.parameters(), lr=LR), x, target, losses.cross_entropy if kind == "ce" else losses.mse_loss
+    x, target = make(X), (y if kind == "ce" else make(y))
+    loss_fn = package.losses.cross_entropy if kind == "ce" else package.losses.mse_loss
+    return model, package.optim.SGD(model.parameters(), lr=LR), x, target, loss_fn
 
 
-def tinygrad_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callable[[], float]:
+def tinygrad_step(
+    X: np.ndarray, y: np.ndarray, weights: list, kind: str, package: Any = tinygrad_relu
+) -> Callable[[], float]:
     """The library's way: layers, a loss from ``losses``, ``optim.SGD``."""
-    model, opt, x, target, loss_fn = library_setup(X, y, weights, kind)
+    model, opt, x, target, loss_fn = library_setup(X, y, weights, kind, package)
 
     def step() -> float:
         loss = loss_fn(model(x), target)
