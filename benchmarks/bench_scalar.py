@@ -157,29 +157,42 @@ def plain_float_step(model: MLP, X, y) -> Callable[[int], float]:
     return step
 
 
-def ms_per_step(step: Callable[[int], float], steps: int, gc_outside: bool = False) -> tuple[float, float]:
-    """Median and fastest wall time of ``steps`` training steps, in ms, after one warm-up step.
-
-    ``gc_outside``: pause the cyclic garbage collector during each timed step and collect between
-    steps, untimed -- the engine's own work, without the collector's share.
-    """
+def ms_per_step(step: Callable[[int], float], steps: int) -> tuple[float, float]:
+    """Median and fastest wall time of ``steps`` training steps, in ms, after one warm-up step (for micrograd,
+    whose step takes a second: too long to take turns with)."""
     step(0)
     times = []
-    collecting = gc.isenabled()
-    try:
-        for k in range(1, steps + 1):
-            if gc_outside:
-                gc.collect()
-                gc.disable()
+    for k in range(1, steps + 1):
+        start = time.perf_counter()
+        step(k)
+        times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times), min(times)
+
+
+def in_turns(ways: dict[str, Callable[[int], float]], steps: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median ms per step of each way as run, and with the cyclic GC outside the step (collected before it, paused
+    during it), the ways taking turns step by step so that the load of a shared machine hits them alike."""
+    as_run: dict[str, list[float]] = {name: [] for name in ways}
+    outside: dict[str, list[float]] = {name: [] for name in ways}
+    for step in ways.values():
+        step(0)  # warm up
+    for k in range(1, steps + 1):
+        for name, step in ways.items():
             start = time.perf_counter()
             step(k)
-            times.append(1000 * (time.perf_counter() - start))
-            if gc_outside and collecting:
+            as_run[name].append(1000 * (time.perf_counter() - start))
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                step(k)
+                outside[name].append(1000 * (time.perf_counter() - start))
+            finally:
                 gc.enable()
-    finally:
-        if collecting:
-            gc.enable()
-    return statistics.median(times), min(times)
+    return (
+        {name: statistics.median(t) for name, t in as_run.items()},
+        {name: statistics.median(t) for name, t in outside.items()},
+    )
 
 
 def check_same_losses(engine: Callable[[int], float], floor: Callable[[int], float]) -> None:
@@ -224,9 +237,9 @@ def moons_comparison(steps: int) -> None:
     y = y * 2 - 1
     print(
         f"\nmicrograd's moons demo step (MLP(2, [16, 16, 1]), 100 points, hinge + L2, SGD), "
-        f"{steps} steps each, ms/step:"
+        f"median ms of {steps} steps each, taken in turn:"
     )
-    print(f"{'':28} {'median':>8} {'fastest':>8}   {'median, GC outside the step':>28}")
+    print(f"{'':28} {'as run':>8} {'GC outside the step':>20}")
     rows = {}
     for activation in ("relu", "leaky_relu"):
 
@@ -234,44 +247,29 @@ def moons_comparison(steps: int) -> None:
             return MLP(2, [16, 16, 1], activation=activation, seed=1337)
 
         check_same_losses(moons_step(Value, model(), X, y), plain_float_step(model(), X, y))
-        for name, step in [
-            (f"tinygrad_relu, {activation}", lambda: moons_step(Value, model(), X, y)),
-            (f"plain floats, {activation}", lambda: plain_float_step(model(), X, y)),
-        ]:
-            as_run = ms_per_step(step(), steps)
-            rows[name] = (*as_run, ms_per_step(step(), steps, gc_outside=True)[0])
-            print(f"{name:28} {as_run[0]:>8.1f} {as_run[1]:>8.1f}   {rows[name][2]:>28.1f}")
+        ways = {
+            f"tinygrad_relu, {activation}": moons_step(Value, model(), X, y),
+            f"plain floats, {activation}": plain_float_step(model(), X, y),
+        }
+        as_run, outside = in_turns(ways, steps)
+        for name in ways:
+            rows[name] = as_run[name], outside[name]
+            print(f"{name:28} {as_run[name]:>8.1f} {outside[name]:>20.1f}")
     random.seed(1337)  # micrograd's MLP draws its weights from the random module
     micro = ms_per_step(moons_step(MicroValue, MicroMLP(2, [16, 16, 1]), X, y), steps)
-    print(f"{'micrograd 0.1.0, relu':28} {micro[0]:>8.1f} {micro[1]:>8.1f}")
+    print(f"{'micrograd 0.1.0, relu':28} {micro[0]:>8.1f}   (alone, median; fastest {micro[1]:.1f})")
     for activation in ("relu", "leaky_relu"):
-        (med, low, nogc), (p_med, p_low, p_nogc) = (
-            rows[f"tinygrad_relu, {activation}"],
-            rows[f"plain floats, {activation}"],
-        )
+        (ours, ours_out), (floor, floor_out) = rows[f"tinygrad_relu, {activation}"], rows[f"plain floats, {activation}"]
         print(
-            f"{activation}: tinygrad_relu / plain floats {med / p_med:.2f}x by the median, {low / p_low:.2f}x by the "
-            f"fastest step, {nogc / p_nogc:.2f}x with the GC outside (target <= 2.6x)"
+            f"{activation}: tinygrad_relu / plain floats {ours / floor:.2f}x as run, {ours_out / floor_out:.2f}x with "
+            "the GC outside the step (target <= 2.6x)"
         )
-    ours = rows["tinygrad_relu, relu"]
-    print(f"relu: tinygrad_relu is {micro[0] / ours[0]:.1f}x faster than micrograd by the median (target >= 10x)")
+    ours = rows["tinygrad_relu, relu"][0]
+    print(f"relu: tinygrad_relu is {micro[0] / ours:.1f}x faster than micrograd by the median (target >= 10x)")
     print(
         "(micrograd's graph holds reference cycles -- each node's closure refers to the node -- so only the "
         "cyclic GC frees it; tinygrad_relu's graph is freed by reference counting)"
     )
-
-
-def interleaved_ms(ways: dict[str, Callable[[int], float]], rounds: int) -> dict[str, float]:
-    """Median ms per step of each way, the ways taking turns step by step, so that load hits them alike."""
-    times: dict[str, list[float]] = {name: [] for name in ways}
-    for step in ways.values():
-        step(0)  # warm up
-    for k in range(1, rounds + 1):
-        for name, step in ways.items():
-            start = time.perf_counter()
-            step(k)
-            times[name].append(1000 * (time.perf_counter() - start))
-    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def held_bytes(make: Callable[[], object]) -> tuple[int, object]:
@@ -306,7 +304,7 @@ def traced_comparison(steps: int) -> None:
             "eager": moons_step(Value, model(), X, y),
             "traced": traced,
         }
-        ms = interleaved_ms(ways, max(steps, 15))
+        ms = in_turns(ways, max(steps, 15))[0]
         print(
             f"{activation:12} {ms['floor']:>7.2f} {ms['eager']:>7.2f} {ms['traced']:>7.2f} "
             f"{ms['eager'] / ms['floor']:>11.2f}x {ms['traced'] / ms['floor']:>12.2f}x {tracing:>8.2f}"

@@ -21,12 +21,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402  (after the thread settings, which numpy reads when it loads)
-import gc  # noqa: E402
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
-import statistics  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -68,25 +65,7 @@ def scalar_comparison(packages: dict[str, ModuleType], steps: int) -> None:
         }
         floor_model = tinygrad_relu.nn.MLP(2, [16, 16, 1], activation=activation, seed=1337)
         ways["floor"] = bench_scalar.plain_float_step(floor_model, X, y)
-        as_run: dict[str, list[float]] = {name: [] for name in ways}
-        outside: dict[str, list[float]] = {name: [] for name in ways}
-        for step in ways.values():
-            step(0)
-        for k in range(1, steps + 1):
-            for name, step in ways.items():
-                start = time.perf_counter()
-                step(k)
-                as_run[name].append(time.perf_counter() - start)
-                gc.collect()
-                gc.disable()
-                try:
-                    start = time.perf_counter()
-                    step(k)
-                    outside[name].append(time.perf_counter() - start)
-                finally:
-                    gc.enable()
-        for label, times in (("as run", as_run), ("GC outside", outside)):
-            ms = {name: 1000 * statistics.median(t) for name, t in times.items()}
+        for label, ms in zip(("as run", "GC outside"), bench_scalar.in_turns(ways, steps)):
             print(f"  {activation:10} {label:10} " + report(ms, "ms"))
 
 
