@@ -303,6 +303,9 @@ def test_nothing_is_written_unless_everything_can_be(tmp_path, capsys):
 def test_two_outputs_on_one_path_are_refused(tmp_path, capsys):
     path = str(tmp_path / "same.svg")
     assert "--plot and --graph both write " in _refused(["--plot", path, "--graph", path], capsys)
+    line = _refused(["--graph", path, "--frames", path], capsys)
+    assert line.endswith(f"--graph writes {path}, the folder --frames fills: give each its own path")
+    assert os.listdir(tmp_path) == []
 
 
 def test_a_huge_slope_trains_on_the_command_line(capsys):
