@@ -142,6 +142,34 @@ def test_save_writes_exactly_the_path_given(tmp_path):
     other.load(buffer)
 
 
+def test_a_save_that_fails_leaves_the_file_that_was_there(tmp_path, monkeypatch):
+    path = tmp_path / "weights.npz"
+    Sequential(Linear(2, 3, seed=0)).save(path)
+    before = path.read_bytes()
+    written = []
+
+    def interrupted(member, array, **kwargs):
+        written.append(array)
+        if len(written) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(np.lib.format, "write_array", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Sequential(Linear(2, 3, seed=1)).save(path)
+    assert len(written) == 2 and path.read_bytes() == before and os.listdir(tmp_path) == ["weights.npz"]
+
+
+def test_save_through_a_symlink_writes_the_file_it_points_to(tmp_path):
+    (tmp_path / "real.npz").write_bytes(b"old")
+    (tmp_path / "link.npz").symlink_to(tmp_path / "real.npz")
+    model = Sequential(Linear(2, 3, seed=0))
+    model.save(tmp_path / "link.npz")
+    assert (tmp_path / "link.npz").is_symlink() and sorted(os.listdir(tmp_path)) == ["link.npz", "real.npz"]
+    other = Sequential(Linear(2, 3, seed=1))
+    other.load(tmp_path / "real.npz")
+    assert all(np.array_equal(model.state_dict()[k], v) for k, v in other.state_dict().items())
+
+
 class _Named(Module):
     """A module whose parameters carry the names it is given."""
 

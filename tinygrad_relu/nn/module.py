@@ -13,6 +13,7 @@ and the call's inputs. The drawings read the tags to draw a neuron or a layer as
 from __future__ import annotations
 
 import os
+import threading
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -91,6 +92,15 @@ def _numbers(value: Any, name: str) -> np.ndarray:
             f"load_state_dict: {name!r} must be a number or an array of numbers, got {type(value).__name__} {value!r}"
         )
     return array.astype(np.float64)
+
+
+def _write_archive(stream: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
+    """``arrays`` into ``stream`` as an ``.npz`` archive, member by member: np.savez takes the names as keywords,
+    and some of them collide with its own."""
+    with zipfile.ZipFile(stream, "w") as archive:
+        for name, array in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
 
 
 @contextmanager
@@ -231,13 +241,22 @@ class Module:
 
     def save(self, file: str | os.PathLike[str] | BinaryIO) -> None:
         """Write ``state_dict()`` to ``file`` (a path, written as given, or a binary file object) as a numpy ``.npz``
-        archive: one ``name.npy`` member per parameter, which ``numpy.load`` reads too."""
+        archive: one ``name.npy`` member per parameter, which ``numpy.load`` reads too. A path is written whole or
+        not at all: the archive goes to a file beside it, which then takes its place, so a save that fails or is
+        interrupted leaves the file that was there."""
         arrays = self.state_dict()
-        with _opened(file, "wb") as stream, zipfile.ZipFile(stream, "w") as archive:
-            for name, array in arrays.items():
-                # written member by member: np.savez takes names as keywords, and some collide with its own
-                with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                    np.lib.format.write_array(member, array, allow_pickle=False)
+        if not isinstance(file, (str, os.PathLike)):
+            _write_archive(file, arrays)
+            return
+        target = os.path.realpath(file)  # through a symlink, as open() would write
+        partial = f"{target}.{os.getpid()}.{threading.get_ident()}.partial"
+        try:
+            with open(partial, "wb") as stream:
+                _write_archive(stream, arrays)
+            os.replace(partial, target)
+        finally:
+            if os.path.exists(partial):
+                os.remove(partial)
 
     def load(self, file: str | os.PathLike[str] | BinaryIO, strict: bool = True) -> None:
         """Read parameters written by ``save`` (``load_state_dict`` with the file's contents)."""
