@@ -294,9 +294,9 @@ def _output_problem(args: argparse.Namespace) -> str | None:
         problem = _folder_problem("--frames", args.frames)
         if problem:
             return problem
-        same = written.get(os.path.realpath(args.frames))
-        if same is not None:
-            return f"{same} writes {args.frames}, the folder --frames fills: give each its own path"
+        writer = written.get(os.path.realpath(args.frames))
+        if writer is not None:
+            return f"{writer} writes {args.frames}, the folder --frames fills: give each its own path"
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         return '--plot needs matplotlib: pip install "tinygrad_relu[plot]" (or pip install matplotlib)'
     needs_dot = [
