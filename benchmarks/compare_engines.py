@@ -70,11 +70,8 @@ def scalar_comparison(packages: dict[str, ModuleType], steps: int) -> None:
 
 
 def tensor_comparison(packages: dict[str, ModuleType], rounds: int, seconds: float, builds: int) -> None:
-    """The Tensor steps T1-T3 on each copy and the numpy floor, in chunks taken in turn (bench_tensor.time_steps).
-
-    Where a way's arrays land in memory changes its speed on T3 by a quarter (the same code beside itself gave
-    0.77x and 1.27x in two runs), so each way is built ``builds`` times, in a rotated order, and keeps its best.
-    """
+    """The Tensor steps T1-T3 on each copy and the numpy floor, in chunks taken in turn, each way built ``builds``
+    times (bench_tensor.time_builds: where a way's arrays land moves T3 by up to a quarter)."""
     print(f"Tensor steps, the fastest chunk's µs per step (best of {builds} builds):")
     for task in ("T1", "T2", "T3"):
         _, X, y, hidden, n_out, kind = bench_tensor.tasks()[task]
@@ -83,14 +80,8 @@ def tensor_comparison(packages: dict[str, ModuleType], rounds: int, seconds: flo
             name: partial(bench_tensor.tinygrad_step, X, y, weights, kind, p) for name, p in packages.items()
         }
         makers["floor"] = partial(bench_tensor.numpy_step, X, y, weights, kind)
-        best = {name: float("inf") for name in makers}
-        names = list(makers)
-        for build in range(builds):
-            order = names[build % len(names) :] + names[: build % len(names)]
-            ways = {name: makers[name]() for name in order}
-            for name, s in bench_tensor.time_steps(ways, rounds, seconds).items():
-                best[name] = min(best[name], s)
-        print(f"  {task:21} " + report({name: 1e6 * best[name] for name in names}, "µs"))
+        best = bench_tensor.time_builds(makers, rounds, seconds, builds)
+        print(f"  {task:21} " + report({name: 1e6 * s for name, s in best.items()}, "µs"))
 
 
 def report(times: dict[str, float], unit: str) -> str:
