@@ -20,7 +20,7 @@ def _mse_code(c: Any) -> str:
 
 def _mse_grads(c: Any) -> list[tuple[int, str]]:
     """``mse_loss``'s backward as code: 2 (pred - target) / N times g, and its negative for the target."""
-    g, diff = c.let(f"{c.g}.item() * {c.param('scale')}", "g"), c.temp("diff")
+    g, diff = c.let(f"{c.g} * {c.param('scale')}", "g"), c.temp("diff")
     return [(0, f"{diff} * {g}"), (1, f"{diff} * -{g}")]
 
 
@@ -32,7 +32,7 @@ def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
     scale = 2.0 / diff.size
 
     def _backward(out: Tensor) -> None:
-        g = out.grad.item() * scale  # the loss is one number: a float, as binary_cross_entropy's backward takes it
+        g = out.grad * scale
         if pred.requires_grad:
             accumulate(pred, diff * g)
         if target.requires_grad:
