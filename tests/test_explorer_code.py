@@ -46,7 +46,7 @@ def test_a_tensor_page_carries_numpy_statements():
 def test_a_graph_without_code_rules_gets_a_one_line_note_with_hostile_text_escaped():
     explorer = explore(hostile_graph())
     code = explorer.data["code"]
-    assert "lines" not in code and "no code rule" in code["error"] and "\n" not in code["error"]
+    assert "lines" not in code and "was made by custom_op" in code["error"] and "\n" not in code["error"]
     assert repr(HOSTILE[0]) in code["error"]  # the op's name, a hostile text, is in the note
     assert '<img src=x onerror="' not in explorer.html  # and the page holds it only as escaped JSON
 

@@ -1,6 +1,5 @@
 """The scalar engine, in the order to read it: ``graph.py`` (the walker both engines share), ``value.py``
-(``Value`` and its ops), ``grad_mode.py`` (``no_grad``) and ``ieee.py`` (IEEE arithmetic on floats); ``rules.py``
-holds the decorator by which each op says how ``trace`` writes it as code."""
+(``Value`` and its ops), ``grad_mode.py`` (``no_grad``) and ``ieee.py`` (IEEE arithmetic on floats)."""
 
 from .grad_mode import is_grad_enabled, no_grad
 from .value import Value

@@ -2,13 +2,11 @@
 
 Python's ``math`` raises where IEEE (and numpy, and PyTorch) return inf or nan: ``math.exp(1000)``,
 ``1.0 / 0.0``, ``math.log(0)``. ``Value``'s ops call these instead, so ``Value(1000).exp()`` is inf.
-Also here: how both engines write a slope into an op's name.
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 _inf, _nan = math.inf, math.nan
 
@@ -58,28 +56,3 @@ def ieee_sigmoid(x: float) -> float:
         return 1.0 / (1.0 + math.exp(-x))
     e = ieee_exp(x)
     return e / (1.0 + e)
-
-
-# op name -> the exact slope it was made for (None once two slopes printed alike): the name rounds the slope
-_slopes: dict[str, float | None] = {}
-
-
-@lru_cache(maxsize=64)
-def leaky_name(alpha: float) -> str:
-    """The op name of a leaky ReLU with slope ``alpha``, as the drawings show it: ``leaky_relu(0.01)``.
-    Cached: formatting a float costs as much as the op's own arithmetic, and a network uses one or two slopes."""
-    name = f"leaky_relu({alpha:g})"
-    known = _slopes.setdefault(name, alpha)
-    if known is None or (known != alpha and not (known != known and alpha != alpha)):
-        _slopes[name] = None
-    return name
-
-
-def leaky_slope(op: str) -> float:
-    """The exact slope of the leaky ReLU whose op name is ``op`` (what a traced program writes)."""
-    alpha = _slopes.get(op)
-    if alpha is None:
-        raise ValueError(
-            f"the slope of {op!r} is not known exactly: two different slopes print as {op!r} (or none was made)"
-        )
-    return alpha

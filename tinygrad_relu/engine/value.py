@@ -23,18 +23,17 @@ from typing import Any
 from .. import checks
 from . import graph
 from .grad_mode import in_place, is_grad_enabled
-from .ieee import ieee_div, ieee_exp, ieee_log, ieee_pow, ieee_sigmoid, leaky_name
-from .rules import code_rule
+from .ieee import ieee_div, ieee_exp, ieee_log, ieee_pow, ieee_sigmoid
 
 Number = int | float
 Backward = Callable[["Value"], None]
 
 
-def _node(data: float, children: tuple[Value, ...], op: str, backward: Backward) -> Value:
-    """An op's output: a Value that remembers its parents, its op and its backward closure
-    (under ``no_grad()``, only its number and its op)."""
+def _node(data: float, children: tuple[Value, ...], op: str, backward: Backward, arg: Any = None) -> Value:
+    """An op's output: a Value that remembers its parents, its op, the op's parameter ``arg`` (a slope, an
+    exponent) and its backward closure (under ``no_grad()``, only its number, its op and its parameter)."""
     out = Value(data)
-    out._op = op
+    out._op, out._arg = op, arg
     if is_grad_enabled():
         out._prev, out._backward = children, backward
     return out
@@ -65,20 +64,19 @@ def _value(x: object) -> Value | None:
 class Value:
     """A number that records the ops applied to it, so ``backward()`` can differentiate them."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_prev", "_backward", "_scope")
+    __slots__ = ("data", "grad", "label", "_op", "_arg", "_prev", "_backward", "_scope")
 
     def __init__(self, data: Number, label: str = "") -> None:
         self.data: float = checks.number(data, "Value data")
         self.grad: float = 0.0
         self.label = label
         self._op = ""  # the op that made it ("" for a leaf)
+        self._arg: Any = None  # the op's parameter, if it has one: leaky_relu's slope, the exponent of x ** k
         self._prev: tuple[Value, ...] = ()  # its parents
         self._backward: Backward | None = None  # adds its gradient into the parents
         self._scope: Any = None  # what a module call put on the node it returned: read by the drawings only
 
-    # Each op's code rule (for tinygrad_relu.trace) sits just above it: see rules.py.
     @_binary
-    @code_rule(lambda c: f"{c[0]} + {c[1]}", lambda c: [(0, c.g), (1, c.g)])
     def __add__(self, b: Value) -> Value:
         def _backward(out: Value) -> None:
             a, b = out._prev
@@ -88,7 +86,6 @@ class Value:
         return _node(self.data + b.data, (self, b), "+", _backward)
 
     @_binary
-    @code_rule(lambda c: f"{c[0]} * {c[1]}", lambda c: [(0, f"{c[1]} * {c.g}"), (1, f"{c[0]} * {c.g}")])
     def __mul__(self, b: Value) -> Value:
         def _backward(out: Value) -> None:
             a, b = out._prev
@@ -98,7 +95,6 @@ class Value:
         return _node(self.data * b.data, (self, b), "*", _backward)
 
     @_binary
-    @code_rule(lambda c: f"{c[0]} - {c[1]}", lambda c: [(0, c.g), (1, f"-{c.g}")])  # += -g is -= g, bit for bit
     def __sub__(self, b: Value) -> Value:
         def _backward(out: Value) -> None:
             a, b = out._prev
@@ -108,10 +104,6 @@ class Value:
         return _node(self.data - b.data, (self, b), "-", _backward)
 
     @_binary
-    @code_rule(
-        lambda c: f"ieee_div({c[0]}, {c[1]})",
-        lambda c: [(0, f"ieee_div({c.g}, {c[1]})"), (1, f"ieee_div(-{c.out} * {c.g}, {c[1]})")],
-    )
     def __truediv__(self, b: Value) -> Value:
         def _backward(out: Value) -> None:
             a, b = out._prev
@@ -120,14 +112,6 @@ class Value:
 
         return _node(ieee_div(self.data, b.data), (self, b), "/", _backward)
 
-    @code_rule(
-        lambda c: f"ieee_pow({c[0]}, {c.param('k')})",
-        lambda c: (
-            [(0, f"{c.param('k')} * ieee_pow({c[0]}, {c.num(c.value('k') - 1.0)}) * {c.g}")]
-            if c.value("k") != 0.0
-            else []
-        ),
-    )
     def __pow__(self, other: Value | Number) -> Value:
         if isinstance(other, Value):
             return self._pow_value(other)
@@ -136,19 +120,12 @@ class Value:
         k = float(other)
 
         def _backward(out: Value) -> None:
-            (a,) = out._prev
+            (a,), k = out._prev, out._arg
             if k != 0.0:  # x ** 0 is constant: gradient 0, also at x = 0 where 0 * 0**-1 would give nan (as PyTorch)
                 a.grad += k * ieee_pow(a.data, k - 1.0) * out.grad
 
-        return _node(ieee_pow(self.data, k), (self,), f"**{k:g}", _backward)
+        return _node(ieee_pow(self.data, k), (self,), "**", _backward, k)
 
-    @code_rule(
-        lambda c: f"ieee_pow({c[0]}, {c[1]})",
-        lambda c: [
-            (0, f"{c[1]} * ieee_pow({c[0]}, {c[1]} - 1.0) * {c.g}", f"{c[1]} != 0.0"),
-            (1, f"{c.out} * ieee_log({c[0]}) * {c.g}", f"not ({c[0]} == 0 and {c[1]} >= 0)"),
-        ],
-    )
     def _pow_value(self, other: Value) -> Value:
         """Value ** Value: the exponent is a node too."""
 
@@ -162,7 +139,6 @@ class Value:
 
         return _node(ieee_pow(self.data, other.data), (self, other), "**", _backward)
 
-    @code_rule(lambda c: f"-{c[0]}", lambda c: [(0, f"-{c.g}")])
     def __neg__(self) -> Value:
         def _backward(out: Value) -> None:
             out._prev[0].grad -= out.grad
@@ -187,7 +163,6 @@ class Value:
         a = _value(other)
         return NotImplemented if a is None else a._pow_value(self)
 
-    @code_rule(lambda c: f"ieee_exp({c[0]})", lambda c: [(0, f"{c.out} * {c.g}")])
     def exp(self) -> Value:
         """e ** self (inf on overflow)."""
 
@@ -196,7 +171,6 @@ class Value:
 
         return _node(ieee_exp(self.data), (self,), "exp", _backward)
 
-    @code_rule(lambda c: f"ieee_log({c[0]})", lambda c: [(0, f"ieee_div({c.g}, {c[0]})")])
     def log(self) -> Value:
         """Natural log: -inf at 0, nan below 0."""
 
@@ -206,7 +180,6 @@ class Value:
 
         return _node(ieee_log(self.data), (self,), "log", _backward)
 
-    @code_rule(lambda c: f"tanh({c[0]})", lambda c: [(0, f"(1.0 - {c.out} * {c.out}) * {c.g}")])
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
 
@@ -215,7 +188,6 @@ class Value:
 
         return _node(math.tanh(self.data), (self,), "tanh", _backward)
 
-    @code_rule(lambda c: f"ieee_sigmoid({c[0]})", lambda c: [(0, f"{c.out} * (1.0 - {c.out}) * {c.g}")])
     def sigmoid(self) -> Value:
         """Logistic function 1 / (1 + e^-x), stable for large |x|."""
 
@@ -225,7 +197,6 @@ class Value:
 
         return _node(ieee_sigmoid(self.data), (self,), "sigmoid", _backward)
 
-    @code_rule(lambda c: f"{c[0]} if not {c[0]} <= 0 else 0.0", lambda c: [(0, c.g, f"{c[0]} > 0")])
     def relu(self) -> Value:
         """max(0, x); the gradient is 1 for x > 0 and 0 otherwise (0 at exactly 0, like PyTorch)."""
 
@@ -237,10 +208,6 @@ class Value:
         x = self.data
         return _node(x if not x <= 0 else 0.0, (self,), "relu", _backward)  # written so that a nan stays nan
 
-    @code_rule(
-        lambda c: f"{c[0]} if {c[0]} > 0 else {c.param('alpha')} * {c[0]}",
-        lambda c: [(0, f"{c.g} if {c[0]} > 0 else {c.param('alpha')} * {c.g}")],
-    )
     def leaky_relu(self, alpha: float = 0.01) -> Value:
         """x if x > 0 else alpha * x; gradient 1 if x > 0 else alpha (alpha at exactly 0).
 
@@ -250,16 +217,12 @@ class Value:
         alpha = checks.real(alpha, "leaky_relu alpha")
 
         def _backward(out: Value) -> None:
-            (a,) = out._prev
+            (a,), alpha = out._prev, out._arg
             a.grad += out.grad if a.data > 0 else alpha * out.grad
 
         x = self.data
-        return _node(x if x > 0 else alpha * x, (self,), leaky_name(alpha), _backward)
+        return _node(x if x > 0 else alpha * x, (self,), "leaky_relu", _backward, alpha)
 
-    @code_rule(
-        lambda c: f"{c[0]} if {c[0]} > 0 else {c[1]} * {c[0]}",
-        lambda c: [(0, f"{c.g} if {c[0]} > 0 else {c[1]} * {c.g}"), (1, f"{c[0]} * {c.g}", f"not {c[0]} > 0")],
-    )
     def prelu(self, a: Value | Number) -> Value:
         """Leaky ReLU whose slope ``a`` is a node of the graph: d/dx = 1 or a, d/da = 0 or x."""
         slope = a if isinstance(a, Value) else Value(checks.real(a, "prelu slope a"))
@@ -310,6 +273,27 @@ class Value:
         return Value(self.data, self.label)
 
     @staticmethod
+    def op(
+        name: str, parents: Sequence[Value | Number], forward: Callable[..., float], backward: Backward, arg: Any = None
+    ) -> Value:
+        """Make a new op the way ``Value``'s own ops are made: its number is ``forward(*numbers)`` of the parents'
+        numbers (``forward(arg, *numbers)`` when it has a parameter ``arg``), and ``backward(out)`` adds ``out.grad``
+        times each local derivative into ``out._prev[i].grad``, reading only ``out``, its parents and ``out._arg``.
+
+        Such an op traces with no extra code: ``trace`` runs the same two functions on names to write it. Give
+        module-level functions (or lambdas that close over nothing): what an op is called with goes in ``arg``.
+        """
+        checks.op_name(name)
+        nodes = _leaves(parents, f"parent of op {name!r}")
+        known = getattr(backward, "forward", None)
+        if known is not None and known.__code__ is not forward.__code__:
+            raise ValueError(f"op {name!r}: this backward function was already given another forward function")
+        backward.forward = forward  # type: ignore[attr-defined]  # what trace runs on names for this op
+        numbers = [p.data for p in nodes]
+        data = forward(*numbers) if arg is None else forward(arg, *numbers)
+        return _node(checks.number(data, f"forward value of op {name!r}"), nodes, name, backward, arg)
+
+    @staticmethod
     def custom_op(
         data: Number,
         parents: Sequence[Value | Number],
@@ -318,7 +302,8 @@ class Value:
     ) -> Value:
         """A new op's output node from its forward value and a closure ``backward(g)`` that returns one gradient
         per parent, in order (a tuple or list; one number for one parent; None for no gradient), as
-        ``torch.autograd.Function.backward`` does. The same contract as ``Tensor.custom_op``."""
+        ``torch.autograd.Function.backward`` does. The same contract as ``Tensor.custom_op``. ``backward`` may close
+        over forward numbers, so ``trace`` refuses such an op by name: make it with ``Value.op`` to trace it."""
         checks.op_name(op)
         nodes = _leaves(parents, "custom_op parent")
 
@@ -353,21 +338,6 @@ class Value:
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
 
 
-def _weighted_sum_code(c: Any) -> str:
-    """``weighted_sum``'s forward as code: the products added from 0.0 in order, then the bias, as the loop does."""
-    n = c.n // 2
-    terms = [f"{c[i]} * {c[n + i]}" for i in range(n)] + ([c[2 * n]] if c.n % 2 else [])
-    return " + ".join(["0.0", *terms])
-
-
-def _weighted_sum_grads(c: Any) -> list[tuple[int, str]]:
-    """``weighted_sum``'s backward as code: weight i, then input i, for each i, then the bias."""
-    n = c.n // 2
-    pairs = [[(i, f"{c[n + i]} * {c.g}"), (n + i, f"{c[i]} * {c.g}")] for i in range(n)]
-    return [item for pair in pairs for item in pair] + ([(2 * n, c.g)] if c.n % 2 else [])
-
-
-@code_rule(_weighted_sum_code, _weighted_sum_grads)
 def _weighted_sum_backward(out: Value) -> None:
     """``weighted_sum``'s backward: one function for every neuron's node, reading the n weights, the n inputs
     and the bias (if any) from the node's parents, so that a neuron allocates no closure of its own."""

@@ -19,6 +19,7 @@ import numpy as np
 from .. import checks
 from ..engine import Value
 from ..tensor import Tensor
+from ..tracing.leaves import DataTensor, DataValue, TraceError
 from . import scalar, tensor
 
 __all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "hinge_loss", "mse_loss"]
@@ -124,8 +125,14 @@ def _class_labels(labels: Any, rows: int, classes: int) -> np.ndarray:
     return array.astype(np.intp)
 
 
-def _no_label_gradient(wants: bool) -> None:
-    """Class labels are indices, integers in PyTorch, which cannot require a gradient: refuse labels that would."""
+def _no_label_gradient(labels: list[Any], wants: bool) -> None:
+    """Class labels are indices, integers in PyTorch, which cannot require a gradient: refuse labels that would,
+    and labels that are a traced data argument (an index is fixed when the program is written)."""
+    if any(isinstance(t, (DataTensor, DataValue)) for t in labels):
+        raise TraceError(
+            "cross_entropy: the class labels are a data argument of trace, but labels index the logits, and a traced "
+            "program fixes its indices when it is written: close over the labels in the traced function instead"
+        )
     if wants:
         raise TypeError(
             "cross_entropy: class labels get no gradient (they are indices; PyTorch's are integers): pass plain "
@@ -142,7 +149,7 @@ def cross_entropy(logits: Tensor | Sequence[Sequence[Value | float]], target: An
         if logits.ndim != 2:
             raise ValueError(f"cross_entropy: logits must have shape (samples, classes), got {logits.shape}")
         n, classes = logits.shape
-        _no_label_gradient(isinstance(target, Tensor) and target.requires_grad)
+        _no_label_gradient([target], isinstance(target, Tensor) and target.requires_grad)
         labels = _class_labels(target, n, classes)
         if n == 0:
             raise ValueError("cross_entropy: no predictions (the mean over zero samples is undefined)")
@@ -154,6 +161,6 @@ def cross_entropy(logits: Tensor | Sequence[Sequence[Value | float]], target: An
     if not rows:
         raise ValueError("cross_entropy: no predictions (the mean over zero samples is undefined)")
     targets = _as_list(target)
-    _no_label_gradient(any(isinstance(t, Value) for t in targets))
+    _no_label_gradient(targets, any(isinstance(t, Value) for t in targets))
     labels = _class_labels(targets, len(rows), min(len(row) for row in rows))
     return scalar.cross_entropy(rows, labels)

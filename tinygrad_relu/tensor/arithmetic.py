@@ -8,13 +8,12 @@ gradient summed back to its own shape (``accumulate`` does it). ``Tensor`` binds
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..engine.rules import code_rule
 from . import fast
-from .node import accumulate, broadcast_error, matmul_error, node, quiet, unbroadcast
+from .node import accumulate, broadcast_error, matmul_error, node, quiet, tensor_class, unbroadcast
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -28,8 +27,6 @@ def _broadcasting(f: Callable[[np.ndarray, np.ndarray], np.ndarray], a: Tensor, 
         raise broadcast_error(op, a.data, b.data) from None
 
 
-# Each op's code rule (for tinygrad_relu.trace) sits just above it: see engine/rules.py.
-@code_rule(lambda c: f"{c[0]} + {c[1]}", lambda c: [(0, c.g), (1, c.g)])
 def add(a: Tensor, b: Tensor) -> Tensor:
     """a + b; both get the output's gradient as it is (summed back where broadcast)."""
 
@@ -42,7 +39,6 @@ def add(a: Tensor, b: Tensor) -> Tensor:
     return node(_broadcasting(np.add, a, b, "+"), (a, b), "+", _backward)
 
 
-@code_rule(lambda c: f"{c[0]} - {c[1]}", lambda c: [(0, c.g), (1, f"-{c.g}")])
 def sub(a: Tensor, b: Tensor) -> Tensor:
     """a - b; d/da = 1, d/db = -1."""
 
@@ -55,7 +51,6 @@ def sub(a: Tensor, b: Tensor) -> Tensor:
     return node(_broadcasting(np.subtract, a, b, "-"), (a, b), "-", _backward)
 
 
-@code_rule(lambda c: f"{c[0]} * {c[1]}", lambda c: [(0, f"{c.g} * {c[1]}"), (1, f"{c.g} * {c[0]}")])
 def mul(a: Tensor, b: Tensor) -> Tensor:
     """a * b; d/da = b, d/db = a (a square a * a gets both: 2a)."""
 
@@ -68,7 +63,6 @@ def mul(a: Tensor, b: Tensor) -> Tensor:
     return node(_broadcasting(np.multiply, a, b, "*"), (a, b), "*", _backward)
 
 
-@code_rule(lambda c: f"{c[0]} / {c[1]}", lambda c: [(0, f"{c.g} / {c[1]}"), (1, f"-{c.g} * {c.out} / {c[1]}")])
 def truediv(a: Tensor, b: Tensor) -> Tensor:
     """a / b, IEEE at b == 0 (inf, nan) without warnings."""
     with quiet():
@@ -84,13 +78,6 @@ def truediv(a: Tensor, b: Tensor) -> Tensor:
     return node(data, (a, b), "/", _backward)
 
 
-@code_rule(
-    lambda c: f"np.power({c[0]}, {c[1]})",
-    lambda c: [
-        (0, f"np.where({c[1]} == 0, 0.0, {c.g} * {c[1]} * np.power({c[0]}, {c[1]} - 1.0))"),
-        (1, f"np.where(({c[0]} == 0) & ({c[1]} >= 0), 0.0, {c.g} * {c.out} * np.log({c[0]}))"),
-    ],
-)
 def pow_tensor(a: Tensor, b: Tensor) -> Tensor:
     """a ** b for an exponent that is a Tensor too."""
     with quiet():
@@ -108,14 +95,6 @@ def pow_tensor(a: Tensor, b: Tensor) -> Tensor:
     return node(data, (a, b), "**", _backward)
 
 
-@code_rule(
-    lambda c: f"np.power({c[0]}, {c.param('k')})",
-    lambda c: (
-        [(0, f"np.zeros_like({c[0]})")]
-        if c.value("k") == 0.0
-        else [(0, f"{c.g} * ({c.param('k')} * np.power({c[0]}, {c.num(c.value('k') - 1.0)}))")]
-    ),
-)
 def pow_number(a: Tensor, k: float) -> Tensor:
     """a ** k for a constant exponent."""
 
@@ -129,10 +108,9 @@ def pow_number(a: Tensor, k: float) -> Tensor:
         with quiet():
             accumulate(a, out.grad * (k * np.power(a.data, k - 1.0)))
 
-    return node(data, (a,), f"**{k:g}", _backward)
+    return node(data, (a,), "**", _backward, {"k": k})
 
 
-@code_rule(lambda c: f"-{c[0]}", lambda c: [(0, f"-{c.g}")])
 def neg(a: Tensor) -> Tensor:
     """-a."""
 
@@ -142,29 +120,6 @@ def neg(a: Tensor) -> Tensor:
     return node(-a.data, (a,), "neg", _backward)
 
 
-def product_code(a: str, b: str, matrices: bool) -> str:
-    """``fast.matmul(a, b)`` as code: ``np.dot`` for two matrices (as it calls it), else ``@``."""
-    return f"np.dot({a}, {b})" if matrices else f"{a} @ {b}"
-
-
-def _matmul_grads(c: Any) -> list[tuple[int, str]]:
-    """``matmul``'s backward as code, for the operands' dimensions at hand (``_matmul_backward``'s steps)."""
-    a, b, g = c[0], c[1], c.g
-    if len(c.shape(0)) == 2 and len(c.shape(1)) == 2:
-        return [(0, product_code(g, f"{b}.T", True)), (1, product_code(f"{a}.T", g, True))]
-    left = a if len(c.shape(0)) > 1 else c.let(f"{a}[None, :]", "left")
-    right = b if len(c.shape(1)) > 1 else c.let(f"{b}[:, None]", "right")
-    if len(c.shape(1)) == 1:
-        g = c.let(f"{g}[..., None]", "g")
-    if len(c.shape(0)) == 1:
-        g = c.let(f"{g}[..., None, :]", "g")
-    return [
-        (0, f"unbroadcast({g} @ np.swapaxes({right}, -1, -2), {left}.shape).reshape({c.shape(0)})"),
-        (1, f"unbroadcast(np.swapaxes({left}, -1, -2) @ {g}, {right}.shape).reshape({c.shape(1)})"),
-    ]
-
-
-@code_rule(lambda c: product_code(c[0], c[1], len(c.shape(0)) == 2 and len(c.shape(1)) == 2), _matmul_grads)
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """a @ b as numpy's matmul (1-D, 2-D and batched); d/da = g @ b.T, d/db = a.T @ g."""
     try:
@@ -200,33 +155,15 @@ def _matmul_backward(a: Tensor, b: Tensor, g: np.ndarray) -> None:
         accumulate(b, unbroadcast(np.swapaxes(left, -1, -2) @ g, right.shape).reshape(b.data.shape))
 
 
-def _linear_code(c: Any) -> str:
-    """``linear``'s forward as code: the product with the weight's transpose, plus the bias."""
-    product = product_code(c[0], f"{c[1]}.T", len(c.shape(0)) == 2)
-    return product + (f" + {c[2]}" if c.n == 3 else "")
-
-
-def _linear_grads(c: Any) -> list[tuple[int, str]]:
-    """``linear``'s backward as code; a 2-D input needs none of the closure's reshapes (they are views)."""
-    x, w, g = c[0], c[1], c.g
-    out_features, in_features = c.shape(1)
-    flat = len(c.shape(0)) == 2
-    rows = g if flat else c.let(f"{g}.reshape(-1, {out_features})", "rows")
-    xs = x if flat else f"{x}.reshape(-1, {in_features})"
-    grads = [(0, product_code(g, w, len(c.out_shape) == 2)), (1, product_code(f"{rows}.T", xs, True))]
-    return grads + [(2, f"{rows}.sum(axis=0)")] if c.n == 3 else grads
-
-
-@code_rule(_linear_code, _linear_grads)
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` as one node, for a 2-D ``weight`` (out, in) and a ``bias`` (out,): PyTorch's
     ``F.linear``, layout included. One node and one closure instead of three, which is most of a small
     layer's cost; ``weight.T`` is a view, which BLAS reads without a copy. ``x`` is (..., in).
     """
     w = weight
-    if type(w) is not type(x) or w.data.ndim != 2:
+    if (type(w) is not type(x) and not isinstance(w, tensor_class(x))) or w.data.ndim != 2:
         raise ValueError(f"linear: weight must be a 2-D Tensor (out, in), got {getattr(w, 'shape', type(w))}")
-    if bias is not None and (type(bias) is not type(x) or bias.data.shape != w.data.shape[:1]):
+    if bias is not None and (not isinstance(bias, tensor_class(w)) or bias.data.shape != w.data.shape[:1]):
         raise ValueError(
             f"linear: bias must be a Tensor of shape {w.data.shape[:1]} for a weight of shape "
             f"{w.data.shape}, got {getattr(bias, 'shape', type(bias))}"

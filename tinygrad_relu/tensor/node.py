@@ -37,20 +37,27 @@ def float_array(data: Any, what: str) -> np.ndarray:
 
 def leaf(cls: type[Tensor], data: np.ndarray, label: str = "") -> Tensor:
     """A leaf Tensor (of class ``cls``) that holds the float64 array ``data`` itself, not a copy of it."""
-    out = cls.__new__(cls)
+    out: Tensor = object.__new__(cls)
     out.data, out.grad, out.requires_grad, out.label = data, None, False, label
-    out._op, out._prev, out._backward, out._scope = "", (), None, None
+    out._op, out._arg, out._prev, out._backward, out._scope = "", None, (), None, None
     return out
 
 
-def node(data: Any, parents: tuple[Tensor, ...], op: str, backward: Backward) -> Tensor:
-    """An op's output: a Tensor holding the op's new array that remembers its parents, its op and its backward
-    closure -- when grad mode is on and a parent requires a gradient, as in PyTorch; else only the array
-    and the op. It is of its first parent's class, so that the ops need not import ``Tensor``."""
+def tensor_class(t: Tensor) -> type[Tensor]:
+    """The Tensor class of ``t``: its own, or for one of trace's data leaves the Tensor class it extends."""
+    cls = type(t)
+    return cls.__base__ if cls._taken_as_is else cls  # type: ignore[return-value]
+
+
+def node(data: Any, parents: tuple[Tensor, ...], op: str, backward: Backward, arg: Any = None) -> Tensor:
+    """An op's output: a Tensor holding the op's new array that remembers its parents, its op, the op's parameters
+    ``arg`` (an axis, a slope) and its backward closure -- when grad mode is on and a parent requires a gradient, as
+    in PyTorch; else only the array, the op and its parameters. It is a Tensor of its first parent's class, so that
+    the ops need not import ``Tensor``."""
     if not isinstance(data, np.ndarray):  # numpy gives a 0-d result as a scalar
         data = np.asarray(data, dtype=np.float64)
     out = leaf(type(parents[0]), data)
-    out._op = op
+    out._op, out._arg = op, arg
     if is_grad_enabled():
         for parent in parents:
             if parent.requires_grad:

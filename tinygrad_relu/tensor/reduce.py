@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engine.rules import code_rule
 from .node import Axis, accumulate, node, quiet
 
 if TYPE_CHECKING:
@@ -73,34 +72,6 @@ def _finite_max(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
     return np.where(np.isfinite(m), m, 0.0)  # an infinite max is not subtracted: inf - inf would be nan
 
 
-def _reduce_code(c: Any) -> str:
-    """A sum's forward as code for the shapes at hand: over the axes the closure kept as 1 (a size-1 axis changes
-    nothing), with ``keepdims`` as the output's shape says. ``a.sum(...)`` is ``np.add.reduce``, as the op calls it."""
-    shape, kept, out = c.shape(0), c.value("kept"), c.out_shape
-    if kept is None:  # every axis, as the closure's axis=None reduces them
-        return f"{c[0]}.sum()" if out == () else f"{c[0]}.sum(keepdims=True)"
-    axes = tuple(i for i, (k, n) in enumerate(zip(kept, shape)) if k == 1 and n != 1)
-    if out == kept:
-        return f"{c[0]}.sum(axis={axes}, keepdims=True)"
-    dropped = tuple(n for i, n in enumerate(shape) if i not in axes)
-    if out == dropped:
-        return f"{c[0]}.sum(axis={axes})"
-    return f"{c[0]}.sum(axis={axes}, keepdims=True).reshape({out})"
-
-
-def _spread_code(c: Any, g: str) -> str:
-    """``_spread(g, kept, shape)`` as code: ``g`` repeated along the reduced axes, in a new array."""
-    kept, shape = c.value("kept"), c.shape(0)
-    if kept is None:
-        return f"np.full({shape}, {g})"
-    return f"np.broadcast_to({g}.reshape({kept}), {shape}).copy()"
-
-
-# Each op's code rule (for tinygrad_relu.trace) sits just above it: see engine/rules.py.
-@code_rule(
-    lambda c: _reduce_code(c),
-    lambda c: [(0, _spread_code(c, c.g))],
-)
 def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa: A001  (Tensor.sum's body)
     """Sum over ``axis`` (every axis when None); the gradient copies ``out.grad`` back along it."""
     axes, kept = _plan(a, axis, "sum")
@@ -109,24 +80,9 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
         accumulate(a, _spread(out.grad, kept, a.data.shape))
 
     data = np.add.reduce(a.data, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]  # stubs want a literal
-    return node(data, (a,), "sum", _backward)
+    return node(data, (a,), "sum", _backward, {"kept": kept})
 
 
-def _count(c: Any) -> int:
-    """How many elements ``mean`` averaged (0 for an empty reduction, as its forward divides by)."""
-    kept, shape = c.value("kept"), c.shape(0)  # an axis kept as 1 was reduced, or had length 1 anyway
-    return math.prod(shape) if kept is None else math.prod(n for n, k in zip(shape, kept) if k == 1)
-
-
-def _mean_grads(c: Any) -> list[tuple[int, str]]:
-    """``mean``'s backward as code: g over the count, spread along the reduced axes."""
-    return [(0, _spread_code(c, c.let(f"{c.g} / {c.param('divisor')}", "g")))]
-
-
-@code_rule(
-    lambda c: f"{_reduce_code(c)} / {_count(c)}",
-    _mean_grads,
-)
 def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """Mean over ``axis`` (every axis when None); each element gets ``out.grad / count``."""
     axes, kept = _plan(a, axis, "mean")
@@ -139,30 +95,9 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     with quiet():  # the mean of nothing is 0 / 0 = nan, as in numpy and PyTorch
         # a division, not a product with 1 / count, which is an ulp off numpy's and PyTorch's mean
         data = np.add.reduce(a.data, axis=axes, keepdims=keepdims) / count  # type: ignore[call-overload]
-    return node(data, (a,), "mean", _backward)
+    return node(data, (a,), "mean", _backward, {"kept": kept, "divisor": divisor})
 
 
-def _max_code(c: Any) -> str:
-    """``max``'s forward as code: the kept-dims maximum, reshaped unless ``keepdims``."""
-    axis, kept = c.value("axis"), c.value("kept")
-    top = c.let(f"np.max({c[0]}, axis={axis}, keepdims=True)", "top")
-    return top if c.out_shape == kept else f"{top}.reshape({c.out_shape})"
-
-
-def _max_grads(c: Any) -> list[tuple[int, str]]:
-    """``max``'s backward as code: the share of each element (ties split evenly, or the first arg-max per row)."""
-    a, top, axis = c[0], c.temp("top"), c.param("axis")
-    if c.value("axis") is None:
-        hits = c.let(f"np.isnan({a}) if np.isnan({top}).all() else {a} == {top}", "hits")
-        share = c.let(f"{hits} / np.count_nonzero({hits})", "share")
-    else:
-        share = c.let(f"np.zeros({c.shape(0)})", "share")
-        first = c.let(f"np.expand_dims(np.argmax({a}, axis={axis}), {axis})", "first")
-        c.stmt(f"np.put_along_axis({share}, {first}, 1.0, axis={axis})")
-    return [(0, f"{share} * {c.g}.reshape({c.value('kept')})")]
-
-
-@code_rule(_max_code, _max_grads)
 def max(a: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """The largest element over one ``axis`` (or all), with PyTorch's gradient: ``x.max(axis)``
     sends it to the arg-max (the first, on ties); ``x.max()`` splits it evenly among ties."""
@@ -185,23 +120,10 @@ def max(a: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:  
             np.put_along_axis(share, first, 1.0, axis=axis)
         accumulate(a, share * out.grad.reshape(kept))
 
-    return node(top if keepdims else top.reshape(_dropped(kept, axes)), (a,), "max", _backward)
+    out = top if keepdims else top.reshape(_dropped(kept, axes))
+    return node(out, (a,), "max", _backward, {"axis": axis, "kept": kept})
 
 
-def _logsumexp_code(c: Any) -> str:
-    """``logsumexp``'s forward as code: shift by the finite max, sum the exps, log, shift back."""
-    a, kept, shape = c[0], c.value("kept"), c.shape(0)
-    axes = tuple(i for i, (k, n) in enumerate(zip(kept, shape)) if k == 1 and n != 1)  # size-1 axes change nothing
-    top = c.let(f"np.max({a}, axis={axes}, keepdims=True, initial=-np.inf)", "top")
-    m = c.let(f"np.where(np.isfinite({top}), {top}, 0.0)", "shift")
-    lse = c.let(f"np.log(np.add.reduce(np.exp({a} - {m}), axis={axes}, keepdims=True)) + {m}", "lse")
-    return lse if c.out_shape == kept else f"{lse}.reshape({c.out_shape})"
-
-
-@code_rule(
-    _logsumexp_code,
-    lambda c: [(0, f"np.exp({c[0]} - {c.temp('lse')}) * {c.g}.reshape({c.value('kept')})")],
-)
 def logsumexp(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``axis``, computed without overflow; its gradient is softmax(x)."""
     axes = axes_of(axis, a.data.ndim, "logsumexp")
@@ -214,20 +136,10 @@ def logsumexp(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         with quiet():
             accumulate(a, np.exp(a.data - lse) * out.grad.reshape(kept))
 
-    return node(lse if keepdims else lse.reshape(_dropped(kept, axes)), (a,), "logsumexp", _backward)
+    out = lse if keepdims else lse.reshape(_dropped(kept, axes))
+    return node(out, (a,), "logsumexp", _backward, {"kept": kept})
 
 
-def _log_softmax_code(c: Any) -> str:
-    """``log_softmax``'s forward as code: x minus its max, minus the log of the shifted exps' sum."""
-    axes = c.param("axes")
-    shifted = c.let(f"{c[0]} - np.max({c[0]}, axis={axes}, keepdims=True, initial=-np.inf)", "shifted")
-    return f"{shifted} - np.log(np.add.reduce(np.exp({shifted}), axis={axes}, keepdims=True))"
-
-
-@code_rule(
-    _log_softmax_code,
-    lambda c: [(0, f"{c.g} - np.exp({c.out}) * np.add.reduce({c.g}, axis={c.param('axes')}, keepdims=True)")],
-)
 def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x) along ``axis``: log-probabilities, stable for any logits.
 
@@ -245,4 +157,4 @@ def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
         with quiet():  # d/dx_j = g_j - softmax_j * sum(g)
             accumulate(a, g - np.exp(out.data) * np.add.reduce(g, axis=axes, keepdims=True))
 
-    return node(data, (a,), "log_softmax", _backward)
+    return node(data, (a,), "log_softmax", _backward, {"axes": axes})

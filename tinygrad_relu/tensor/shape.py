@@ -6,24 +6,17 @@ zeros at the indexed positions (adding where an index repeats an element).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engine.rules import code_rule
-from .node import accumulate, node
+from .node import accumulate, node, tensor_class
 from .reduce import axes_of
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-# Each op's code rule (for tinygrad_relu.trace) sits just above it: see engine/rules.py.
-@code_rule(
-    lambda c: f"{c[0]}.reshape({c.out_shape})",
-    lambda c: [(0, f"{c.g}.reshape({c.shape(0)})")],
-)
 def reshape(a: Tensor, *shape: Any) -> Tensor:
     """The same elements in a new shape (``x.reshape(2, 3)`` or ``x.reshape((2, 3))``; -1 allowed)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -44,10 +37,6 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
     return node(data, (a,), "reshape", _backward)
 
 
-@code_rule(
-    lambda c: f"{c[0]}.transpose({tuple(int(i) for i in np.argsort(c.value('inverse')))})",
-    lambda c: [(0, f"{c.g}.transpose({c.param('inverse')})")],
-)
 def transpose(a: Tensor, *axes: Any) -> Tensor:
     """Permute the axes (reverse them when none are given), as ``numpy.transpose``."""
     if len(axes) == 1 and not isinstance(axes[0], (int, np.integer)):
@@ -64,7 +53,7 @@ def transpose(a: Tensor, *axes: Any) -> Tensor:
     def _backward(out: Tensor) -> None:
         accumulate(a, out.grad.transpose(inverse), may_alias=True)
 
-    return node(a.data.transpose(order), (a,), "transpose", _backward)
+    return node(a.data.transpose(order), (a,), "transpose", _backward, {"inverse": inverse})
 
 
 # the ops whose result is a mask (1.0 where true): a Tensor made by one of them indexes as a boolean array
@@ -82,29 +71,9 @@ def _mask(t: Tensor) -> np.ndarray:
     return mask
 
 
-def _getitem_grads(c: Any) -> list[tuple[int, str]]:
-    """``getitem``'s backward as code: zeros of the input's shape, the gradient added (or written) at the index."""
-    g = c.let(f"np.zeros({c.shape(0)})", "scatter")
-    index, shape = c.param("index"), c.shape(0)
-    if not c.value("fancy"):
-        c.stmt(f"{g}[{index}] = {c.g}")
-    elif _repeats(shape, c.value("index")):
-        c.stmt(f"np.add.at({g}, {index}, {c.g})")
-    else:  # no position twice: add.at into zeros gives 0.0 + g, which is g + 0.0, bit for bit (-0.0 becomes 0.0)
-        c.stmt(f"{g}[{index}] = {c.g} + 0.0")
-    return [(0, g)]
-
-
-def _repeats(shape: tuple[int, ...], index: Any) -> bool:
-    """Whether ``index`` selects some position of an array of ``shape`` more than once."""
-    picked = np.arange(math.prod(shape)).reshape(shape)[index]
-    return bool(np.unique(picked).size != np.size(picked))
-
-
-@code_rule(lambda c: f"{c[0]}[{c.param('index')}]", _getitem_grads)
 def getitem(a: Tensor, index: Any) -> Tensor:
     """Select with ints, slices, None, ``...``, integer (or boolean) arrays and masks (``t[t > 0]``), as numpy does."""
-    cls = type(a)
+    cls = tensor_class(a)
     if isinstance(index, cls):
         index = _mask(index)
     elif type(index) is tuple and any(isinstance(i, cls) for i in index):
@@ -125,4 +94,4 @@ def getitem(a: Tensor, index: Any) -> Tensor:
             g[index] = out.grad
         accumulate(a, g)
 
-    return node(data, (a,), "index", _backward)
+    return node(data, (a,), "index", _backward, {"index": index, "fancy": fancy})

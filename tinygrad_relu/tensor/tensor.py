@@ -100,8 +100,16 @@ class Tensor:
     """
 
     # _scope: the tag a Module call puts on the node it returns (never an op); only the drawings read it
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_prev", "_backward", "_scope")
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_arg", "_prev", "_backward", "_scope")
+    #: a subclass whose instances ``Tensor(t)`` hands back as they are, instead of copying (trace's data leaves)
+    _taken_as_is = False
     __array_ufunc__ = None  # numpy defers to our reflected ops, so ndarray + Tensor builds a node
+
+    def __new__(cls, data: ArrayLike = (), requires_grad: bool = False, label: str = "") -> Tensor:
+        """A new Tensor; ``Tensor(t)`` of a Tensor whose class says so is ``t`` itself (see ``_taken_as_is``)."""
+        if isinstance(data, Tensor) and data._taken_as_is:
+            return data
+        return object.__new__(cls)
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, label: str = "") -> None:
         self.data: np.ndarray = float_array(data.data if isinstance(data, Tensor) else data, "Tensor data")
@@ -109,6 +117,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.label = label
         self._op = ""
+        self._arg: Any = None  # the op's parameters (an axis, a slope), as the op stored them
         self._prev: tuple[Tensor, ...] = ()
         self._backward: Backward | None = None
         self._scope: Any = None

@@ -2,7 +2,7 @@
 
 ``step = trace(loss_of, model, X, y)`` calls ``loss_of(model, X, y)`` once, records the graph behind the loss
 it returns, and writes it as one function (``step.source``): Value graphs become float statements, Tensor
-graphs numpy statements, one per node, each op written by the code rule that sits beside its closure.
+graphs numpy statements, one per node: a Value op by running its own closure on names, a Tensor op by its rule.
 ``step(X2, y2)`` runs it on new data: it returns the loss and adds into each parameter's ``.grad`` exactly what
 ``loss.backward()`` would, bit for bit. See "What can be traced" in the README for what is fixed at trace time.
 """
@@ -21,13 +21,14 @@ from ..engine import Value, graph
 from ..engine.graph import topological_order
 from ..nn import Module
 from ..tensor import Tensor
-from .record import Leaves, Recording, TraceError, argument_kind, as_floats, changed, classify, missing_rule, record
-from .write import NAMESPACE, Writer, closure_value, identifier, same_value
+from .leaves import TraceError, data_leaves
+from .record import Leaves, Recording, argument_kind, as_floats, changed, classify, record
+from .write import NAMESPACE, Writer, identifier
 
 __all__ = ["Program", "TraceError", "graph_source_lines", "trace"]
 
 _PHASES = ("", "forward", "backward")
-QUIET_OPS = frozenset(("/", "exp", "log", "logsumexp", "log_softmax", "prelu", "bce_logits"))
+QUIET_OPS = frozenset(("/", "**", "exp", "log", "logsumexp", "log_softmax", "prelu", "bce_logits"))
 
 
 class Program:
@@ -48,7 +49,6 @@ class Program:
         self._value = isinstance(rec.root, Value)
         self._shapes = [as_floats(args[k]).shape for k in data]
         self._signature = rec.signature() if check else []
-        self._params_read = writer.params_read if check else {}
         #: the parameters the program reads and adds gradients into, in the order the source numbers them (P[k])
         self.parameters = params
         self._captured = captured
@@ -57,14 +57,15 @@ class Program:
         self._phases = bytes(_PHASES.index(phase) for _, _, phase in writer.lines)
         names = ", ".join(["P", "C", *(writer.arg_names[k] for k in data)])
         extras = _extras_code(rec.extras, rec, writer.names)
-        body = [("    " + text if not text.startswith("    ") else "    " + text) for text, _, _ in writer.lines]
+        body = ["    " + text for text, _, _ in writer.lines]
         result = writer.names[-1] + (f", {extras}" if extras else "")
         source = "\n".join([f"def step({names}):", *body, f"    return {result}", ""])
-        namespace: dict[str, Any] = dict(NAMESPACE, LOCK=graph._one_pass_at_a_time, **writer.captured)
-        exec(compile(source, f"<traced {getattr(f, '__name__', 'function')}>", "exec"), namespace)  # noqa: S102
+        namespace: dict[str, Any] = dict(NAMESPACE, **writer.captured)
+        title = "".join(c if c.isalnum() or c == "_" else "_" for c in getattr(f, "__name__", "function"))
+        exec(compile(source, f"<traced {title}>", "exec"), namespace)  # noqa: S102
         self._step: Callable[..., Any] = namespace["step"]
         # the engine runs these ops under np.errstate so that IEEE's inf and nan come without warnings
-        self._quiet = not self._value and any(n._op.split("(")[0] in QUIET_OPS or n._op[:2] == "**" for n in rec.order)
+        self._quiet = not self._value and any(n._op in QUIET_OPS for n in rec.order)
         self._source = zlib.compress(source.encode(), 1)  # a big graph's source is megabytes; it is read rarely
 
     @property
@@ -94,25 +95,22 @@ class Program:
                     f"data argument {k} has shape {a.shape}, but the program was traced with shape {shape}: a traced "
                     "program replays one graph; trace again for other shapes"
                 )
-            arrays.append(a.ravel().tolist() if self._value else a)
+            arrays.append(a.tolist() if self._value else a)
         if self._check:
             self._recheck(data)
-        if self._quiet:
-            with np.errstate(all="ignore"):
-                return self._step(self.parameters, self._captured, *arrays)
-        return self._step(self.parameters, self._captured, *arrays)
+        # passes from several threads into shared leaves take turns, as backward() does
+        with graph._one_pass_at_a_time:
+            if self._quiet:
+                with np.errstate(all="ignore"):
+                    return self._step(self.parameters, self._captured, *arrays)
+            return self._step(self.parameters, self._captured, *arrays)
 
     def _recheck(self, data: tuple[Any, ...]) -> None:
         """Record the eager graph of this call and refuse if it is not the traced one (``check=True``)."""
         args = list(self._args)
         for k, x in zip(self._data, data):
             args[k] = x
-        rec = record(self._f, args)
-        changed(self._signature, rec, "from the traced one on this call")
-        for i, read in self._params_read.items():
-            for name, v in read.items():
-                if not same_value(closure_value(rec.order[i]._backward, name), v):
-                    raise TraceError(f"op {rec.order[i]._op!r}'s parameter {name!r} changed from the traced one")
+        changed(self._signature, record(self._f, args), "from the traced one on this call")
 
 
 def _extras_code(extras: Any, rec: Recording, names: list[str]) -> str:
@@ -152,46 +150,65 @@ def _parameter_names(args: tuple[Any, ...], arg_names: list[str], params: list[A
     return names
 
 
+def _parameters(args: tuple[Any, ...]) -> list[Any]:
+    """The parameters among the arguments, in order: a Module's as ``parameters()`` lists them, nodes as given."""
+    found: dict[int, Any] = {}
+    for a in args:
+        kind = argument_kind(a)
+        items = (
+            a.parameters()
+            if kind == "module"
+            else (a if isinstance(a, (list, tuple)) else [a])
+            if kind == "node"
+            else []
+        )
+        for p in items:
+            found.setdefault(id(p), p)
+    return list(found.values())
+
+
 def trace(f: Callable[..., Any], *args: Any, check: bool = False) -> Program:
     """Call ``f(*args)`` once, record the graph of the loss it returns, and return it as a ``Program``.
 
     ``f`` returns a loss node (a Value, or a one-number Tensor), or a tuple of the loss and other nodes of its
     graph (returned by the program as numbers). Its arguments are taken by kind: a ``Module`` (its parameters are
     read at every call and get gradients), a parameter node (the same), data (arrays, lists of numbers, Tensors
-    without grad: the program's arguments, in order) and anything else, fixed at trace time. ``check=True``
-    records the eager graph again at every call and raises ``TraceError`` if it changed (slow; for debugging).
+    without grad: the program's arguments, in order) and anything else, fixed at trace time. The data enter ``f``
+    as leaves that trace made (Values in the argument's shape, or one Tensor), so whatever ``f`` computes from
+    them is in the graph; code that takes a number out of them (``float(x)``, ``if x > 0``, ``x.data``) is refused
+    with a ``TraceError`` naming its line. ``check=True`` records the eager graph again at every call and raises
+    ``TraceError`` if it changed (slow; for debugging).
     """
     try:
         names = list(inspect.signature(f).parameters)
     except (TypeError, ValueError):
         names = []
-    arg_names = [
-        identifier(names[k] if k < len(names) and names[k].isidentifier() else f"arg{k}") for k in range(len(args))
-    ]
+    arg_names: list[str] = []
+    for k in range(len(args)):
+        name = identifier(names[k] if k < len(names) and names[k].isidentifier() else f"arg{k}")
+        while name in arg_names or name in ("P", "C"):
+            name += "_"
+        arg_names.append(name)
+    params = _parameters(args)
+    tensor = any(isinstance(p, Tensor) for p in params)
+    if not params:
+        raise TraceError("trace needs a parameter among the arguments (a Module, a Value, or a Tensor with grad)")
     data = [k for k, a in enumerate(args) if argument_kind(a) == "data"]
-    rec = record(f, args)
-    missing_rule(rec)
-    leaves = classify(f, args, rec)
-    params = [rec.order[i] for i in leaves.params]
-    param_names = _parameter_names(args, arg_names, params)
-    shapes = {k: as_floats(args[k]).shape for k in data}
-    writer = Writer(rec, leaves, dict(zip(leaves.params, param_names)), arg_names, shapes)
+    traced_args = list(args)
+    for k in data:
+        traced_args[k], _ = data_leaves(args[k], k, tensor)
+    rec = record(f, traced_args)
+    leaves = classify(rec, params)
+    used = [rec.order[i] for i in leaves.params]
+    names_of = dict(zip(leaves.params, _parameter_names(args, arg_names, used)))
+    writer = Writer(rec, leaves, names_of, arg_names)
     captured = [rec.order[i] for i in leaves.captured]
     if writer.env is not None:
-        writer.env.update(P=params, C=captured)
+        writer.env.update(P=used, C=captured)
         for k in data:
             writer.env[arg_names[k]] = as_floats(args[k])
-    writer.write(data)
-    for probe in leaves.probes:  # an op parameter that follows the data (labels as an index) cannot be replayed
-        for i, read in writer.params_read.items():
-            for name, v in read.items():
-                if not same_value(closure_value(probe.order[i]._backward, name), v):
-                    raise TraceError(
-                        f"op {rec.order[i]._op!r} keeps {name!r} from the data arguments (class labels used as an "
-                        "index, or targets that need no gradient, which a loss keeps inside its op), which the program "
-                        "would fix at trace time: close over that argument instead"
-                    )
-    return Program(f, args, rec, writer, params, captured, data, check)
+    writer.write()
+    return Program(f, args, rec, writer, used, captured, data, check)
 
 
 def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
@@ -199,13 +216,12 @@ def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
 
     There is no function to call again, so no leaf is data: a labelled Value, or a Tensor that requires grad, is a
     parameter (named by its label); an unlabelled Value is a constant; a Tensor without grad is read as ``C[k]``.
-    Raises ``TraceError`` for an op without a code rule.
+    Raises ``TraceError`` for an op trace cannot write.
     """
     order = topological_order(root)
     if not root._prev:
         raise TraceError("the root is a leaf: it has no graph to write as code")
     rec = Recording(root, (), order, {id(n): i for i, n in enumerate(order)})
-    missing_rule(rec)
     leaves = Leaves()
     for i, node in enumerate(order):
         if node._prev:
@@ -215,8 +231,8 @@ def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
         else:
             (leaves.params if getattr(node, "requires_grad", False) else leaves.captured).append(i)
     params = [order[i] for i in leaves.params]
-    writer = Writer(rec, leaves, dict(zip(leaves.params, _parameter_names((), [], params))), [], {})
+    writer = Writer(rec, leaves, dict(zip(leaves.params, _parameter_names((), [], params))), [])
     if writer.env is not None:  # Tensor statements run as they are written, to learn their shapes
         writer.env.update(P=params, C=[order[i] for i in leaves.captured])
-    writer.write([])
+    writer.write()
     return writer.lines

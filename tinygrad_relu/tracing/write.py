@@ -1,8 +1,10 @@
 """Writing a recorded graph as one straight-line Python function: the forward pass, then the backward pass.
 
 The forward pass is one statement per node in topological order (leaves first); the backward pass is each
-node's closure written out, in the order the walker runs them, under a comment naming the node. The writer is
-also what a code rule (``engine/rules.py``) talks to: ``c[i]`` is parent i's name, ``c.g`` the gradient's.
+node's closure written out, in the order the walker runs them, under a comment naming the node. A Value op is
+written by running its own functions on names (``symbolic.py``): its forward from ``forward.py``'s table (or the
+one ``Value.op`` was given), its backward closure as it is. A Tensor op is written by its rule in
+``tensor_rules.py``; the writer is what those rules talk to (``c[i]`` is parent i's name, ``c.g`` the gradient's).
 
 Gradients are added exactly as the engine adds them: the first contribution to a node's gradient starts it,
 the next ones are added in the closure's order (``d += ...``); a Tensor contribution of a broadcast shape goes
@@ -11,6 +13,7 @@ through ``unbroadcast`` as ``accumulate`` does; a parameter gets the pass's sum 
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import math
 import re
@@ -19,14 +22,18 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value, ieee
-from ..engine.rules import rule_of
 from ..tensor import fast
 from ..tensor.node import unbroadcast
-from .record import Leaves, Node, Recording, TraceError
+from .forward import VALUE_FORWARD
+from .leaves import TraceError
+from .record import Leaves, Node, Recording
+from .symbolic import Branches, Sym, Tape, number, run_on_names
+from .tensor_rules import RULES
 
 #: what the program's code may call, besides its own arguments
 NAMESPACE: dict[str, Any] = {
     "np": np,
+    "math": math,
     "fast": fast,
     "unbroadcast": unbroadcast,
     "ieee_div": ieee.ieee_div,
@@ -34,20 +41,18 @@ NAMESPACE: dict[str, Any] = {
     "ieee_exp": ieee.ieee_exp,
     "ieee_log": ieee.ieee_log,
     "ieee_sigmoid": ieee.ieee_sigmoid,
-    "tanh": math.tanh,
-    "exp": math.exp,
-    "log": math.log,
-    "log1p": math.log1p,
     "inf": math.inf,
     "nan": math.nan,
 }
-RESERVED = set(NAMESPACE) | {"P", "C", "LOCK", "ONE", "step"}
+#: names no node may take: the program's own, its helpers', every builtin's
+RESERVED = set(NAMESPACE) | {"P", "C", "ONE", "step"} | set(dir(builtins))
 
 # the first letters of an op's output, as a hand-written backprop names them (z = x @ W.T + b, h = act(z))
 _PREFIX = {
     "linear": "z",
     "wsum": "z",
     "relu": "h",
+    "leaky_relu": "h",
     "prelu": "h",
     "tanh": "h",
     "sigmoid": "s",
@@ -56,6 +61,7 @@ _PREFIX = {
     "-": "sub",
     "*": "mul",
     "/": "div",
+    "**": "pow",
     "neg": "neg",
     "exp": "exp",
     "log": "log",
@@ -74,109 +80,135 @@ _PREFIX = {
 
 
 def identifier(text: str, fallback: str = "v") -> str:
-    """``text`` as a Python name: other characters become ``_``; a leading digit gets ``fallback`` before it."""
-    name = re.sub(r"\W", "_", text) or fallback
-    if name[0].isdigit():
-        name = f"{fallback}_{name}"
+    """``text`` as an ASCII Python name: any other character becomes ``_``; a name that would start with a digit
+    or ``_`` (the helpers' names start so) gets ``fallback`` before it; a keyword or a reserved name gets ``_``."""
+    name = re.sub(r"[^0-9A-Za-z_]", "_", text) or fallback
+    if name[0].isdigit() or name[0] == "_":
+        name = f"{fallback}{'' if name[0] == '_' else '_'}{name}"
     return name + "_" if keyword.iskeyword(name) or name in RESERVED else name
 
 
-def number(x: float) -> str:
-    """A float as code that gives exactly it back (``repr`` round-trips; inf and nan are names here)."""
-    x = float(x)
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return repr(x)
-
-
-def closure_value(fn: Any, name: str) -> Any:
-    """The variable ``name`` that the closure ``fn`` (or a function it holds, for a custom op) closes over."""
-    for f in (fn, *(c.cell_contents for c in fn.__closure__ or () if callable(c.cell_contents))):
-        code = getattr(f, "__code__", None)
-        if code is not None and name in code.co_freevars:
-            return f.__closure__[code.co_freevars.index(name)].cell_contents
-    raise TraceError(f"a code rule reads {name!r}, which the closure {getattr(fn, '__qualname__', fn)} does not hold")
-
-
-def same_value(a: Any, b: Any) -> bool:
-    """Whether two op parameters are the same (arrays element by element, nan equal to nan)."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (
-            isinstance(a, np.ndarray)
-            and isinstance(b, np.ndarray)
-            and a.shape == b.shape
-            and a.tobytes() == b.tobytes()
-        )
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return type(a) is type(b) and len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
-    if isinstance(a, float) and isinstance(b, float):
-        return number(a) == number(b) and math.copysign(1, a) == math.copysign(1, b)
-    return type(a) is type(b) and bool(a == b)
-
-
-def _written(op: str, parents: list[str]) -> str:
+def _written(op: str, arg: Any, parents: list[str]) -> str:
     """How a node was computed, for the comment above its backward block: ``a + b``, ``a ** 2``, ``exp(a)``."""
     if op in ("+", "-", "*", "/", "@", "**") and len(parents) == 2:
         return f"{parents[0]} {op} {parents[1]}"
-    if op.startswith("**"):
-        return f"{parents[0]} ** {op[2:]}"
+    if op == "**":
+        k = arg["k"] if isinstance(arg, dict) else arg
+        return f"{parents[0]} ** {number(k)}"
     if op == "neg":
         return f"-{parents[0]}"
     shown = ", ".join(parents[:4]) + (f", ... ({len(parents)} inputs)" if len(parents) > 4 else "")
-    return f"{op}({shown})"
+    if op == "leaky_relu":
+        alpha = arg["alpha"] if isinstance(arg, dict) else arg
+        shown += f", alpha={number(alpha)}"
+    return f"{op!r}({shown})" if not op.isidentifier() else f"{op}({shown})"
+
+
+class _Accum:
+    """``parent.grad + x`` (or ``- x``) as a closure run on names computes it, before it is stored back."""
+
+    __slots__ = ("target", "sign", "value")
+
+    def __init__(self, target: _StandIn, sign: str, value: Any) -> None:
+        self.target, self.sign, self.value = target, sign, value
+
+
+class _GradRef:
+    """``parent.grad`` read by a closure run on names: what it adds to it becomes a statement."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: _StandIn) -> None:
+        self.owner = owner
+
+    def __add__(self, x: Any) -> _Accum:
+        return _Accum(self.owner, "+", x)
+
+    def __sub__(self, x: Any) -> _Accum:
+        return _Accum(self.owner, "-", x)
+
+
+class _StandIn:
+    """A node as a closure run on names sees it: ``.data`` is its name, ``.grad`` its gradient's."""
+
+    def __init__(self, writer: Writer, i: int, tape: Tape, started: set[int]) -> None:
+        node = writer.rec.order[i]
+        self._i, self._tape, self._started, self._writer = i, tape, started, writer
+        self.data = Sym(writer.names[i], tape)
+        self._op, self._arg, self.label = node._op, node._arg, node.label
+        self._prev: tuple[_StandIn, ...] = ()
+
+    @property
+    def grad(self) -> Any:
+        """This node's gradient: the output's name, or a reference that a ``+=`` turns into a statement."""
+        return Sym("d_" + self._writer.names[self._i], self._tape) if self._prev else _GradRef(self)
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if not isinstance(value, _Accum) or value.target is not self:
+            raise TraceError(
+                f"op {self._writer.rec.order[self._i]._op!r}: its closure sets a gradient other than by +="
+            )
+        if not self._writer.needed[self._i]:
+            return
+        d, tape = "d_" + self._writer.names[self._i], self._tape
+        if self._i in self._started:
+            tape.emit(f"{d} {value.sign}= {tape.operand(value.value, 0)}")
+        else:
+            prefix = "-" if value.sign == "-" else ""
+            tape.emit(f"{d} = {prefix}{tape.operand(value.value, 7 if prefix else 0)}")
+            self._started.add(self._i)
 
 
 class Writer:
-    """Writes a recording as code; the rules call its methods while it writes their node."""
+    """Writes a recording as code; the Tensor rules call its methods while it writes their node."""
 
-    def __init__(
-        self, rec: Recording, leaves: Leaves, names: dict[int, str], arg_names: list[str], shapes: dict[int, Any]
-    ) -> None:
-        """``names``: the parameters' names by place; ``arg_names``: the traced function's argument names;
-        ``shapes``: the data arguments' shapes by argument number."""
+    def __init__(self, rec: Recording, leaves: Leaves, names: dict[int, str], arg_names: list[str]) -> None:
+        """``names``: the parameters' names by place; ``arg_names``: the traced function's argument names."""
         self.rec, self.leaves, self.arg_names = rec, leaves, arg_names
         self.tensor = not isinstance(rec.root, Value)
         #: (statement, place of its node in the topological order or -1, "forward" / "backward" / "")
         self.lines: list[tuple[str, int, str]] = []
-        self.captured: dict[str, Any] = {}  # globals of the program: constants and index arrays
-        self.params_read: dict[int, dict[str, Any]] = {}  # node place -> the closure variables its rule read
-        self.used: set[str] = set(RESERVED) | {arg_names[k] for k in shapes}
+        self.captured: dict[str, Any] = {}  # globals of the program: constants, index arrays, helpers
+        self.used: set[str] = set(RESERVED) | set(arg_names)
         self.names: list[str] = []
         self.temps: dict[int, dict[str, str]] = {}
         self.env: dict[str, Any] | None = dict(NAMESPACE) if self.tensor else None  # Tensors: run as written
         self._i, self._phase = -1, ""
         self._parents: list[str] = []
+        params = set(leaves.params)
+        self.needed = [False] * len(rec.order)
+        for i, node in enumerate(rec.order):
+            self.needed[i] = i in params or any(self.needed[rec.index[id(p)]] for p in node._prev)
+        self.started: set[int] = set()
         counters: dict[str, int] = {}
         for i, node in enumerate(rec.order):
             label = getattr(node, "label", "")
             if i in names:
                 base = names[i]
             elif i in leaves.data:
-                k, e = leaves.data[i]
-                where = "_".join(map(str, np.unravel_index(e, shapes[k]))) if e >= 0 else ""
-                base = arg_names[k].lower() + (f"_{where}" if where else "")
+                k, where = leaves.data[i]
+                base = identifier(arg_names[k].lower() + "".join(f"_{j}" for j in where))
             elif node is rec.root and not label:
                 base = "loss"
             elif label:
                 base = identifier(label)
             else:
-                prefix = "h" if node._op.startswith("leaky") else "pow" if node._op.startswith("**") else None
-                prefix = prefix or _PREFIX.get(node._op, "c" if not node._prev else "v")
+                prefix = _PREFIX.get(node._op, "c" if not node._prev else "v")
                 counters[prefix] = counters.get(prefix, 0) + 1
                 base = f"{prefix}{counters[prefix]}"
             self.names.append(self._fresh(base))
 
     def _fresh(self, base: str) -> str:
+        """A new name from ``base``, with its gradient's name ``d_<name>`` free too."""
         name, k = base, 1
-        while name in self.used:
+        while name in self.used or "d_" + name in self.used:
             k += 1
             name = f"{base}_{k}"
-        self.used.add(name)
+        self.used.update((name, "d_" + name))
         return name
 
-    # --- what a rule sees ---------------------------------------------------------------------------------
+    # --- what a Tensor rule sees --------------------------------------------------------------------------
     @property
     def _node(self) -> Node:
         return self.rec.order[self._i]
@@ -184,11 +216,6 @@ class Writer:
     def __getitem__(self, i: int) -> str:
         """The name of the current node's parent ``i``."""
         return self._parents[i]
-
-    @property
-    def op(self) -> str:
-        """The current node's op name."""
-        return str(self._node._op)
 
     @property
     def n(self) -> int:
@@ -214,18 +241,12 @@ class Writer:
         """The shape of parent ``i``."""
         return tuple(np.shape(self._node._prev[i].data))
 
-    def same(self, i: int, j: int) -> bool:
-        """Whether parents ``i`` and ``j`` are one node."""
-        return self._node._prev[i] is self._node._prev[j]
-
     def value(self, name: str) -> Any:
-        """The closure variable ``name`` itself (for decisions made while writing, such as ``k == 0``)."""
-        v = closure_value(self._node._backward, name)
-        self.params_read.setdefault(self._i, {})[name] = v
-        return v
+        """The op's parameter ``name``, as the op stored it on its node."""
+        return self._node._arg[name]
 
     def param(self, name: str) -> str:
-        """The closure variable ``name`` as code: a literal for numbers and tuples, a captured global for arrays."""
+        """The op's parameter ``name`` as code: a literal for numbers and tuples, a captured global for arrays."""
         return self.literal(self.value(name))
 
     def num(self, x: float) -> str:
@@ -285,7 +306,7 @@ class Writer:
                 exec(text, self.env)  # noqa: S102  (our own code, written from the rules)
 
     def _at(self, i: int, phase: str) -> None:
-        """Make node ``i`` the one the rules write, in ``phase``."""
+        """Make node ``i`` the one being written, in ``phase``."""
         self._i, self._phase = i, phase
         index, names = self.rec.index, self.names
         self._parents = [names[index[id(p)]] for p in self.rec.order[i]._prev]
@@ -295,7 +316,34 @@ class Writer:
         with np.errstate(all="ignore"):
             return eval(expr, self.env)  # noqa: S307
 
-    def write(self, data_args: list[int]) -> None:
+    def _namer(self, i: int) -> Any:
+        """The names of node ``i``'s temporaries: the same for the same place on every run of its code."""
+        known: dict[tuple[int, str], str] = {}
+
+        def name(k: int, hint: str) -> str:
+            if (k, hint) not in known:
+                base = identifier(f"{hint}{k}_{self.names[i]}")
+                known[(k, hint)] = base if base not in self.used else self._fresh(base)
+            return known[(k, hint)]
+
+        return name
+
+    def _branches(self, i: int) -> Branches:
+        branches = Branches(self._namer(i))
+        return branches
+
+    def _helpers(self, branches: Branches) -> None:
+        """Make the helpers a closure called part of the program's namespace, refusing a clash of names."""
+        for name, obj in branches.helpers.items():
+            if NAMESPACE.get(name, obj) is not obj or self.captured.get(name, obj) is not obj:
+                raise TraceError(f"two different helpers are called {name!r}: give one another name")
+            if name not in NAMESPACE and not hasattr(builtins, name):
+                if name in self.used and name not in self.captured:
+                    raise TraceError(f"a helper called {name!r} has the name of a node of the graph: rename it")
+                self.captured[name] = obj
+                self.used.add(name)
+
+    def write(self) -> None:
         """Write the whole program: leaves, the forward pass, the backward pass, the parameters' update."""
         rec, leaves = self.rec, self.leaves
         params = {i: j for j, i in enumerate(leaves.params)}
@@ -305,42 +353,95 @@ class Writer:
             self._at(i, "forward")
             name = self.names[i]
             if node._prev:
-                rule = rule_of(node._backward)
-                assert rule is not None  # missing_rule() ran first
-                self.emit(f"{name} = {rule.forward(self)}")
-                if self.env is not None:
-                    got = np.asarray(self.env[name], dtype=np.float64)
-                    if got.shape != node.data.shape or got.tobytes() != node.data.tobytes():
-                        raise TraceError(f"the code rule of op {node._op!r} does not give the numbers its closure gave")
+                if self.tensor:
+                    self._tensor_forward(i, node)
+                else:
+                    self._value_forward(i, node)
             elif i in params:
                 self.emit(f"{name} = P[{params[i]}].data")
             elif i in captured:
                 self.emit(f"{name} = C[{captured[i]}].data")
             elif i in constants:
-                if isinstance(node, Value):
-                    self.emit(f"{name} = {number(node.data)}")
-                else:
-                    self.captured[name] = node.data.copy()
-                    if self.env is not None:
-                        self.env[name] = self.captured[name]
+                self.emit(f"{name} = {number(node.data)}")
             else:
-                k, e = leaves.data[i]
-                arg = self.arg_names[k]
-                if isinstance(node, Value):
-                    self.emit(f"{name} = {arg}[{e}]")
-                elif self.env is not None and node.data.shape == self.env[arg].shape:
-                    self.emit(f"{name} = {arg}")
-                else:
-                    self.emit(f"{name} = {arg}.reshape({tuple(node.data.shape)})")
+                k, where = leaves.data[i]
+                self.emit(f"{name} = {self.arg_names[k]}" + "".join(f"[{j}]" for j in where))
         self._backward()
+
+    def _value_forward(self, i: int, node: Value) -> None:
+        fn = VALUE_FORWARD.get(node._op) or getattr(node._backward, "forward", None)
+        if fn is None:
+            raise TraceError(
+                f"op {node._op!r} was made by custom_op, whose free-form backward(g) may keep numbers of the forward "
+                "pass, so trace cannot write it as code: make the op with Value.op (a forward function of the "
+                "parents' numbers and a backward closure that reads its node), and it traces as it is"
+            )
+        arg, table = node._arg, node._op in VALUE_FORWARD
+        parents = [self.names[self.rec.index[id(p)]] for p in node._prev]
+        name = self.names[i]
+
+        def run(tape: Tape) -> Any:
+            syms = [Sym(p, tape) for p in parents]
+            return run_on_names(fn, tape, *([arg] if table or arg is not None else []), *syms)
+
+        def finish(tape: Tape, result: Any) -> None:
+            tape.emit(f"{name} = {tape.operand(result, 0)}")
+
+        branches = self._branches(i)
+        for text in branches.write(run, finish):
+            self.emit(text)
+        self._helpers(branches)
+
+    def _value_backward(self, i: int, node: Value) -> None:
+        """Node ``i``'s closure run on names: the statements it adds into its parents' gradients."""
+        endings: list[set[int]] = []
+
+        def run(tape: Tape) -> Any:
+            started = set(self.started)
+            tape.started = started  # type: ignore[attr-defined]
+            out = _StandIn(self, i, tape, started)
+            seen: dict[int, _StandIn] = {}
+            prev = []
+            for p in node._prev:
+                j = self.rec.index[id(p)]
+                if j not in seen:
+                    seen[j] = _StandIn(self, j, tape, started)
+                prev.append(seen[j])
+            out._prev = tuple(prev)
+            return run_on_names(node._backward, tape, out)  # type: ignore[arg-type]
+
+        def finish(tape: Tape, result: Any) -> None:
+            endings.append(tape.started)  # type: ignore[attr-defined]
+
+        branches = self._branches(i)
+        lines = branches.write(run, finish)
+        unsure = set[int]().union(*endings) - endings[0].intersection(*endings[1:])
+        if unsure:  # a gradient only some paths start: start it at the engine's 0.0 before them
+            for j in sorted(unsure):
+                self.emit(f"d_{self.names[j]} = 0.0")
+            self.started |= unsure
+            endings.clear()
+            lines = branches.write(run, finish)
+        for text in lines:
+            self.emit(text)
+        self.started |= set[int]().union(*endings)
+        self._helpers(branches)
+
+    def _tensor_forward(self, i: int, node: Node) -> None:
+        rule = RULES.get("**k" if node._op == "**" and len(node._prev) == 1 else node._op)
+        if rule is None:
+            raise TraceError(
+                f"op {node._op!r} was made by Tensor.custom_op, whose free-form backward(g) may keep numbers of the "
+                "forward pass, so trace cannot write it as code"
+            )
+        self.emit(f"{self.names[i]} = {rule.forward(self)}")
+        assert self.env is not None
+        got = np.asarray(self.env[self.names[i]], dtype=np.float64)
+        if got.shape != node.data.shape or got.tobytes() != node.data.tobytes():
+            raise TraceError(f"the code rule of op {node._op!r} does not give the numbers its closure gave")
 
     def _backward(self) -> None:
         rec, order = self.rec, self.rec.order
-        params = set(self.leaves.params)
-        needed = [False] * len(order)
-        for i, node in enumerate(order):
-            needed[i] = i in params or any(needed[rec.index[id(p)]] for p in node._prev)
-        started: set[int] = set()
         root = len(order) - 1
         self._i, self._phase = root, "backward"
         if self.tensor:
@@ -348,56 +449,45 @@ class Writer:
             assert self.env is not None
             self.env["ONE"] = self.captured["ONE"]
         self.emit(f"d_{self.names[root]} = {'ONE' if self.tensor else '1.0'}  # d loss / d loss")
-        started.add(root)
+        self.started.add(root)
         for i in range(root, -1, -1):
             node = order[i]
-            if not node._prev or not needed[i]:
+            if not node._prev or not self.needed[i]:
                 continue
             self._at(i, "backward")
-            self.lines.append((f"# {self.names[i]} = {_written(node._op, self._parents)}", i, "backward"))
-            if i not in started:  # nothing reached it: its gradient is the engine's zero
+            self.lines.append((f"# {self.names[i]} = {_written(node._op, node._arg, self._parents)}", i, "backward"))
+            if i not in self.started:  # nothing reached it: its gradient is the engine's zero
                 self.emit(f"{self.g} = 0.0")
-                started.add(i)
-            rule = rule_of(node._backward)
-            assert rule is not None
-            for item in rule.backward(self):
-                p, expr = item[0], item[1]
-                cond = item[2] if len(item) > 2 else None
-                j = rec.index[id(node._prev[p])]
-                if needed[j]:
-                    self._add(j, expr, cond, j in started)
-                    started.add(j)
+                self.started.add(i)
+            if self.tensor:
+                self._tensor_backward(i, node)
+            else:
+                self._value_backward(i, node)
         self._i, self._phase = -1, ""
         self.lines.append(("# each parameter gets this pass's gradient added to what it held", -1, ""))
-        self.lines.append(("with LOCK:", -1, ""))
         for k, i in enumerate(self.leaves.params):
-            if i not in started:
+            if i not in self.started:
                 continue
             d = "d_" + self.names[i]
             if not self.tensor:
-                self.lines.append((f"    P[{k}].grad += {d}", i, "backward"))
+                self.lines.append((f"P[{k}].grad += {d}", i, "backward"))
                 continue
             assert self.env is not None
             v = self.env[d]
             owned = isinstance(v, np.ndarray) and v.base is None
             owned = owned and not any(v is w for key, w in self.env.items() if key != d and isinstance(w, np.ndarray))
             mine = d if owned else f"np.array({d})"  # a leaf's gradient is its own array, as accumulate makes it
-            self.lines.append(
-                (f"    P[{k}].grad = {mine} if P[{k}].grad is None else {d} + P[{k}].grad", i, "backward")
-            )
+            self.lines.append((f"P[{k}].grad = {mine} if P[{k}].grad is None else {d} + P[{k}].grad", i, "backward"))
 
-    def _add(self, j: int, expr: str, cond: str | None, started: bool) -> None:
-        """Add contribution ``expr`` (if ``cond``) into the gradient of node ``j``, as the engine adds it."""
-        d = "d_" + self.names[j]
-        if self.tensor:
-            shape = tuple(self.rec.order[j].data.shape)
-            if np.shape(self._eval(expr)) != shape:
-                expr = f"unbroadcast({expr}, {shape})"
-            self.emit(f"{d} = {d} + {expr}" if started else f"{d} = {expr}")
-            return
-        if not started:
-            self.emit(f"{d} = {expr}" if cond is None else f"{d} = {expr} if {cond} else 0.0")
-            return
-        negated = expr.startswith("-") and expr[1:].isidentifier()
-        update = f"{d} -= {expr[1:]}" if negated else f"{d} += {expr}"
-        self.emit(update if cond is None else f"if {cond}: {update}")
+    def _tensor_backward(self, i: int, node: Node) -> None:
+        rule = RULES["**k" if node._op == "**" and len(node._prev) == 1 else node._op]
+        for item in rule.backward(self):
+            p, expr = item[0], item[1]
+            j = self.rec.index[id(node._prev[p])]
+            if self.needed[j]:
+                d = "d_" + self.names[j]
+                shape = tuple(self.rec.order[j].data.shape)
+                if np.shape(self._eval(expr)) != shape:
+                    expr = f"unbroadcast({expr}, {shape})"
+                self.emit(f"{d} = {d} + {expr}" if j in self.started else f"{d} = {expr}")
+                self.started.add(j)

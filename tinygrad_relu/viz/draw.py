@@ -55,6 +55,7 @@ from .trace import (
     is_zero,
     nodes_within,
     number,
+    op_title,
     shape_of,
     trace_backward,
     uses,
@@ -129,7 +130,7 @@ def _draw_forward(nodes: list[Any], rankdir: str) -> Drawing:
         name = dot[id(node)]
         drawing.node(name, _box(node, names[id(node)], node.grad, rankdir))
         if node._prev:
-            drawing.node(name + "_op", plain(node._op), **OP_NODE)
+            drawing.node(name + "_op", plain(op_title(node)), **OP_NODE)
             drawing.edge(name + "_op", name)
             for parent in distinct_parents(node):
                 count = uses(node, parent)
@@ -161,7 +162,7 @@ def _draw_backward(nodes: list[Any], step: Step, seed: Any, rankdir: str, title:
         if not node._prev:
             continue
         op = name + "_op"
-        drawing.node(op, plain(node._op), **OP_NODE)
+        drawing.node(op, plain(op_title(node)), **OP_NODE)
         if order is None:  # its closure has not run yet: nothing has flowed on these edges
             waiting_edges = True
             drawing.edge(name, op, **WAITING_EDGE)

@@ -32,7 +32,7 @@ from .look import (
     plain_lines,
     record_field,
 )
-from .trace import ALPHA, FULL, OFF, ZERO, Step, describe, is_zero, number, shape_of
+from .trace import ALPHA, FULL, OFF, ZERO, Step, describe, is_zero, number, op_title, shape_of
 
 #: fill colours of a box, by what the unit did on this sample
 STATE_LOOK = {
@@ -149,7 +149,7 @@ def group_label(
         lines.append(f"{len(group.outputs)} units, data {describe(data, is_grad=False)}")
     else:
         lines.append(
-            f"{out._op or 'leaf'}{' ' + shape_of(out) if shape_of(out) else ''}, "
+            f"{op_title(out) or 'leaf'}{' ' + shape_of(out) if shape_of(out) else ''}, "
             f"data {describe(out.data, is_grad=False)}"
         )
     lines.append(grad_text or f"grad {describe(grad, is_grad=True)}")
@@ -186,7 +186,7 @@ def node_label(
     """A lone node's record: [#k |] name | op | [shape |] data | grad (or ``grad_text``)."""
     fields = [f"#{order}"] if order else []
     fields.append(name)
-    fields.append(node._op or LEAF)
+    fields.append(op_title(node) or LEAF)
     if shape_of(node):
         fields.append(shape_of(node))
     fields.append(f"data {describe(node.data, is_grad=False)}")

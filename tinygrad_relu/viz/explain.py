@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .trace import number
+from .trace import number, op_title, param
 
 #: how the fallback sentence starts: a test walks the op table and fails on it
 GENERIC = "the local derivative its backward closure hands out"
@@ -65,11 +65,11 @@ def _slope(out: Any, prelu_slope: str) -> str:
         return "0"
     if op == "prelu":
         return f"a = {prelu_slope}"
-    return f"alpha = {op[len('leaky_relu(') : -1]}"
+    return f"alpha = {param(out, 'alpha'):g}"
 
 
 def _rectifier_op(op: str) -> bool:
-    return op.startswith(("relu", "leaky_relu", "prelu"))
+    return op in ("relu", "leaky_relu", "prelu")
 
 
 def _tensor_reason(out: Any, parent: Any, name_of: Callable[[Any], str]) -> str:
@@ -131,7 +131,7 @@ def _tensor_reason(out: Any, parent: Any, name_of: Callable[[Any], str]) -> str:
             return f"prelu: d/da = the input where it is <= 0, else 0, summed over the entries a was shared by{spread}"
         slope = _slope(out, name_of(prev[1]) if op == "prelu" else "")
         return (
-            f"{op.split('(')[0]}: slope 1 where the input > 0, {slope} where it is <= 0, entry by entry; "
+            f"{op}: slope 1 where the input > 0, {slope} where it is <= 0, entry by entry; "
             f"{share:.0%} of the input entries are <= 0"
         )
     entrywise = {
@@ -152,8 +152,8 @@ def _tensor_reason(out: Any, parent: Any, name_of: Callable[[Any], str]) -> str:
     if op == "**" and other is not None:
         text = "**: d(a^b)/da = b a^(b-1)" if first else "**: d(a^b)/db = a^b log a"
         return text + ", entry by entry" + spread
-    if op.startswith("**"):
-        return f"{op}: d/dx x^k = k x^(k-1) with k = {op[2:]}, entry by entry" + spread
+    if op == "**":
+        return f"{op_title(out)}: d/dx x^k = k x^(k-1) with k = {param(out, 'k'):g}, entry by entry" + spread
     return f"{op}: {GENERIC}"
 
 
@@ -165,8 +165,8 @@ def reason(out: Any, parent: Any, name_of: Callable[[Any], str] | None = None) -
     if isinstance(out.data, np.ndarray) or isinstance(parent.data, np.ndarray):
         return _tensor_reason(out, parent, name_of)
     x = _scalar(prev[0].data)
-    if op.startswith("leaky_relu"):
-        return _rectifier("leaky_relu", x, f"alpha = {op[len('leaky_relu(') : -1]}")
+    if op == "leaky_relu":
+        return _rectifier("leaky_relu", x, _slope(out, ""))
     if op == "relu":
         return _rectifier("relu", x, "0: nothing flows back")
     if op == "prelu":
@@ -199,8 +199,8 @@ def reason(out: Any, parent: Any, name_of: Callable[[Any], str] | None = None) -
         if first:
             return f"**: d(a^b)/da = b a^(b-1) with a = {number(x)}, b = {number(other.data)}"
         return f"**: d(a^b)/db = a^b log a with a = {number(x)}"
-    if op.startswith("**"):
-        return f"{op}: d/dx x^k = k x^(k-1) with k = {op[2:]} at x = {number(x)}"
+    if op == "**":
+        return f"{op_title(out)}: d/dx x^k = k x^(k-1) with k = {param(out, 'k'):g} at x = {number(x)}"
     if op == "bce_logits":
         if first:
             # a target that is not a node is read back from the forward value: loss = softplus(z) - z y
@@ -285,5 +285,5 @@ def caption(out: Any, subject: str, name_of: Callable[[Any], str]) -> tuple[str,
     }
     default = "multiplied its gradient by its local derivative and passed it back to"
     text = how[op]() if op in how else f"{default} {some(prev)}"
-    named = subject.endswith(op.split("(")[0])  # "layer 3's linear" already says its op
-    return (f"{subject} {text}." if named else f"{subject} ({op}) {text}."), said
+    named = subject.endswith(op)  # "layer 3's linear" already says its op
+    return (f"{subject} {text}." if named else f"{subject} ({op_title(out)}) {text}."), said

@@ -48,7 +48,18 @@ from .look import (
 from .names import namer, screen_names, short_title
 from .page import content_security_policy, fill, script_json
 from .page import template as page_template
-from .trace import OFF, Step, default_seed, describe, is_zero, nodes_within, number, shape_of, trace_backward
+from .trace import (
+    OFF,
+    Step,
+    default_seed,
+    describe,
+    is_zero,
+    nodes_within,
+    number,
+    op_title,
+    shape_of,
+    trace_backward,
+)
 
 _NO_GRAD = "–"  # what a gradient shows before any closure has sent it one
 
@@ -119,7 +130,7 @@ def _histogram(grad: Any) -> dict[Any, Any] | None:
 
 def _node_box(node: Any, name: str, grad: Any, grad_text: str | None) -> str:
     """A node of an expanded view: name, op, [shape,] data, grad (``grad_text``: the longest it will show)."""
-    fields = [name, node._op or LEAF]
+    fields = [name, op_title(node) or LEAF]
     if shape_of(node):
         fields.append(shape_of(node))
     fields += [f"data {describe(node.data, is_grad=False)}", grad_text or f"grad {describe(grad, is_grad=True)}"]
@@ -214,7 +225,7 @@ def _node_data(
         )
     return {
         "name": names[id(node)],
-        "op": node._op or LEAF,
+        "op": op_title(node) or LEAF,
         "label": node.label,
         "shape": str(np.shape(node.data)) if shape_of(node) else "",
         "data": describe(node.data, is_grad=False),
@@ -316,7 +327,7 @@ def explore(
         "steps": [
             {
                 "node": index[id(s.current)],
-                "op": s.current._op,
+                "op": op_title(s.current),
                 "filled": [index[id(p)] for p in dict.fromkeys(s.current._prev)],
                 "caption": text,
                 "mentions": _mentions(s.current, said, owner, names, inner),
@@ -355,7 +366,7 @@ def _code(root: Any) -> dict[str, Any]:
     """The code pane's statements, each as [text, node place or -1, "f"/"b"/""], or why there is no code."""
     try:
         lines = graph_source_lines(root)
-    except TraceError as error:  # an op without a code rule: the page still works, its pane says why
+    except TraceError as error:  # an op trace cannot write (a custom_op): the page still works, its pane says why
         return {"error": " ".join(str(error).split())}
     return {"lines": [[text, i, phase[:1]] for text, i, phase in lines]}
 

@@ -287,8 +287,7 @@ def stable_names(nodes: list[Any]) -> dict[Any, Any]:
 
 def _op_word(node: Any) -> str:
     """A node by what made it: 'leaky_relu', 'weighted sum', 'linear', '@'."""
-    op = str(node._op).split("(")[0]
-    return "weighted sum" if op == "wsum" else op
+    return "weighted sum" if node._op == "wsum" else str(node._op)
 
 
 def roles(group: Group) -> dict[int, str]:

@@ -101,10 +101,25 @@ class Flow:
     scalar: bool  # out and parent hold one number each, so local is a plain derivative, not a Jacobian
 
 
+def param(out: Any, name: str) -> Any:
+    """The op's parameter ``name`` as its node holds it (a Value op holds its one parameter as it is)."""
+    arg = out._arg
+    return arg[name] if isinstance(arg, dict) else arg
+
+
+def op_title(node: Any) -> str:
+    """An op as a drawing labels it: its name, with its parameter where it has one (``leaky_relu(0.1)``, ``**2``)."""
+    op = str(node._op)
+    if op == "leaky_relu":
+        return f"leaky_relu({param(node, 'alpha'):g})"
+    if op == "**" and len(node._prev) < 2 and node._arg is not None:
+        return f"**{param(node, 'k'):g}"
+    return op
+
+
 def _alpha_share(out: Any, parent: Any) -> float:
     """Fraction of the input's entries on the slope side of a leaky_relu/prelu (input <= 0), else 0."""
-    op = out._op
-    if not (op.startswith("leaky_relu") or op.startswith("prelu")) or parent is not out._prev[0]:
+    if out._op not in ("leaky_relu", "prelu") or parent is not out._prev[0]:
         return 0.0
     return float(np.mean(np.asarray(parent.data) <= 0))
 
