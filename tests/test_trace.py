@@ -409,3 +409,64 @@ def test_the_command_line_trains_traced_to_the_same_numbers(capsys, engine):
         return [re.sub(r"\(\d+\.\d s\)", "", line) for line in out.splitlines()]  # the time differs
 
     assert run("--traced") == run()
+
+
+# --- names a compiler cannot confuse; ops said once ------------------------------------------------------------
+
+
+def _traced_and_eager(f, params, *data):
+    step = trace(f, *params, *data)
+    for p in params:
+        p.grad = 0.0
+    loss = f(*params, *data)
+    loss.backward()
+    eager = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    assert same(step(*data), loss.data) and [p.grad for p in params] == eager
+    return step
+
+
+@pytest.mark.parametrize(
+    "labels", [("a", "ａ"), ("w", "d_w"), ("w₁", "x²"), ("abs", "max"), ("P", "P_"), ("step", "class"), ("_h", "1x")]
+)
+def test_labels_that_python_would_confuse_get_names_of_their_own(labels):
+    a, b = Value(2.0, labels[0]), Value(-3.0, labels[1])
+    step = _traced_and_eager(lambda a, b, x: (a * b * a + b * x[0]).leaky_relu(0.2) * a, [a, b], [0.5, 1.0])
+    assert step.source.isascii()
+
+
+def test_an_op_name_with_a_newline_changes_no_statement():
+    def forward(v):
+        return v * 2.0
+
+    def backward(out):
+        (a,) = out._prev
+        a.grad += 2.0 * out.grad
+
+    x = Value(1.5, "x")
+    step = _traced_and_eager(lambda x: Value.op("twice\nP[0].grad += 1000", (x,), forward, backward) * x, [x])
+    assert "\nP[0].grad += 1000" not in step.source.replace("\n    ", "\n")
+    assert sum(line.strip().startswith("P[0].grad") for line in step.source.splitlines()) == 1
+
+
+def test_a_neuron_with_3000_inputs_traces_and_compiles():
+    from tinygrad_relu.nn import Neuron
+
+    neuron = Neuron(3000, seed=0)
+    x = np.random.default_rng(0).uniform(-1, 1, 3000)
+    step = trace(lambda n, x: n(list(x)) * 1.0, neuron, x)
+    neuron.zero_grad()
+    eager = neuron(list(x)) * 1.0
+    eager.backward()
+    grads = [p.grad for p in neuron.parameters()]
+    neuron.zero_grad()
+    assert same(step(x), eager.data) and [p.grad for p in neuron.parameters()] == grads
+
+
+def test_a_value_op_closure_is_what_the_program_runs():
+    x = Value(-0.5, "x")
+    step = trace(lambda x: x.leaky_relu(0.2) * x, x)
+    source = step.source
+    assert "h1 = x if x > 0 else 0.2 * x" in source  # the forward table's line, the op's slope from its node
+    assert "d_x += d_h1 if x > 0 else 0.2 * d_h1" in source  # the closure's `if`, run on names

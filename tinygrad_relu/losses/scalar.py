@@ -32,22 +32,38 @@ def _bce_forward(x: float, t: float) -> float:
     return _softplus(x) - x * t
 
 
+def _bce_forward_fixed(t: float, x: float) -> float:
+    """``_bce_forward`` for a target that is a number, the op's parameter."""
+    return _bce_forward(x, t)
+
+
+def _sigmoid(x: float) -> float:
+    """sigmoid(x) = e^(x - softplus(x)), an exponent <= 0 (inf - inf would give nan, so sigmoid(inf) = 1)."""
+    return 1.0 if x == math.inf else math.exp(x - _softplus(x))
+
+
 def _bce_backward(out: Value) -> None:
-    """d/dz = sigmoid(z) - y, exactly (sigmoid(z) = e^(z - softplus(z)), an exponent <= 0); d/dy = -z."""
+    """d/dz = sigmoid(z) - y, exactly; d/dy = -z (a target Value gets its gradient, as in PyTorch)."""
     z, y = out._prev
-    x = z.data
-    sig = 1.0 if x == math.inf else math.exp(x - _softplus(x))  # inf - inf would give nan
-    z.grad += (sig - y.data) * out.grad
-    y.grad += -x * out.grad
+    z.grad += (_sigmoid(z.data) - y.data) * out.grad
+    y.grad += -z.data * out.grad
+
+
+def _bce_backward_fixed(out: Value) -> None:
+    """d/dz = sigmoid(z) - y for a target y that is a number (``out._arg``)."""
+    (z,) = out._prev
+    z.grad += (_sigmoid(z.data) - out._arg) * out.grad
 
 
 def _bce_term(z: Value, y: Value | float) -> Value:
     """One sample's binary cross-entropy on a logit, as one node (``Value.op``).
 
     Composed from relu and |z| it would get slope -y at exactly z = 0 (both relu kinks give 0 there), half a
-    unit off the true sigmoid(0) - y. A target Value gets d/dy = -z, as in PyTorch.
+    unit off the true sigmoid(0) - y. A number target is the op's parameter and stays out of the drawing.
     """
-    return Value.op("bce_logits", (z, y), _bce_forward, _bce_backward)
+    if isinstance(y, Value):
+        return Value.op("bce_logits", (z, y), _bce_forward, _bce_backward)
+    return Value.op("bce_logits", (z,), _bce_forward_fixed, _bce_backward_fixed, y)
 
 
 def binary_cross_entropy_with_logits(logits: list[Value], targets: Targets) -> Value:

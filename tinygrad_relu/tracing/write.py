@@ -170,7 +170,7 @@ class Writer:
         #: (statement, place of its node in the topological order or -1, "forward" / "backward" / "")
         self.lines: list[tuple[str, int, str]] = []
         self.captured: dict[str, Any] = {}  # globals of the program: constants, index arrays, helpers
-        self.used: set[str] = set(RESERVED) | set(arg_names)
+        self.used: set[str] = set(RESERVED) | {arg_names[k] for k, _ in leaves.data.values()}
         self.names: list[str] = []
         self.temps: dict[int, dict[str, str]] = {}
         self.env: dict[str, Any] | None = dict(NAMESPACE) if self.tensor else None  # Tensors: run as written
