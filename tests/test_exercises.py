@@ -42,15 +42,19 @@ def prime_one_number(x, alpha=0.1):
     return 1.0 if np.all(x > 0) else alpha
 
 
-def xor_backward(slope):
+def xor_backward(slope, dW2_from_z=False, reduce=np.sum):
     def backward(X, Y, W1, b1, W2, b2):
         z = X @ W1 + b1
         h = np.where(z > 0, z, 0.1 * z)
         d_out = 2 * (h @ W2 + b2 - Y) / len(X)
         d_z = (d_out @ W2.T) * slope(z)
-        return X.T @ d_z, d_z.sum(0), h.T @ d_out, d_out.sum(0)
+        return X.T @ d_z, reduce(d_z, axis=0), (z if dW2_from_z else h).T @ d_out, reduce(d_out, axis=0)
 
     return backward
+
+
+def prime_at_least_zero_xor(x, alpha=0.1):
+    return np.where(x >= 0, 1.0, alpha)
 
 
 def xor_backward_no_mean(X, Y, W1, b1, W2, b2):
@@ -285,9 +289,10 @@ def relu_at_least_zero(v):  # x >= 0: the slope at 0 is 1
 ZERO_RIGHT = {"relu": 0.0, "leaky_relu(0.2)": 0.2, "prelu d/dx (a=0.25)": 0.25, "prelu d/da (a=0.25)": 0.0}
 
 
-def layer_backward(x, W, b, d_h, alpha=0.2, threshold=0.0, ones=False, bias=np.sum):
+def layer_backward(x, W, b, d_h, alpha=0.2, threshold=0.0, ones=False, bias=np.sum, at_least=False):
     z = x @ W.T + b
-    d_z = (np.ones_like(d_h) if ones else d_h) * np.where(z > threshold, 1.0, alpha)
+    on = z >= threshold if at_least else z > threshold
+    d_z = (np.ones_like(d_h) if ones else d_h) * np.where(on, 1.0, alpha)
     return d_z @ W, d_z.T @ x, bias(d_z, axis=0)
 
 
@@ -398,7 +403,8 @@ CASES = {
         ex.check_xor_backward,
         xor_backward(prime_right),
         xor_backward(prime_one_number),
-        "with hidden pre-activations of both signs (right with all",
+        "with hidden pre-activations of both signs and with zero biases (every hidden pre-activation exactly 0 at "
+        "the input (0, 0)) (right with all hidden pre-activations > 0",
         stub,
     ),
     "xor backward threshold": (
@@ -407,6 +413,34 @@ CASES = {
         xor_backward(lambda z: 1.0),
         "with all hidden pre-activations < 0",
         stub,
+    ),
+    "xor backward >= 0": (
+        ex.check_xor_backward,
+        None,
+        xor_backward(prime_at_least_zero_xor),
+        "db1 is what a slope of 1 at exactly 0 gives (a mask like z >= 0)",
+        None,
+    ),
+    "xor backward dW2 from z": (
+        ex.check_xor_backward,
+        None,
+        xor_backward(prime_right, dW2_from_z=True),
+        "dW2 is what the pre-activations z give",
+        None,
+    ),
+    "xor backward db as a mean": (
+        ex.check_xor_backward,
+        None,
+        xor_backward(prime_right, reduce=np.mean),
+        "db1 and db2 are autograd's divided by 4",
+        None,
+    ),
+    "layer backward, >= 0": (
+        ex.check_layer_backward,
+        None,
+        lambda *a: layer_backward(*a, at_least=True),
+        "only with zero biases and an all-zero input row",
+        None,
     ),
     "xor backward output": (
         ex.check_xor_backward,

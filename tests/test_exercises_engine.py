@@ -273,20 +273,45 @@ def mul_own_data(a, b, out):  # each parent's derivative taken as its own data
     b.grad += b.data * out.grad
 
 
+def add_out_data(a, b, out):  # out.data where out.grad belongs
+    a.grad += out.data
+    b.grad += out.data
+
+
+def add_only_self(a, b, out):  # the second parent forgotten
+    a.grad += out.grad
+
+
+def mul_out_data(a, b, out):
+    a.grad += b.data * out.data
+    b.grad += a.data * out.data
+
+
+def mul_grad_for_data(a, b, out):  # the other parent's grad where its data belongs
+    a.grad += b.grad * out.grad
+    b.grad += a.grad * out.grad
+
+
+def mul_writes_data(a, b, out):  # the gradient added into .data
+    a.data += b.data * out.grad
+    b.data += a.data * out.grad
+
+
 def add_not_attached(self, other):
     other = other if isinstance(other, type(self)) else type(self)(other)
     return type(self)(self.data + other.data, (self, other), "+")
 
 
-def leaky(slope_of):
-    """A leaky_relu whose backward slope is ``slope_of(x, out_data, alpha)``; the forward is right."""
+def leaky(slope_of, times="grad"):
+    """A leaky_relu whose backward slope is ``slope_of(x, out_data, alpha)``, multiplied by ``out.<times>`` (out.grad
+    is right); the forward is right."""
 
     def leaky_relu(self, alpha=0.01):
         x = self.data
         out = type(self)(x if x > 0 else alpha * x, (self,), "leaky_relu")
 
         def _backward():
-            self.grad += slope_of(x, out.data, alpha) * out.grad
+            self.grad += slope_of(x, out.data, alpha) * getattr(out, times)
 
         out._backward = _backward
         return out
@@ -321,6 +346,17 @@ def leaky_max_forward(self, alpha=0.01):
         (with_op("leaky_relu", leaky(lambda x, o, a: 1.0 if x > 0 else a)), check_leaky_relu, None),
         (with_op("leaky_relu", leaky(lambda x, o, a: 1.0 if x > 0 else -a)), check_leaky_relu, "sign is flipped"),
         (with_op("leaky_relu", leaky_max_forward), check_leaky_relu, "not a max"),
+        (with_op("__add__", binary(plus, add_out_data)), check_add, "out.data (0.75, the op's forward value)"),
+        (with_op("__add__", binary(plus, add_only_self)), check_add, "added into a.grad but left b.grad as it was"),
+        (with_op("__mul__", binary(times, mul_out_data)), check_mul, "the chain rule multiplies by out.grad"),
+        (with_op("__mul__", binary(times, mul_grad_for_data)), check_mul, "that is out.grad times b.grad"),
+        (with_op("__mul__", binary(times, mul_writes_data)), check_mul, "your closure changed a.data"),
+        (with_op("leaky_relu", leaky(lambda x, o, a: 1.0 if x > 0 else 0.0)), check_leaky_relu, "not 0"),
+        (
+            with_op("leaky_relu", leaky(lambda x, o, a: 1.0 if x > 0 else a, "data")),
+            check_leaky_relu,
+            "that is out.data (1.25",
+        ),
     ],
     ids=[
         "add_ignores_out_grad",
@@ -336,6 +372,13 @@ def leaky_max_forward(self, alpha=0.01):
         "leaky_right",
         "leaky_wrong_sign",
         "leaky_forward_as_max",
+        "add_out_data_for_out_grad",
+        "add_updates_only_self",
+        "mul_out_data_for_out_grad",
+        "mul_other_grad_for_other_data",
+        "mul_writes_into_data",
+        "leaky_forgets_alpha",
+        "leaky_out_data_for_out_grad",
     ],
 )
 def test_op_bugs_fail_with_their_hint(cls, check, hint):

@@ -174,22 +174,69 @@ def _check_op(cls: Any, cases: list[_OpCase], op: str) -> CheckResult:
             closure = getattr(out, "_backward", None)
             if not callable(closure):
                 return _fail(f"the node {case.text} has no _backward to call: set out._backward = _backward")
+            data_before = [v.data for v in mine]
             closure()
-            for name, v, b, d in zip("ab", mine, before, local):
-                got = _number(v.grad, f"{name}.grad")
+            for name, v, d0 in zip("ab", mine, data_before):
+                if _number(v.data, f"{name}.data") != d0:
+                    return _fail(
+                        f"in {case.text} your closure changed {name}.data from {d0:g} to {v.data:.6g}: a closure "
+                        "only adds into the parents' .grad; .data changes only in the update step of training"
+                    )
+            grads = [_number(v.grad, f"{name}.grad") for name, v in zip("ab", mine)]
+            changed = [name for name, got, b in zip("ab", grads, before) if not _close(got, b)]
+            for k, (name, got, b, d) in enumerate(zip("ab", grads, before, local)):
                 if not _close(got, b + g * d):
-                    return _fail(_op_hint(op, case, name, got, b, g, d))
+                    seen = _Seen(g, data, before[1 - k] if len(mine) == 2 else None, changed)
+                    return _fail(_op_hint(op, case, name, got, b, d, seen))
     return CheckResult("pass")
 
 
-def _op_hint(op: str, case: _OpCase, name: str, got: float, before: float, g: float, local: float) -> str:
+@dataclass(frozen=True)
+class _Seen:
+    """What the closure could read when it ran: out.grad, out.data, the other parent's grad before the call, and
+    which parents' grads it changed (a wrong gradient is named by the number it was made from)."""
+
+    out_grad: float
+    out_data: float
+    other_grad: float | None
+    changed: list[str]
+
+
+def _op_hint(op: str, case: _OpCase, name: str, got: float, before: float, local: float, seen: _Seen) -> str:
     """Which mistake turns the right ``before + g * local`` into ``got``: named by the first formula that fits."""
+    g = seen.out_grad
     where = (
         f"in {case.text}, with {name}.grad = {before:g} before and out.grad = {g:g}, your closure left "
         f"{name}.grad = {got:.6g}; Value's leaves {before + g * local:.6g}"
     )
+    if local != 0.0 and _close(got, before + seen.out_data * local):
+        return (
+            f"{where}: that is out.data ({seen.out_data:g}, the op's forward value) times the local derivative -- "
+            "the chain rule multiplies by out.grad, the gradient that arrived at out"
+        )
+    if _close(got, before) and seen.changed:
+        return (
+            f"{where}: your closure added into {' and '.join(seen.changed)}.grad but left {name}.grad as it was -- "
+            f"{name} is a parent of this node too, and gets out.grad times its own local derivative"
+        )
+    if op == "leaky_relu" and case.inputs[0] <= 0 and case.alpha != 0 and _close(got, before):
+        return (
+            f"{where}: on the x <= 0 side your closure sends nothing, as a plain relu's would -- the slope there is "
+            "alpha, the argument of leaky_relu, not 0"
+        )
     if _close(got, before):
         return f"{where}: your closure added nothing -- is it attached to out (out._backward = _backward)?"
+    if (
+        op == "*"
+        and seen.other_grad is not None
+        and not _close(seen.other_grad, local)
+        and _close(got, before + g * seen.other_grad)
+    ):
+        other = "b" if name == "a" else "a"
+        return (
+            f"{where}: that is out.grad times {other}.grad ({seen.other_grad:g}) -- the local derivative of * is "
+            f"a value of the forward pass, {other}.data; .grad holds gradients, .data the numbers"
+        )
     if case.twice and _close(got, g * local / 2):
         return (
             f"{where}: {name} is both parents of this node, and only one of its two contributions survived -- "
@@ -436,7 +483,7 @@ def check_backward(cls: Any) -> CheckResult:
                 got, want = mine[k].grad, ref[k].grad
                 if k < len(leaves) and _close(got, want / 2):
                     return _fail(
-                        f"after a second backward() the leaf {_name(k, leaves, steps)} has grad {got:.6g}, as after "
+                        f"after a second backward() {_name(k, leaves, steps)} has grad {got:.6g}, as after "
                         "one: leaves keep adding up across calls (until you zero them, as PyTorch's zero_grad); "
                         "reset only the nodes that have parents"
                     )
