@@ -150,20 +150,29 @@ def revive_first_layer_only(model, x):
     return True
 
 
-def first_over_right(shares, level):
-    return next((epoch for epoch, share in enumerate(shares, 1) if share > level), None)
+def zero_grads_right(z, alpha):
+    dead = np.all(z <= 0, axis=0)
+    h = np.where(z > 0, z, alpha * z)
+    return (dead if alpha == 0 else np.zeros_like(dead)), np.all(h == 0, axis=0)
 
 
-def first_over_from_0(shares, level):
-    return next((epoch for epoch, share in enumerate(shares) if share > level), None)
+def zero_grads_strict(z, alpha):  # z < 0: a unit exactly at 0 counted as alive
+    rows, cols = zero_grads_right(z, alpha)
+    return rows & np.any(z < 0, axis=0), cols
 
 
-def first_over_at_least(shares, level):
-    return next((epoch for epoch, share in enumerate(shares, 1) if share >= level), None)
+def zero_grads_leaky_like_relu(z, alpha):  # alpha ignored: the leaky units' rows said to be cut
+    dead = np.all(z <= 0, axis=0)
+    return dead, dead
 
 
-def first_over_never_zero(shares, level):
-    return next((epoch for epoch, share in enumerate(shares, 1) if share > level), 0)
+def zero_grads_no_columns(z, alpha):  # the outgoing weights forgotten
+    return zero_grads_right(z, alpha)[0], np.zeros(z.shape[1], bool)
+
+
+def zero_grads_leaky_exact_zero(z, alpha):  # a leaky unit at exactly 0 said to pass its output's gradient on
+    rows, cols = zero_grads_right(z, alpha)
+    return rows, cols if alpha == 0 else np.zeros_like(cols)
 
 
 def _sigmoid(z):
@@ -541,15 +550,28 @@ CASES = {
         "you changed model[4]",
         None,
     ),
-    "first epoch over": (
-        ex.check_first_epoch_over,
-        first_over_right,
-        first_over_from_0,
-        "yours looks counted from 0",
+    "zero gradients, z < 0": (
+        ex.check_zero_gradients,
+        zero_grads_right,
+        zero_grads_strict,
+        "a test like z < 0 leaves this unit out",
         stub,
     ),
-    "first epoch over, >=": (ex.check_first_epoch_over, None, first_over_at_least, "is not over 0.5", None),
-    "first epoch over, never": (ex.check_first_epoch_over, None, first_over_never_zero, "return None then", None),
+    "zero gradients, leaky cut": (ex.check_zero_gradients, None, zero_grads_leaky_like_relu, "small, not zero", None),
+    "zero gradients, columns": (
+        ex.check_zero_gradients,
+        None,
+        zero_grads_no_columns,
+        "its column gets exactly 0, your prediction says otherwise. An outgoing weight's gradient",
+        None,
+    ),
+    "zero gradients, leaky at exactly 0": (
+        ex.check_zero_gradients,
+        None,
+        zero_grads_leaky_exact_zero,
+        "alpha times exactly 0 is 0",
+        None,
+    ),
 }
 
 
@@ -583,8 +605,10 @@ def test_every_checker_is_tested():
     checkers = {name for name in ex.__all__ if name.startswith("check_")}
     assert len(checkers) >= 8
     # notebook 07's check reads an explorer page: tests/test_viz_groups.py fills in right and wrong answers
-    # notebook 00's and 09's checks (the learner's own engine, a Tensor op's backward) have test files of their own
-    elsewhere = {n for n in checkers if getattr(ex, n).__module__.rsplit(".", 1)[-1] in ("engine", "tensor_ops")}
+    # notebook 00's and 09's checks (by hand, the learner's own engine and loop, a Tensor op's backward) have test
+    # files of their own
+    own_files = ("engine", "first_steps", "tensor_ops")
+    elsewhere = {n for n in checkers if getattr(ex, n).__module__.rsplit(".", 1)[-1] in own_files}
     assert checkers - {"check_first_zero_step"} - elsewhere <= {CASES[c][0].__name__ for c in CASES}
 
 

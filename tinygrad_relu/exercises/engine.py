@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import Value
-from .check import CheckResult, _fail, _run, _todo, _Unanswered
+from .check import CheckResult, _fail, _run, _Said, _todo, _Unanswered
 
 # Every closure is tried with upstream gradients like these: never 1, so `* out.grad` cannot be left out unseen.
 _UPSTREAM = (-1.75, 2.5, 0.625)
@@ -37,18 +37,16 @@ def _number(x: Any, what: str) -> float:
     return float(x)
 
 
-class _NotANumber(Exception):
+class _NotANumber(_Said):
     """A grad or data that is not a number: said as a fail, not as "your code raised"."""
 
 
 def _checked(todo: str, body: Callable[[], CheckResult]) -> CheckResult:
-    """``_run`` (a stub is "to do", an exception a fail naming it), with a non-number said plainly."""
+    """``_run`` (a stub is "to do", an exception a fail naming it), with a runaway recursion said plainly."""
 
     def guarded() -> CheckResult:
         try:
             return body()
-        except _NotANumber as error:
-            return _fail(str(error))
         except RecursionError:  # caught here, not where it was raised: the handler itself needs stack to run
             return _fail(
                 f"your code hit Python's recursion limit on a chain of {TOPO_DEPTH} nodes: does your sort stop at "
