@@ -266,7 +266,7 @@ def _op_hint(op: str, case: _OpCase, name: str, got: float, before: float, local
 
 
 def check_add(cls: Any) -> CheckResult:
-    """Exercise 00.2: the learner's ``__add__`` and its closure, against Value on a + b, a + a, and a + number."""
+    """Exercise 00.4: the learner's ``__add__`` and its closure, against Value on a + b, a + a, and a + number."""
     return _checked(
         "write __add__: build out from self.data + other.data, define _backward that adds into both parents' "
         "grads, attach it to out, return out",
@@ -275,7 +275,7 @@ def check_add(cls: Any) -> CheckResult:
 
 
 def check_mul(cls: Any) -> CheckResult:
-    """Exercise 00.3: the learner's ``__mul__`` and its closure, against Value on a * b, a * a, and a * number."""
+    """Exercise 00.5: the learner's ``__mul__`` and its closure, against Value on a * b, a * a, and a * number."""
     return _checked(
         "write __mul__ in the shape of __add__; each parent's local derivative is the other parent's data",
         lambda: _check_op(cls, _mul_cases(), "*"),
@@ -283,7 +283,7 @@ def check_mul(cls: Any) -> CheckResult:
 
 
 def check_leaky_relu(cls: Any) -> CheckResult:
-    """Exercise 00.4: the learner's ``leaky_relu(alpha)``, at x > 0, x < 0 and x = 0, for alpha 0.1 to -0.5."""
+    """Exercise 00.6: the learner's ``leaky_relu(alpha)``, at x > 0, x < 0 and x = 0, for alpha 0.1 to -0.5."""
     return _checked(
         "write leaky_relu(alpha): x if x > 0 else alpha * x, and a closure whose slope is 1 or alpha",
         lambda: _check_op(cls, _leaky_cases(), "leaky_relu"),
@@ -365,7 +365,7 @@ def _order_problem(order: list[Any], root: _Node, try_reversed: bool = True) -> 
 
 
 def check_topological_order(topo: Callable[[Any], Any] | None) -> CheckResult:
-    """Exercise 00.5: ``topo(root)`` lists every node below ``root`` once, each after its parents, the root last."""
+    """Exercise 00.7: ``topo(root)`` lists every node below ``root`` once, each after its parents, the root last."""
 
     def body() -> CheckResult:
         if topo is None:
@@ -443,7 +443,7 @@ def _first_difference(mine: list[Any], ref: list[Value], factor: float = 1.0) ->
 
 
 def check_backward(cls: Any) -> CheckResult:
-    """Exercise 00.6: ``cls.backward()`` seeds 1, runs every closure once in reverse topological order, and resets
+    """Exercise 00.8: ``cls.backward()`` seeds 1, runs every closure once in reverse topological order, and resets
     the inner nodes first, so that calling it twice gives twice the leaves' gradients (as Value does)."""
 
     def body() -> CheckResult:

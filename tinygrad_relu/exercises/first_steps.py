@@ -66,7 +66,7 @@ def _numbers(answers: Mapping[str, Any] | None, keys: Sequence[str]) -> dict[str
 
 
 def check_local_derivatives(local: Mapping[str, Any] | None) -> CheckResult:
-    """Exercise 00.1: the local derivative of each op of ``L = (a*b + c) * f`` (keys ``LOCAL_KEYS``), each
+    """Exercise 00.2: the local derivative of each op of ``L = (a*b + c) * f`` (keys ``LOCAL_KEYS``), each
     compared with the engine's on that op alone."""
 
     def body() -> CheckResult:
@@ -100,7 +100,7 @@ def check_local_derivatives(local: Mapping[str, Any] | None) -> CheckResult:
 
 
 def check_chain_rule(grads: Mapping[str, Any] | None) -> CheckResult:
-    """Exercise 00.2: dL/d(node) for every node of ``L = (a*b + c) * f`` below L (keys ``CHAIN_KEYS``), compared
+    """Exercise 00.3: dL/d(node) for every node of ``L = (a*b + c) * f`` below L (keys ``CHAIN_KEYS``), compared
     with ``Value.backward()``; the first wrong one from the top is named."""
 
     def body() -> CheckResult:
@@ -186,7 +186,7 @@ def _course(losses: Sequence[float]) -> str:
 
 
 def check_training_loop(train: Callable[..., Any] | None) -> CheckResult:
-    """Exercise 00.8: ``train(params, loss_fn, steps, lr)`` runs gradient descent and returns the loss (a float)
+    """Exercise 00.9: ``train(params, loss_fn, steps, lr)`` runs gradient descent and returns the loss (a float)
     of each step, taken before that step's update; run on a 2-8-1 XOR net for 120 steps at lr 0.05."""
 
     def body() -> CheckResult:
