@@ -42,15 +42,19 @@ def prime_one_number(x, alpha=0.1):
     return 1.0 if np.all(x > 0) else alpha
 
 
-def xor_backward(slope):
+def xor_backward(slope, dW2_from_z=False, reduce=np.sum):
     def backward(X, Y, W1, b1, W2, b2):
         z = X @ W1 + b1
         h = np.where(z > 0, z, 0.1 * z)
         d_out = 2 * (h @ W2 + b2 - Y) / len(X)
         d_z = (d_out @ W2.T) * slope(z)
-        return X.T @ d_z, d_z.sum(0), h.T @ d_out, d_out.sum(0)
+        return X.T @ d_z, reduce(d_z, axis=0), (z if dW2_from_z else h).T @ d_out, reduce(d_out, axis=0)
 
     return backward
+
+
+def prime_at_least_zero_xor(x, alpha=0.1):
+    return np.where(x >= 0, 1.0, alpha)
 
 
 def xor_backward_no_mean(X, Y, W1, b1, W2, b2):
@@ -146,20 +150,29 @@ def revive_first_layer_only(model, x):
     return True
 
 
-def first_over_right(shares, level):
-    return next((epoch for epoch, share in enumerate(shares, 1) if share > level), None)
+def zero_grads_right(z, alpha):
+    dead = np.all(z <= 0, axis=0)
+    h = np.where(z > 0, z, alpha * z)
+    return (dead if alpha == 0 else np.zeros_like(dead)), np.all(h == 0, axis=0)
 
 
-def first_over_from_0(shares, level):
-    return next((epoch for epoch, share in enumerate(shares) if share > level), None)
+def zero_grads_strict(z, alpha):  # z < 0: a unit exactly at 0 counted as alive
+    rows, cols = zero_grads_right(z, alpha)
+    return rows & np.any(z < 0, axis=0), cols
 
 
-def first_over_at_least(shares, level):
-    return next((epoch for epoch, share in enumerate(shares, 1) if share >= level), None)
+def zero_grads_leaky_like_relu(z, alpha):  # alpha ignored: the leaky units' rows said to be cut
+    dead = np.all(z <= 0, axis=0)
+    return dead, dead
 
 
-def first_over_never_zero(shares, level):
-    return next((epoch for epoch, share in enumerate(shares, 1) if share > level), 0)
+def zero_grads_no_columns(z, alpha):  # the outgoing weights forgotten
+    return zero_grads_right(z, alpha)[0], np.zeros(z.shape[1], bool)
+
+
+def zero_grads_leaky_exact_zero(z, alpha):  # a leaky unit at exactly 0 said to pass its output's gradient on
+    rows, cols = zero_grads_right(z, alpha)
+    return rows, cols if alpha == 0 else np.zeros_like(cols)
 
 
 def _sigmoid(z):
@@ -285,9 +298,10 @@ def relu_at_least_zero(v):  # x >= 0: the slope at 0 is 1
 ZERO_RIGHT = {"relu": 0.0, "leaky_relu(0.2)": 0.2, "prelu d/dx (a=0.25)": 0.25, "prelu d/da (a=0.25)": 0.0}
 
 
-def layer_backward(x, W, b, d_h, alpha=0.2, threshold=0.0, ones=False, bias=np.sum):
+def layer_backward(x, W, b, d_h, alpha=0.2, threshold=0.0, ones=False, bias=np.sum, at_least=False):
     z = x @ W.T + b
-    d_z = (np.ones_like(d_h) if ones else d_h) * np.where(z > threshold, 1.0, alpha)
+    on = z >= threshold if at_least else z > threshold
+    d_z = (np.ones_like(d_h) if ones else d_h) * np.where(on, 1.0, alpha)
     return d_z @ W, d_z.T @ x, bias(d_z, axis=0)
 
 
@@ -398,7 +412,8 @@ CASES = {
         ex.check_xor_backward,
         xor_backward(prime_right),
         xor_backward(prime_one_number),
-        "with hidden pre-activations of both signs (right with all",
+        "with hidden pre-activations of both signs and with zero biases (every hidden pre-activation exactly 0 at "
+        "the input (0, 0)) (right with all hidden pre-activations > 0",
         stub,
     ),
     "xor backward threshold": (
@@ -407,6 +422,34 @@ CASES = {
         xor_backward(lambda z: 1.0),
         "with all hidden pre-activations < 0",
         stub,
+    ),
+    "xor backward >= 0": (
+        ex.check_xor_backward,
+        None,
+        xor_backward(prime_at_least_zero_xor),
+        "db1 is what a slope of 1 at exactly 0 gives (a mask like z >= 0)",
+        None,
+    ),
+    "xor backward dW2 from z": (
+        ex.check_xor_backward,
+        None,
+        xor_backward(prime_right, dW2_from_z=True),
+        "dW2 is what the pre-activations z give",
+        None,
+    ),
+    "xor backward db as a mean": (
+        ex.check_xor_backward,
+        None,
+        xor_backward(prime_right, reduce=np.mean),
+        "db1 and db2 are autograd's divided by 4",
+        None,
+    ),
+    "layer backward, >= 0": (
+        ex.check_layer_backward,
+        None,
+        lambda *a: layer_backward(*a, at_least=True),
+        "only with zero biases and an all-zero input row",
+        None,
     ),
     "xor backward output": (
         ex.check_xor_backward,
@@ -507,15 +550,28 @@ CASES = {
         "you changed model[4]",
         None,
     ),
-    "first epoch over": (
-        ex.check_first_epoch_over,
-        first_over_right,
-        first_over_from_0,
-        "yours looks counted from 0",
+    "zero gradients, z < 0": (
+        ex.check_zero_gradients,
+        zero_grads_right,
+        zero_grads_strict,
+        "a test like z < 0 leaves this unit out",
         stub,
     ),
-    "first epoch over, >=": (ex.check_first_epoch_over, None, first_over_at_least, "is not over 0.5", None),
-    "first epoch over, never": (ex.check_first_epoch_over, None, first_over_never_zero, "return None then", None),
+    "zero gradients, leaky cut": (ex.check_zero_gradients, None, zero_grads_leaky_like_relu, "small, not zero", None),
+    "zero gradients, columns": (
+        ex.check_zero_gradients,
+        None,
+        zero_grads_no_columns,
+        "its column gets exactly 0, your prediction says otherwise. An outgoing weight's gradient",
+        None,
+    ),
+    "zero gradients, leaky at exactly 0": (
+        ex.check_zero_gradients,
+        None,
+        zero_grads_leaky_exact_zero,
+        "alpha times exactly 0 is 0",
+        None,
+    ),
 }
 
 
@@ -549,8 +605,10 @@ def test_every_checker_is_tested():
     checkers = {name for name in ex.__all__ if name.startswith("check_")}
     assert len(checkers) >= 8
     # notebook 07's check reads an explorer page: tests/test_viz_groups.py fills in right and wrong answers
-    # notebook 00's and 09's checks (the learner's own engine, a Tensor op's backward) have test files of their own
-    elsewhere = {n for n in checkers if getattr(ex, n).__module__.rsplit(".", 1)[-1] in ("engine", "tensor_ops")}
+    # notebook 00's and 09's checks (by hand, the learner's own engine and loop, a Tensor op's backward) have test
+    # files of their own
+    own_files = ("engine", "first_steps", "tensor_ops")
+    elsewhere = {n for n in checkers if getattr(ex, n).__module__.rsplit(".", 1)[-1] in own_files}
     assert checkers - {"check_first_zero_step"} - elsewhere <= {CASES[c][0].__name__ for c in CASES}
 
 

@@ -137,15 +137,36 @@ def notebook_cells():
     return ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
 
 
+def train(params, loss_fn, steps, lr):
+    losses = []
+    for _ in range(steps):
+        loss = loss_fn()
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data -= lr * p.grad
+        losses.append(loss.data)
+    return losses
+
+
+BY_HAND = {
+    "local": {"dL/dd": -1.5, "dL/df": -5.0, "dd/de": 1.0, "dd/dc": 1.0, "de/da": -4.0, "de/db": 2.0},
+    "grads": {"dL/dd": -1.5, "dL/df": -5.0, "dL/de": -1.5, "dL/dc": -1.5, "dL/da": 6.0, "dL/db": -3.0},
+}
+
+
 def test_the_notebooks_stubs_are_to_do_and_its_skeleton_with_the_solutions_trains_xor(capsys):
-    """Notebook 00's own cells: run as shipped, every check prints "to do" and XOR runs on Value; with the
-    worked solutions attached to the notebook's skeleton, everything passes and XOR runs on the learner's class."""
+    """Notebook 00's own cells: run as shipped, every check prints "to do" and nothing trains; with the worked
+    solutions attached to the notebook's skeleton, everything passes and XOR trains on the learner's class with
+    the learner's loop."""
     cells = notebook_cells()
     namespace = {}
     for source in cells:
         exec(compile(source, "notebook 00", "exec"), namespace)
     printed = capsys.readouterr().out
-    assert sum(line.startswith("to do:") for line in printed.splitlines()) == 6 and "on Value" in printed, printed
+    assert sum(line.startswith("to do:") for line in printed.splitlines()) == 9, printed
+    assert "still to do before XOR runs" in printed and "your loop on" not in printed, printed
     assert namespace["engine"] is namespace["Value"]
 
     solved = {"__name__": "solved"}
@@ -153,14 +174,19 @@ def test_the_notebooks_stubs_are_to_do_and_its_skeleton_with_the_solutions_train
     exec(compile(skeleton, "notebook 00", "exec"), solved)
     for name in ("__add__", "__mul__", "leaky_relu", "backward"):
         setattr(solved["Scalar"], name, getattr(Scalar, name))
-    solved["topo"], solved["slope"] = topo, slope
+    solved.update(topo=topo, slope=slope, train=train, **BY_HAND)
+    answers = ("class Scalar", "def add", "def mul", "def leaky_relu", "def topo", "def backward", "def slope")
     for source in cells:
-        if not source.startswith(
-            ("class Scalar", "def add", "def mul", "def leaky_relu", "def topo", "def backward", "def slope")
-        ):
-            exec(compile(source, "notebook 00", "exec"), solved)
+        if source.startswith(("local = {", "grads = {")):
+            source = source.split("}", 1)[1]  # keep the check, not the dict of Nones
+        elif source.startswith("def train("):
+            source = source.split("...", 1)[1]
+        elif source.startswith(answers):
+            continue
+        exec(compile(source, "notebook 00", "exec"), solved)
     printed = capsys.readouterr().out
     assert "to do" not in printed and "not yet" not in printed, printed
+    assert printed.count("pass") == 3, printed  # the two tables and the loop (the op cells are replaced)
     assert solved["engine"] is solved["Scalar"] and solved["losses"][-1] < 1e-3
 
 
@@ -273,20 +299,45 @@ def mul_own_data(a, b, out):  # each parent's derivative taken as its own data
     b.grad += b.data * out.grad
 
 
+def add_out_data(a, b, out):  # out.data where out.grad belongs
+    a.grad += out.data
+    b.grad += out.data
+
+
+def add_only_self(a, b, out):  # the second parent forgotten
+    a.grad += out.grad
+
+
+def mul_out_data(a, b, out):
+    a.grad += b.data * out.data
+    b.grad += a.data * out.data
+
+
+def mul_grad_for_data(a, b, out):  # the other parent's grad where its data belongs
+    a.grad += b.grad * out.grad
+    b.grad += a.grad * out.grad
+
+
+def mul_writes_data(a, b, out):  # the gradient added into .data
+    a.data += b.data * out.grad
+    b.data += a.data * out.grad
+
+
 def add_not_attached(self, other):
     other = other if isinstance(other, type(self)) else type(self)(other)
     return type(self)(self.data + other.data, (self, other), "+")
 
 
-def leaky(slope_of):
-    """A leaky_relu whose backward slope is ``slope_of(x, out_data, alpha)``; the forward is right."""
+def leaky(slope_of, times="grad"):
+    """A leaky_relu whose backward slope is ``slope_of(x, out_data, alpha)``, multiplied by ``out.<times>`` (out.grad
+    is right); the forward is right."""
 
     def leaky_relu(self, alpha=0.01):
         x = self.data
         out = type(self)(x if x > 0 else alpha * x, (self,), "leaky_relu")
 
         def _backward():
-            self.grad += slope_of(x, out.data, alpha) * out.grad
+            self.grad += slope_of(x, out.data, alpha) * getattr(out, times)
 
         out._backward = _backward
         return out
@@ -321,6 +372,17 @@ def leaky_max_forward(self, alpha=0.01):
         (with_op("leaky_relu", leaky(lambda x, o, a: 1.0 if x > 0 else a)), check_leaky_relu, None),
         (with_op("leaky_relu", leaky(lambda x, o, a: 1.0 if x > 0 else -a)), check_leaky_relu, "sign is flipped"),
         (with_op("leaky_relu", leaky_max_forward), check_leaky_relu, "not a max"),
+        (with_op("__add__", binary(plus, add_out_data)), check_add, "out.data (0.75, the op's forward value)"),
+        (with_op("__add__", binary(plus, add_only_self)), check_add, "added into a.grad but left b.grad as it was"),
+        (with_op("__mul__", binary(times, mul_out_data)), check_mul, "the chain rule multiplies by out.grad"),
+        (with_op("__mul__", binary(times, mul_grad_for_data)), check_mul, "that is out.grad times b.grad"),
+        (with_op("__mul__", binary(times, mul_writes_data)), check_mul, "your closure changed a.data"),
+        (with_op("leaky_relu", leaky(lambda x, o, a: 1.0 if x > 0 else 0.0)), check_leaky_relu, "not 0"),
+        (
+            with_op("leaky_relu", leaky(lambda x, o, a: 1.0 if x > 0 else a, "data")),
+            check_leaky_relu,
+            "that is out.data (1.25",
+        ),
     ],
     ids=[
         "add_ignores_out_grad",
@@ -336,6 +398,13 @@ def leaky_max_forward(self, alpha=0.01):
         "leaky_right",
         "leaky_wrong_sign",
         "leaky_forward_as_max",
+        "add_out_data_for_out_grad",
+        "add_updates_only_self",
+        "mul_out_data_for_out_grad",
+        "mul_other_grad_for_other_data",
+        "mul_writes_into_data",
+        "leaky_forgets_alpha",
+        "leaky_out_data_for_out_grad",
     ],
 )
 def test_op_bugs_fail_with_their_hint(cls, check, hint):

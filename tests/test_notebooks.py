@@ -55,6 +55,9 @@ def test_stored_outputs_name_no_temporary_path():
 
 # (notebook, the exercise's check, text of a cell that gives its answer away): the check must come first
 ANSWER_AFTER_EXERCISE = [
+    ("00_", "check_local_derivatives(", "L.backward()"),
+    ("00_", "check_chain_rule(", "L.backward()"),
+    ("00_", "check_training_loop(", "losses = train(*xor_problem"),
     ("01_", "check_gradients_at_zero(", "gradient for a at x = 0"),
     ("01_", "check_gradients_at_zero(", "tinygrad_relu chooses as PyTorch does"),
     ("02_", "check_leaky_relu_prime(", "def slope_right"),
@@ -62,6 +65,7 @@ ANSWER_AFTER_EXERCISE = [
     ("03_", "check_classifier(", "model = Sequential(Linear(2, 8, seed=0), LeakyReLU(0.01), Linear(8, 1"),
     ("04_", "check_leaky_relu_any_alpha(", "np.where(x > 0, x, 0.1 * x)"),
     ("05_", "check_relu_at_zero(", "def relu_with_slope_at_zero"),
+    ("08_", "check_zero_gradients(", "column_grads = {}"),
     ("10_", "check_layer_backward(", "print(step.source)"),
 ]
 

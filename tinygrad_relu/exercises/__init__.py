@@ -26,7 +26,7 @@ from .engine import (
     check_topological_order,
 )
 from .explorer import check_first_zero_step
-from .history import check_first_epoch_over
+from .first_steps import check_chain_rule, check_local_derivatives, check_training_loop
 from .models import (
     check_bce_with_logits,
     check_classifier,
@@ -36,10 +36,10 @@ from .models import (
 )
 from .tensor_ops import check_cross_entropy_backward, check_linear_backward, check_unbroadcast
 from .traced import check_layer_backward
+from .zero_gradients import check_zero_gradients
 
 __all__ = [
     "CheckResult",
-    "check_first_epoch_over",
     "check_first_zero_step",
     "check_bce_with_logits",
     "check_classifier",
@@ -52,8 +52,12 @@ __all__ = [
     "check_revive_dead_units",
     "check_softplus_op",
     "check_xor_backward",
-    # notebook 00: the learner's own engine
+    "check_zero_gradients",
+    # notebook 00: backprop by hand, the learner's own engine, the training loop
     "check_add",
+    "check_chain_rule",
+    "check_local_derivatives",
+    "check_training_loop",
     "check_backward",
     "check_engine",
     "check_leaky_relu",

@@ -54,6 +54,10 @@ class _Unanswered(Exception):
     """Raised inside a checker when the learner's answer is still the stub."""
 
 
+class _Said(Exception):
+    """An answer of the wrong form (a string for a number, a key misspelled): a fail whose hint is the message."""
+
+
 def _call(answer: Callable[..., Any] | None, *args: Any) -> Any:
     """Call the learner's function; a stub (None, returns None, NotImplementedError) raises _Unanswered."""
     if answer is None:
@@ -73,6 +77,8 @@ def _run(todo: str, body: Callable[[], CheckResult]) -> CheckResult:
         return body()
     except _Unanswered:
         return _todo(todo)
+    except _Said as said:
+        return _fail(str(said))
     except Exception as error:  # the learner's code raised: say what, so they can find the line
         return _fail(f"your code raised {type(error).__name__}: {error}")
 

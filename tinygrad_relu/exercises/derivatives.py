@@ -170,40 +170,107 @@ def _xor_autograd(params: Sequence[np.ndarray], alpha: float) -> list[np.ndarray
     return [np.asarray(t.grad) for t in (W1, b1, W2, b2)]
 
 
+_XOR_CASES = (
+    ("all hidden pre-activations > 0", 5.0),
+    ("all hidden pre-activations < 0", -5.0),
+    ("hidden pre-activations of both signs", None),
+    # zero biases are where training starts, and XOR's input (0, 0) then puts every hidden unit exactly on the kink
+    ("zero biases (every hidden pre-activation exactly 0 at the input (0, 0))", 0.0),
+)
+_AT_ZERO = _XOR_CASES[-1][0]
+
+
+def _xor_mistakes(params: Sequence[np.ndarray], got: Sequence[np.ndarray], alpha: float) -> dict[str, str]:
+    """The gradients of ``got`` that fit a classic mistake, each with the hint that names it (the hint of a
+    mistake two gradients share starts with "{names}")."""
+    W1, b1, W2, b2 = params
+    z = _XOR_X @ W1 + b1
+    h = np.where(z > 0, z, alpha * z)
+    d_out = 2 * (h @ W2 + b2 - _XOR_Y) / len(_XOR_X)
+    want = _xor_autograd(params, alpha)
+    d_z = (d_out @ W2.T) * np.where(z >= 0, 1.0, alpha)  # slope 1 at exactly 0: the mistake the zero case is for
+    at_least_zero = {"dW1": _XOR_X.T @ d_z, "db1": d_z.sum(0)}
+    found = {}
+    for name, g, w in zip(_GRAD_NAMES, got, want):
+        ge = at_least_zero.get(name)
+        if ge is not None and not np.allclose(ge, w, atol=1e-9) and np.allclose(g, ge, atol=1e-9):
+            found[name] = (
+                f"{name} is what a slope of 1 at exactly 0 gives (a mask like z >= 0): with zero biases XOR's input "
+                "(0, 0) puts every hidden pre-activation exactly at 0, and there the engine, as PyTorch, takes the "
+                "other branch, slope alpha"
+            )
+        elif name.startswith("db") and np.allclose(g * len(_XOR_X), w, atol=1e-9):
+            found[name] = (
+                f"{{names}} autograd's divided by {len(_XOR_X)}: every sample adds its own share into a bias, so "
+                "a bias's gradient is a sum over the samples, not a mean (the mean is already inside d loss / d output)"
+            )
+        elif name == "dW2" and np.allclose(g, z.T @ d_out, atol=1e-9):
+            found[name] = (
+                "dW2 is what the pre-activations z give: the output layer multiplies W2 by the hidden layer's "
+                "output h = leaky_relu(z), so dW2 is built from h, the input W2 actually saw"
+            )
+        elif np.allclose(g, -w, atol=1e-9):
+            found[name] = f"{name} has the wrong sign"
+    return found
+
+
+def _join_mistakes(mistakes: Mapping[str, str]) -> str:
+    """One hint per mistake: a hint that two gradients share is said once, naming both."""
+    by_hint: dict[str, list[str]] = {}
+    for name, hint in mistakes.items():
+        by_hint.setdefault(hint, []).append(name)
+    return "; ".join(
+        hint.replace("{names}", f"{' and '.join(names)} {'are' if len(names) > 1 else 'is'}")
+        for hint, names in by_hint.items()
+    )
+
+
 def check_xor_backward(backward: Callable[..., Sequence[np.ndarray]] | None, alpha: float = 0.1) -> CheckResult:
     """Exercise 02.2: ``backward(X, Y, W1, b1, W2, b2)`` returns (dW1, db1, dW2, db2) of the mean squared error
-    of ``leaky_relu(X @ W1 + b1, alpha) @ W2 + b2``; compared with autograd on three weight settings."""
+    of ``leaky_relu(X @ W1 + b1, alpha) @ W2 + b2``; compared with autograd on four weight settings, one of them
+    with zero biases, where XOR's input (0, 0) puts every hidden pre-activation at exactly 0."""
 
     def body() -> CheckResult:
         verdicts = {}
-        for case, bias in (
-            ("all hidden pre-activations > 0", 5.0),
-            ("all hidden pre-activations < 0", -5.0),
-            ("hidden pre-activations of both signs", None),
-        ):
+        mistakes: dict[str, str] = {}
+        for case, bias in _XOR_CASES:
             params = _xor_params(bias)
             grads = _call(backward, _XOR_X.copy(), _XOR_Y.copy(), *(p.copy() for p in params))
             expected = _xor_autograd(params, alpha)
             if len(grads) != 4:
                 return _fail(f"backward must return 4 arrays (dW1, db1, dW2, db2), it returned {len(grads)}")
-            for name, got, want in zip(_GRAD_NAMES, grads, expected):
-                got = np.asarray(got, dtype=np.float64)
+            arrays = [np.asarray(g, dtype=np.float64) for g in grads]
+            for name, got, want in zip(_GRAD_NAMES, arrays, expected):
                 if got.shape != want.shape:
                     return _fail(
                         f"{name} has shape {got.shape}, its parameter has shape {want.shape}: "
                         "a gradient has exactly its parameter's shape (sum over the samples)"
                     )
-            verdicts[case] = [n for n, g, w in zip(_GRAD_NAMES, grads, expected) if not np.allclose(g, w, atol=1e-9)]
+            verdicts[case] = [n for n, g, w in zip(_GRAD_NAMES, arrays, expected) if not np.allclose(g, w, atol=1e-9)]
+            for name, hint in _xor_mistakes(params, arrays, alpha).items():
+                mistakes.setdefault(name, hint)
         if not any(verdicts.values()):
             return CheckResult("pass")
         all_wrong = sorted({name for names in verdicts.values() for name in names})
-        if {"dW2", "db2"} & set(all_wrong):
+        if any(name in mistakes for name in all_wrong):
+            return _fail(_join_mistakes({name: mistakes[name] for name in all_wrong if name in mistakes}))
+        if "db2" in all_wrong:
             return _fail(
-                f"{', '.join(all_wrong)} differ from autograd even for the output layer: start from "
-                "d loss / d output (the mean over 4 samples, and the square's factor) and check it first"
+                f"{', '.join(all_wrong)} differ from autograd, db2 among them, so the error is already in "
+                "d loss / d output (the mean over 4 samples, and the square's factor): check it first"
+            )
+        if "dW2" in all_wrong:
+            return _fail(
+                "dW2 differs from autograd while db2 agrees, so d loss / d output is right: look at what W2 "
+                "multiplies in the forward pass (the hidden layer's output) and at the order of the product"
+            )
+        bad = [case for case, names in verdicts.items() if names]
+        if bad == [_AT_ZERO]:
+            return _fail(
+                f"{', '.join(all_wrong)} differ from autograd only with {_AT_ZERO}: look at the slope your mask "
+                "gives at exactly 0 (the engine, as PyTorch, takes alpha there)"
             )
         good = [case for case, names in verdicts.items() if not names]
-        bad = [case for case, names in verdicts.items() if names]
         return _fail(
             f"{', '.join(all_wrong)} differ from autograd with {' and with '.join(bad)}"
             + (f" (right with {' and with '.join(good)})" if good else "")

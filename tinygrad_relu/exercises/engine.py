@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import Value
-from .check import CheckResult, _fail, _run, _todo, _Unanswered
+from .check import CheckResult, _fail, _run, _Said, _todo, _Unanswered
 
 # Every closure is tried with upstream gradients like these: never 1, so `* out.grad` cannot be left out unseen.
 _UPSTREAM = (-1.75, 2.5, 0.625)
@@ -37,18 +37,16 @@ def _number(x: Any, what: str) -> float:
     return float(x)
 
 
-class _NotANumber(Exception):
+class _NotANumber(_Said):
     """A grad or data that is not a number: said as a fail, not as "your code raised"."""
 
 
 def _checked(todo: str, body: Callable[[], CheckResult]) -> CheckResult:
-    """``_run`` (a stub is "to do", an exception a fail naming it), with a non-number said plainly."""
+    """``_run`` (a stub is "to do", an exception a fail naming it), with a runaway recursion said plainly."""
 
     def guarded() -> CheckResult:
         try:
             return body()
-        except _NotANumber as error:
-            return _fail(str(error))
         except RecursionError:  # caught here, not where it was raised: the handler itself needs stack to run
             return _fail(
                 f"your code hit Python's recursion limit on a chain of {TOPO_DEPTH} nodes: does your sort stop at "
@@ -174,22 +172,69 @@ def _check_op(cls: Any, cases: list[_OpCase], op: str) -> CheckResult:
             closure = getattr(out, "_backward", None)
             if not callable(closure):
                 return _fail(f"the node {case.text} has no _backward to call: set out._backward = _backward")
+            data_before = [v.data for v in mine]
             closure()
-            for name, v, b, d in zip("ab", mine, before, local):
-                got = _number(v.grad, f"{name}.grad")
+            for name, v, d0 in zip("ab", mine, data_before):
+                if _number(v.data, f"{name}.data") != d0:
+                    return _fail(
+                        f"in {case.text} your closure changed {name}.data from {d0:g} to {v.data:.6g}: a closure "
+                        "only adds into the parents' .grad; .data changes only in the update step of training"
+                    )
+            grads = [_number(v.grad, f"{name}.grad") for name, v in zip("ab", mine)]
+            changed = [name for name, got, b in zip("ab", grads, before) if not _close(got, b)]
+            for k, (name, got, b, d) in enumerate(zip("ab", grads, before, local)):
                 if not _close(got, b + g * d):
-                    return _fail(_op_hint(op, case, name, got, b, g, d))
+                    seen = _Seen(g, data, before[1 - k] if len(mine) == 2 else None, changed)
+                    return _fail(_op_hint(op, case, name, got, b, d, seen))
     return CheckResult("pass")
 
 
-def _op_hint(op: str, case: _OpCase, name: str, got: float, before: float, g: float, local: float) -> str:
+@dataclass(frozen=True)
+class _Seen:
+    """What the closure could read when it ran: out.grad, out.data, the other parent's grad before the call, and
+    which parents' grads it changed (a wrong gradient is named by the number it was made from)."""
+
+    out_grad: float
+    out_data: float
+    other_grad: float | None
+    changed: list[str]
+
+
+def _op_hint(op: str, case: _OpCase, name: str, got: float, before: float, local: float, seen: _Seen) -> str:
     """Which mistake turns the right ``before + g * local`` into ``got``: named by the first formula that fits."""
+    g = seen.out_grad
     where = (
         f"in {case.text}, with {name}.grad = {before:g} before and out.grad = {g:g}, your closure left "
         f"{name}.grad = {got:.6g}; Value's leaves {before + g * local:.6g}"
     )
+    if local != 0.0 and _close(got, before + seen.out_data * local):
+        return (
+            f"{where}: that is out.data ({seen.out_data:g}, the op's forward value) times the local derivative -- "
+            "the chain rule multiplies by out.grad, the gradient that arrived at out"
+        )
+    if _close(got, before) and seen.changed:
+        return (
+            f"{where}: your closure added into {' and '.join(seen.changed)}.grad but left {name}.grad as it was -- "
+            f"{name} is a parent of this node too, and gets out.grad times its own local derivative"
+        )
+    if op == "leaky_relu" and case.inputs[0] <= 0 and case.alpha != 0 and _close(got, before):
+        return (
+            f"{where}: on the x <= 0 side your closure sends nothing, as a plain relu's would -- the slope there is "
+            "alpha, the argument of leaky_relu, not 0"
+        )
     if _close(got, before):
         return f"{where}: your closure added nothing -- is it attached to out (out._backward = _backward)?"
+    if (
+        op == "*"
+        and seen.other_grad is not None
+        and not _close(seen.other_grad, local)
+        and _close(got, before + g * seen.other_grad)
+    ):
+        other = "b" if name == "a" else "a"
+        return (
+            f"{where}: that is out.grad times {other}.grad ({seen.other_grad:g}) -- the local derivative of * is "
+            f"a value of the forward pass, {other}.data; .grad holds gradients, .data the numbers"
+        )
     if case.twice and _close(got, g * local / 2):
         return (
             f"{where}: {name} is both parents of this node, and only one of its two contributions survived -- "
@@ -221,7 +266,7 @@ def _op_hint(op: str, case: _OpCase, name: str, got: float, before: float, g: fl
 
 
 def check_add(cls: Any) -> CheckResult:
-    """Exercise 00.2: the learner's ``__add__`` and its closure, against Value on a + b, a + a, and a + number."""
+    """Exercise 00.4: the learner's ``__add__`` and its closure, against Value on a + b, a + a, and a + number."""
     return _checked(
         "write __add__: build out from self.data + other.data, define _backward that adds into both parents' "
         "grads, attach it to out, return out",
@@ -230,7 +275,7 @@ def check_add(cls: Any) -> CheckResult:
 
 
 def check_mul(cls: Any) -> CheckResult:
-    """Exercise 00.3: the learner's ``__mul__`` and its closure, against Value on a * b, a * a, and a * number."""
+    """Exercise 00.5: the learner's ``__mul__`` and its closure, against Value on a * b, a * a, and a * number."""
     return _checked(
         "write __mul__ in the shape of __add__; each parent's local derivative is the other parent's data",
         lambda: _check_op(cls, _mul_cases(), "*"),
@@ -238,7 +283,7 @@ def check_mul(cls: Any) -> CheckResult:
 
 
 def check_leaky_relu(cls: Any) -> CheckResult:
-    """Exercise 00.4: the learner's ``leaky_relu(alpha)``, at x > 0, x < 0 and x = 0, for alpha 0.1 to -0.5."""
+    """Exercise 00.6: the learner's ``leaky_relu(alpha)``, at x > 0, x < 0 and x = 0, for alpha 0.1 to -0.5."""
     return _checked(
         "write leaky_relu(alpha): x if x > 0 else alpha * x, and a closure whose slope is 1 or alpha",
         lambda: _check_op(cls, _leaky_cases(), "leaky_relu"),
@@ -320,7 +365,7 @@ def _order_problem(order: list[Any], root: _Node, try_reversed: bool = True) -> 
 
 
 def check_topological_order(topo: Callable[[Any], Any] | None) -> CheckResult:
-    """Exercise 00.5: ``topo(root)`` lists every node below ``root`` once, each after its parents, the root last."""
+    """Exercise 00.7: ``topo(root)`` lists every node below ``root`` once, each after its parents, the root last."""
 
     def body() -> CheckResult:
         if topo is None:
@@ -398,7 +443,7 @@ def _first_difference(mine: list[Any], ref: list[Value], factor: float = 1.0) ->
 
 
 def check_backward(cls: Any) -> CheckResult:
-    """Exercise 00.6: ``cls.backward()`` seeds 1, runs every closure once in reverse topological order, and resets
+    """Exercise 00.8: ``cls.backward()`` seeds 1, runs every closure once in reverse topological order, and resets
     the inner nodes first, so that calling it twice gives twice the leaves' gradients (as Value does)."""
 
     def body() -> CheckResult:
@@ -436,7 +481,7 @@ def check_backward(cls: Any) -> CheckResult:
                 got, want = mine[k].grad, ref[k].grad
                 if k < len(leaves) and _close(got, want / 2):
                     return _fail(
-                        f"after a second backward() the leaf {_name(k, leaves, steps)} has grad {got:.6g}, as after "
+                        f"after a second backward() {_name(k, leaves, steps)} has grad {got:.6g}, as after "
                         "one: leaves keep adding up across calls (until you zero them, as PyTorch's zero_grad); "
                         "reset only the nodes that have parents"
                     )

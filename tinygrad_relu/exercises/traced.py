@@ -11,12 +11,15 @@ from ..tensor import Tensor
 from .check import CheckResult, _call, _fail, _run
 
 _NAMES = ("d_x", "d_W", "d_b")
-# (the pre-activations, the weights' scale, the bias around which they lie): each side of the kink, and just above it
-_CASES = (
+_AT_ZERO = "zero biases and an all-zero input row (pre-activations exactly 0)"
+# (the pre-activations, the weights' scale, the bias around which they lie): each side of the kink, just above it,
+# and exactly on it
+_CASES: tuple[tuple[str, float, float | None], ...] = (
     ("pre-activations of both signs", 0.5, 0.0),
     ("all pre-activations > 0", 0.5, 6.0),
     ("all pre-activations < 0", 0.5, -6.0),
     ("pre-activations just above 0, below alpha", 0.001, 0.5),
+    (_AT_ZERO, 0.5, None),  # shift None: zero biases and an all-zero input row (a blank sample)
 )
 
 
@@ -40,7 +43,10 @@ def check_layer_backward(
         wrong: dict[str, list[str]] = {}
         for k, (case, scale, shift) in enumerate(_CASES):
             x, W = rng.standard_normal((5, 3)), rng.standard_normal((4, 3)) * scale
-            b = rng.standard_normal(4) * scale * 0.2 + shift * (alpha if scale < 0.01 else 1.0)
+            if shift is None:
+                x[0], b = 0.0, np.zeros(4)
+            else:
+                b = rng.standard_normal(4) * scale * 0.2 + shift * (alpha if scale < 0.01 else 1.0)
             d_h = upstream_gradient((5, 4), seed=k)
             got = _call(backward, x.copy(), W.copy(), b.copy(), d_h.copy())
             if len(got) != 3:
@@ -56,6 +62,11 @@ def check_layer_backward(
         if "d_b" in wrong and len(wrong) == 1:
             return _fail("d_b differs from autograd: the bias was added to every row, so every row sends it something")
         sides = sorted({case for cases in wrong.values() for case in cases})
+        if sides == [_AT_ZERO]:
+            return _fail(
+                f"{', '.join(sorted(wrong))} differ from autograd only with {_AT_ZERO}: at exactly 0 your slope is "
+                "not alpha -- a mask like z >= 0 gives 1 there, but the engine (as PyTorch) takes the other branch"
+            )
         return _fail(
             f"{', '.join(sorted(wrong))} differ from autograd with {' and with '.join(sides)}: look at the slope you "
             "multiply d_h by on that side of the kink (which number decides the side?), and check that the upstream "
