@@ -17,7 +17,7 @@ turn (outside the timing); a step's time is the fastest chunk's mean (the least 
 builds of each way (where its arrays land in memory moves T3 by up to a quarter).
 
 Run: pip install -e ".[benchmarks]" && python benchmarks/bench_tensor.py [--rounds N] [--builds B] [--seconds S]
-(torch: pip install torch==2.13.0). Writes benchmarks/bench_tensor.png.
+(torch: pip install torch==2.13.0). Writes docs/bench_tensor.png.
 """
 
 from __future__ import annotations
@@ -426,7 +426,7 @@ def main() -> None:
             graph, program = memory(X, y, initial_weights(X.shape[1], hidden, n_out), kind)
             print(f"  {task}: graph {graph / 1e3:8.1f} kB, program {program / 1e3:8.1f} kB")
     if not args.no_plot:
-        path = Path(__file__).with_name("bench_tensor.png")
+        path = Path(__file__).resolve().parent.parent / "docs" / "bench_tensor.png"  # docs/performance.md shows it
         plot(results, path)
         print(f"plot: {path}")
 
