@@ -181,7 +181,7 @@ def jax_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callable
 
 
 def tinygrad_plain_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callable[[], float]:
-    """The step as the README teaches it, with plain ops: ``(x @ W1 + b1).leaky_relu(alpha) @ W2 + b2``, the
+    """The step as a learner first writes it, with plain ops: ``(x @ W1 + b1).leaky_relu(alpha) @ W2 + b2``, the
     squared error as ``((out - y) ** 2).mean()``, and the update written out. Weights are (in, out) here."""
     W1, b1, W2, b2 = params = [Tensor(w.T if w.ndim == 2 else w, requires_grad=True) for w in weights]
     x, target = Tensor(X), Tensor(y)

@@ -179,7 +179,7 @@ Drag or use the mouse wheel to pan and zoom (`+`, `-`, `0` fits, `r` back to rea
 
 ## Screenshots
 
-The three pages of the README at 1400 x 900, at step 0, half-way and the end.
+Three pages at 1400 x 900, each at step 0, half-way and the end.
 
 **A scalar network, one box per neuron** (`python -m tinygrad_relu --dataset moons --explore m.html`):
 
