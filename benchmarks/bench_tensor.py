@@ -12,11 +12,12 @@ T3 a batch of 256, 784-256-10 leaky ReLU, softmax cross-entropy: matmul-bound.
 T4 a batch of 64, 64-8-10 leaky ReLU, softmax cross-entropy: a small classifier, overhead-bound.
 
 BLAS runs on one thread for all three (set before numpy loads), so the ratios compare the same work.
-The ways take turns in short chunks of steps; a step's time is the fastest chunk's mean (the least disturbed),
-over three fresh builds of each way (where its arrays land in memory moves T3 by up to a quarter).
+The ways take turns in short chunks of steps, each warmed up first and with a garbage collection before every
+turn (outside the timing); a step's time is the fastest chunk's mean (the least disturbed), over three fresh
+builds of each way (where its arrays land in memory moves T3 by up to a quarter).
 
 Run: pip install -e ".[benchmarks]" && python benchmarks/bench_tensor.py [--rounds N] [--builds B] [--seconds S]
-(torch: pip install torch==2.13.0). Writes benchmarks/bench_tensor.png.
+(torch: pip install torch==2.13.0). Writes docs/bench_tensor.png.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ except ImportError:  # the jax column is optional too
 ALPHA, LR = 0.01, 0.05
 TARGETS = {"T1": 1.6, "T1p": 2.0, "T2": 1.3, "T3": 1.10, "T4": 2.0}
 TRACED_TARGETS = {"T1": 1.2, "T2": 1.0, "T3": 1.0, "T4": 1.3}  # T1p has none
+WARM_UP = 5  # untimed steps per way before any timing: jax.jit compiles on the first, the others fill caches
 LABELS = {"T1": "XOR 2-8-1", "T1p": "XOR, plain ops", "T2": "moons 2-64-1", "T3": "784-256-10, CE", "T4": "64-8-10, CE"}
 
 
@@ -179,7 +181,7 @@ def jax_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callable
 
 
 def tinygrad_plain_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callable[[], float]:
-    """The step as the README teaches it, with plain ops: ``(x @ W1 + b1).leaky_relu(alpha) @ W2 + b2``, the
+    """The step as a learner first writes it, with plain ops: ``(x @ W1 + b1).leaky_relu(alpha) @ W2 + b2``, the
     squared error as ``((out - y) ** 2).mean()``, and the update written out. Weights are (in, out) here."""
     W1, b1, W2, b2 = params = [Tensor(w.T if w.ndim == 2 else w, requires_grad=True) for w in weights]
     x, target = Tensor(X), Tensor(y)
@@ -255,9 +257,15 @@ def torch_step(X: np.ndarray, y: np.ndarray, weights: list, kind: str) -> Callab
 def time_steps(steps: dict, rounds: int, seconds: float) -> dict:
     """Seconds per step of each way: the ways take turns in chunks of steps (about 1/10 of a round each,
     ``rounds`` x 10 turns), so that a burst of load on a busy machine hits them alike; a way's time is the mean of
-    its fastest chunk (the least disturbed)."""
+    its fastest chunk (the least disturbed). Each way is warmed up before its chunk is sized (jax.jit compiles on
+    its first call, which would otherwise shrink its chunks), and the garbage collector runs before every turn,
+    outside the timed region, so that no way pays for collections the garbage of the way before it set off."""
+    for step in steps.values():
+        for _ in range(WARM_UP):
+            step()
     counts = {}
-    for name, step in steps.items():  # calibrate (and warm up): k steps fill a chunk
+    for name, step in steps.items():  # calibrate: k steps fill a chunk
+        gc.collect()
         start, k = time.perf_counter(), 0
         while time.perf_counter() - start < seconds / 10:
             step()
@@ -267,6 +275,7 @@ def time_steps(steps: dict, rounds: int, seconds: float) -> dict:
     for _ in range(10 * rounds):
         for name, step in steps.items():
             n = counts[name]
+            gc.collect()
             start = time.perf_counter()
             for _ in range(n):
                 step()
@@ -290,7 +299,7 @@ def time_builds(makers: dict[str, Callable[[], Callable[[], float]]], rounds: in
 def alone(step: Callable[[], float], seconds: float) -> float:
     """Seconds per step of one way timed by itself (best of 5 runs of about ``seconds`` / 5): jax.jit's runtime loses
     most of its speed when other frameworks run between its steps, so its column is also given this way."""
-    for _ in range(3):  # jax compiles on the first call
+    for _ in range(WARM_UP):
         step()
     start, k = time.perf_counter(), 0
     while time.perf_counter() - start < seconds / 20:
@@ -364,6 +373,8 @@ def main() -> None:
     parser.add_argument("--no-plot", action="store_true", help="skip writing the PNG")
     parser.add_argument("--tasks", default=None, help="a comma-separated subset, e.g. T1,T4 (default: all)")
     args = parser.parse_args()
+    gc.collect()
+    gc.freeze()  # the imported frameworks' objects are nobody's garbage: a full collection then costs microseconds
     if torch is None:
         print("torch is not installed (pip install torch==2.13.0): its column is skipped")
     else:
@@ -415,7 +426,7 @@ def main() -> None:
             graph, program = memory(X, y, initial_weights(X.shape[1], hidden, n_out), kind)
             print(f"  {task}: graph {graph / 1e3:8.1f} kB, program {program / 1e3:8.1f} kB")
     if not args.no_plot:
-        path = Path(__file__).with_name("bench_tensor.png")
+        path = Path(__file__).resolve().parent.parent / "docs" / "bench_tensor.png"  # docs/performance.md shows it
         plot(results, path)
         print(f"plot: {path}")
 

@@ -21,6 +21,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402  (after the thread settings, which numpy reads when it loads)
+import gc  # noqa: E402
 import importlib  # noqa: E402
 import importlib.util  # noqa: E402
 import sys  # noqa: E402
@@ -100,6 +101,8 @@ def main() -> None:
     parser.add_argument("--builds", type=int, default=3, help="fresh builds of each Tensor way (default 3)")
     args = parser.parse_args()
     packages = {"now": tinygrad_relu, "before": load_copy(args.before.resolve())}
+    gc.collect()
+    gc.freeze()  # the imported modules' objects: bench_tensor collects before every turn, which then costs microseconds
     print(f"now: {Path(tinygrad_relu.__file__).parent}; before: {args.before}")
     scalar_comparison(packages, args.steps)
     tensor_comparison(packages, args.rounds, args.seconds, args.builds)

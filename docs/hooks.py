@@ -1,13 +1,14 @@
 """MkDocs hooks: the pages of the site that are generated from the repository at build time.
 
-- ``index.md`` is README.md (one source: the README is written for GitHub and becomes the landing page); the
-  repository files it links to (notebooks, images) are added to the site so its links stay valid;
-- every ``notebooks/*.ipynb`` becomes a page through mkdocs-jupyter, with its stored outputs;
+- ``index.md`` (docs/) is Getting started, the landing page: what the project is and where a learner starts;
+- every ``notebooks/*.ipynb`` becomes a page through mkdocs-jupyter, with its stored outputs, a short title in
+  the navigation (the notebook's own first heading, its question, opens the page), and below that heading a
+  link to download the ``.ipynb`` (mkdocs-jupyter copies it beside the page) -- plus "Open in Colab" and
+  "Launch Binder" when ``pyproject.toml`` names a GitHub repository in ``[project.urls]``;
 - ``api/<module>.md`` documents the public API only: the package and each of its modules or subpackages that
   declares ``__all__``, one entry per exported name (where it is defined, so internals never get a page of
   their own); ``Value`` and ``Tensor`` get a page each. A module that adds ``__all__`` later is documented
   without editing anything here (mkdocstrings renders the docstrings);
-- ``getting-started.md`` is a page of its own (in docs/); the notebooks are listed as a course, 00 first;
 - ``explorer.md`` and ``explorer/example.html`` appear only when ``tinygrad_relu.explore`` exists.
 """
 
@@ -15,20 +16,34 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import pathlib
 import pkgutil
-import re
 import tempfile
+from html import escape
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGE = "tinygrad_relu"
-# Relative links and images in the README that point at files of the repository, e.g. notebooks/x.ipynb.
-_LOCAL_LINK = re.compile(r"\]\((?!https?:|#|mailto:)([^)\s#]+)")
+# The navigation's titles of the notebooks, short enough not to wrap in the sidebar; a notebook missing here is
+# titled from its file name. The notebook's first heading, its question, stays the first line of its page.
+BRANCH = "main"  # the branch the Colab and Binder links read the notebooks from
+SHORT_TITLES = {
+    "00_build_the_engine": "Build the engine yourself",
+    "01_value_and_leaky_relu": "Value and the leaky ReLU",
+    "02_xor_without_handwritten_derivatives": "XOR: the derivative's bug",
+    "03_output_layer_for_binary_classification": "The output layer",
+    "04_which_leaky_relu": "Which leaky ReLU?",
+    "05_gradient_at_zero": "The gradient at 0",
+    "06_dying_relu": "Dying ReLUs, measured",
+    "07_visualising_the_backward_pass": "Watching the backward pass",
+    "08_digits_dying_relu": "Digits: dead units",
+    "09_a_tensor_ops_backward": "A Tensor op's backward",
+    "10_the_code_autograd_writes": "The code autograd writes",
+}
 
 
 def notebooks() -> list[pathlib.Path]:
@@ -37,15 +52,34 @@ def notebooks() -> list[pathlib.Path]:
 
 
 def notebook_title(path: pathlib.Path) -> str:
-    """The number and first heading of the notebook (for the navigation, so without code marks), or its name."""
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    for cell in cells:
-        if cell["cell_type"] == "markdown":
-            for line in "".join(cell["source"]).splitlines():
-                if line.startswith("# "):
-                    return f"{path.stem[:2]}. {line[2:].strip().replace('`', '')}"
-            break
-    return path.stem
+    """The notebook's number and short title, for the navigation."""
+    number, _, rest = path.stem.partition("_")
+    title = SHORT_TITLES.get(path.stem) or rest.replace("_", " ").capitalize()
+    return f"{number}. {title}"
+
+
+def repository() -> str | None:
+    """The repository's URL from ``[project.urls]`` in pyproject.toml (Repository, else Source), or None."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: no TOML reader in the standard library, so no such links
+        return None
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8")).get("project", {}).get("urls", {})
+    by_key = {key.lower(): url for key, url in urls.items()}
+    return by_key.get("repository") or by_key.get("source")
+
+
+def notebook_links(name: str, repo: str | None) -> list[tuple[str, str]]:
+    """(label, href) of the links on notebook ``name``'s page: the .ipynb beside it, and when ``repo`` is a
+    GitHub repository, the notebook opened in Colab and in Binder (both read it from ``BRANCH``)."""
+    links = [("Download the notebook (.ipynb)", quote(name))]
+    parts = urlsplit(repo or "")
+    path = parts.path.strip("/").removesuffix(".git")
+    if parts.netloc in ("github.com", "www.github.com") and path.count("/") == 1:
+        where = f"notebooks/{name}"
+        links.append(("Open in Colab", f"https://colab.research.google.com/github/{path}/blob/{BRANCH}/{quote(where)}"))
+        links.append(("Launch Binder", f"https://mybinder.org/v2/gh/{path}/{BRANCH}?labpath={quote(where, safe='')}"))
+    return links
 
 
 def modules() -> list[str]:
@@ -145,7 +179,7 @@ Drag or use the mouse wheel to pan and zoom (`+`, `-`, `0` fits, `r` back to rea
 
 ## Screenshots
 
-The three pages of the README at 1400 x 900, at step 0, half-way and the end.
+Three pages at 1400 x 900, each at step 0, half-way and the end.
 
 **A scalar network, one box per neuron** (`python -m tinygrad_relu --dataset moons --explore m.html`):
 
@@ -169,17 +203,21 @@ The three pages of the README at 1400 x 900, at step 0, half-way and the end.
 
 
 def on_config(config: Any) -> Any:
-    """The navigation: home, getting started, the course (the notebooks in order), the explorer (when present),
-    the API pages."""
+    """The navigation, a learner's first: getting started, the course (the notebooks in order), the explorer (when
+    present), the API (a guide by example, then the reference pages), performance, development."""
     nav: list[Any] = [
-        {"Home": "index.md"},
-        {"Getting started": "getting-started.md"},
+        {"Getting started": "index.md"},
         {"Course": [{notebook_title(p): f"notebooks/{p.name}"} for p in notebooks()]},
     ]
     if _has_explore():
         nav.append({"Explorer": "explorer.md"})
-    nav.append({"API reference": [{title: f"api/{name}.md"} for name, (title, _) in api_pages().items()]})
+    reference = [{title: f"api/{name}.md"} for name, (title, _) in api_pages().items()]
+    nav.append({"API": [{"Guide: the package by example": "guide.md"}, *reference]})
+    nav.append({"Performance": "performance.md"})
+    nav.append({"Development": "development.md"})
     config["nav"] = nav
+    if not config["extra"].get("repository"):  # mkdocs.yml's extra.repository, if set, wins
+        config["extra"]["repository"] = repository()
     return config
 
 
@@ -189,12 +227,10 @@ def _has_explore() -> bool:
 
 @event_priority(100)  # before mkdocs-jupyter's on_files, which turns the .ipynb files into pages
 def on_files(files: Files, config: Any) -> Files:
-    """Add the generated pages and the repository files they link to."""
-    index = (ROOT / "README.md").read_text(encoding="utf-8")
-    files.append(File.generated(config, "index.md", content=index))
-    linked = set(_LOCAL_LINK.findall(index)) | {f"notebooks/{p.name}" for p in notebooks()}
-    for rel in sorted(linked):
-        if (ROOT / rel).is_file() and files.get_file_from_path(rel) is None:
+    """Add the generated pages and the notebooks."""
+    for path in notebooks():
+        rel = f"notebooks/{path.name}"
+        if files.get_file_from_path(rel) is None:
             files.append(File(rel, str(ROOT), config["site_dir"], config["use_directory_urls"]))
     for name, (_, content) in api_pages().items():
         files.append(File.generated(config, f"api/{name}.md", content=content))
@@ -203,3 +239,21 @@ def on_files(files: Files, config: Any) -> Files:
         files.append(File.generated(config, "explorer.md", content=EXPLORER_PAGE))
         files.append(File.generated(config, "explorer/example.html", content=html))
     return files
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    """A notebook's page gets its links in a line just below its first heading, the notebook's question."""
+    src = page.file.src_uri
+    if not (src.startswith("notebooks/") and src.endswith(".ipynb")):
+        return html
+    links = notebook_links(src.rsplit("/", 1)[-1], config["extra"].get("repository"))
+    line = (
+        '<p class="notebook-links">'
+        + " · ".join(
+            f'<a href="{escape(href)}"{" download" if href.endswith(".ipynb") else ""}>{escape(label)}</a>'
+            for label, href in links
+        )
+        + "</p>"
+    )
+    end = html.find("</h1>")
+    return html + line if end < 0 else html[: end + 5] + line + html[end + 5 :]

@@ -7,11 +7,12 @@ require a gradient, so cross_entropy refuses a target that would want one.
 
 import numpy as np
 import pytest
+from needs import require_torch
 
 from tinygrad_relu import Tensor, Value
 from tinygrad_relu.losses import binary_cross_entropy_with_logits, cross_entropy, hinge_loss, mse_loss
 
-torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+torch = require_torch()
 F = torch.nn.functional
 RTOL, ATOL = 1e-12, 1e-15
 

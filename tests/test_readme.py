@@ -1,4 +1,6 @@
-"""The README's Python examples run as written, and every output they claim in a comment is the real one."""
+"""The README and the documentation pages with code (Getting started, the guide) keep their promises: every Python
+block runs as written and prints exactly what its comments claim; the README stays a learner's page (at most 300
+lines, every notebook of the course in its table, every local link and picture present)."""
 
 import builtins
 import io
@@ -8,57 +10,44 @@ import sys
 
 import pytest
 
-README = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
-BLOCKS = re.findall(r"```python\n(.*?)```", README, flags=re.S)
-# the docs site's getting-started page makes the same kind of promise
-GUIDE = (pathlib.Path(__file__).parent.parent / "docs" / "getting-started.md").read_text()
-GUIDE_BLOCKS = re.findall(r"```python\n(.*?)```", GUIDE, flags=re.S)
-NUMBER = re.compile(r"-?(\d+\.?\d*|\.\d+)(e-?\d+)?")
+ROOT = pathlib.Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+# the pages of the docs site that show code a reader will paste
+PAGES = {name: (ROOT / "docs" / name).read_text(encoding="utf-8") for name in ("index.md", "guide.md")}
+BLOCKS = [
+    pytest.param(code, id=f"{name}-block{i}")
+    for name, text in {"README.md": README, **PAGES}.items()
+    for i, code in enumerate(re.findall(r"```python\n(.*?)```", text, flags=re.S))
+]
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
 
 
 def _same(claim: str, printed: str) -> bool:
-    """The claim matches the printed line word by word: the same text, or numbers equal to within rounding
-    (the README writes -0.3 for -0.30000000000000004); ``...`` in the claim stands for any words."""
+    """The claim is the printed line, word for word and digit for digit (``-0.3`` is not
+    ``-0.30000000000000004``); ``...`` in the claim stands for any words, none included."""
     words, got = claim.split(), printed.split()
-    if "..." in words:
-        cut = words.index("...")
-        head, tail = words[:cut], words[cut + 1 :]
-        return (
-            len(got) >= len(head) + len(tail)
-            and _same(" ".join(head), " ".join(got[: len(head)]))
-            and _same(" ".join(tail), " ".join(got[len(got) - len(tail) :]))
-        )
-    if len(words) != len(got):
-        return False
-    for want, have in zip(words, got):
-        if want == have:
-            continue
-        w, h = NUMBER.fullmatch(want.strip(",;")), NUMBER.fullmatch(have.strip(",;"))
-        if not (
-            w
-            and h
-            and want[len(w.group(0).strip(",;")) :] == have[len(h.group(0).strip(",;")) :]
-            and float(w.group(0)) == pytest.approx(float(h.group(0)), rel=1e-9, abs=1e-12)
-        ):
-            return False
-    return True
+    if "..." not in words:
+        return words == got
+    cut = words.index("...")
+    head, tail = words[:cut], words[cut + 1 :]
+    return len(got) >= len(head) + len(tail) and got[: len(head)] == head and got[len(got) - len(tail) :] == tail
 
 
-def test_readme_has_examples():
-    assert len(BLOCKS) >= 3
+def test_same_is_exact_except_for_the_ellipsis():
+    assert _same("0.2 -0.30000000000000004 0.1", "0.2 -0.30000000000000004 0.1")
+    assert not _same("0.2 -0.3 0.1", "0.2 -0.30000000000000004 0.1")
+    assert not _same("loss 0.01", "loss 0.0100") and not _same("0.2 -0.3", "0.2 -0.31")
+    assert _same("loss 0.0005, ... 100/100", "loss 0.0005, training accuracy 100/100")
+    assert not _same("layer 1 dead", "layer 1 alive") and not _same("0.2", "0.2 0.3")
 
 
-def test_same_accepts_rounding_and_rejects_a_changed_word():
-    assert _same("0.2 -0.3 0.1", "0.2 -0.30000000000000004 0.1")
-    assert _same("loss 0.01", "loss 0.0100") and _same(
-        "loss 0.0005, ... 100/100", "loss 0.0005, training accuracy 100/100"
-    )
-    assert not _same("0.2 -0.3", "0.2 -0.31") and not _same("layer 1 dead", "layer 1 alive")
-    assert not _same("0.2", "0.2 0.3")
+def test_there_are_blocks_to_check():
+    assert len([b for b in BLOCKS if b.id.startswith("README")]) >= 2
+    assert all(any(b.id.startswith(name) for b in BLOCKS) for name in PAGES)
 
 
-@pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_readme_block_runs_and_prints_what_it_claims(code, tmp_path, monkeypatch):
+@pytest.mark.parametrize("code", BLOCKS)
+def test_block_runs_and_prints_exactly_what_it_claims(code, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that write files write them here
     printed: dict[int, list[str]] = {}  # line of the print call -> the lines it printed
 
@@ -67,17 +56,37 @@ def test_readme_block_runs_and_prints_what_it_claims(code, tmp_path, monkeypatch
         builtins.print(*args, **{**kwargs, "file": text})
         printed.setdefault(sys._getframe(1).f_lineno, []).extend(text.getvalue().splitlines())
 
-    exec(compile(code, "README.md", "exec"), {"print": recording_print})
+    exec(compile(code, "block", "exec"), {"print": recording_print})
     for number, line in enumerate(code.splitlines(), 1):
         claim = re.search(r"print\(.*\)\s*# (.*)$", line)
         if claim:
-            assert number in printed, f"README line {line!r} printed nothing"
+            assert number in printed, f"line {line!r} printed nothing"
             assert _same(claim.group(1), printed[number][0]), (
-                f"README says {claim.group(1)!r} but the code printed {printed[number][0]!r}"
+                f"the page says {claim.group(1)!r} but the code printed {printed[number][0]!r}"
             )
 
 
-@pytest.mark.parametrize("code", GUIDE_BLOCKS, ids=[f"guide{i}" for i in range(len(GUIDE_BLOCKS))])
-def test_getting_started_block_runs_and_prints_what_it_claims(code, tmp_path, monkeypatch):
-    assert GUIDE_BLOCKS
-    test_readme_block_runs_and_prints_what_it_claims(code, tmp_path, monkeypatch)
+def test_readme_is_short():
+    assert len(README.splitlines()) <= 300
+
+
+def test_the_course_tables_list_every_notebook_once():
+    assert NOTEBOOKS[0].startswith("00_") and len(NOTEBOOKS) >= 11
+    for name, text in (("README.md", README), ("docs/index.md", PAGES["index.md"])):
+        linked = re.findall(r"\]\(notebooks/(\w+)\.ipynb\)", text)
+        assert sorted(set(linked)) == NOTEBOOKS, f"{name}: the course table lists {linked}"
+
+
+def test_readme_local_links_and_pictures_exist():
+    for target in re.findall(r"\]\((?!https?:|#|mailto:)([^)\s#]+)\)", README):
+        assert (ROOT / target).exists(), f"README links to {target}, which is missing"
+
+
+def test_readme_test_command_is_what_ci_runs():
+    """The README's test command installs what .ci/run installs, and runs the same checks."""
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    extras = re.search(r'pip install .*-e "\.\[([\w,]+)\]"', ci).group(1)
+    assert f'pip install -e ".[{extras}]" && ruff check . && ruff format --check . && mypy && python -m pytest -q' in (
+        README
+    )
+    assert "parity" in extras.split(",")

@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from needs import require_torch
 
 from tinygrad_relu import Tensor, Value, is_grad_enabled, no_grad
 from tinygrad_relu.losses import cross_entropy
@@ -332,7 +333,7 @@ def test_load_state_dict_names_what_is_wrong_and_changes_nothing():
 
 
 def test_pytorch_and_tinygrad_relu_agree_both_ways():
-    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    torch = require_torch()
     torch.manual_seed(0)
     theirs = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.LeakyReLU(0.1), torch.nn.Linear(8, 1)).double()
     ours = Sequential(Linear(2, 8), LeakyReLU(0.1), Linear(8, 1))

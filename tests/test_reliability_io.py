@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from needs import require_torch
 
 from tinygrad_relu import Tensor, Value
 from tinygrad_relu.cli import main
@@ -214,7 +215,7 @@ def test_a_shared_module_is_in_the_state_dict_under_each_name():
 
 
 def test_a_shared_module_loads_strictly_to_and_from_pytorch():
-    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    torch = require_torch()
     torch.manual_seed(0)
     layer = torch.nn.Linear(3, 3).double()
     theirs = torch.nn.Sequential(layer, torch.nn.LeakyReLU(0.1), layer)

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from needs import require_torch
 
 from tinygrad_relu import Tensor, Value, no_grad
 from tinygrad_relu.losses import mse_loss
@@ -482,7 +483,7 @@ def test_log_softmax_keeps_log_two_for_huge_tied_logits(big):
 
 
 def test_mean_is_bit_for_bit_numpy_and_pytorch_forward_and_backward():
-    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    torch = require_torch()
     rng = np.random.default_rng(14)
     for shape, axis in [((7,), None), ((3, 5), None), ((3, 7), 1), ((6, 3), 0), ((2, 3, 5), (0, 2)), ((11, 13), -1)]:
         for _ in range(20):
@@ -512,7 +513,7 @@ def test_mean_of_nothing_is_nan_with_an_empty_gradient_and_no_warnings():
     "shape, axis", [((0,), None), ((0,), 0), ((3, 0), 1), ((3, 0), 0), ((0, 3), 1), ((0, 3), 0), ((2, 0, 3), (1, 2))]
 )
 def test_logsumexp_and_log_softmax_over_an_empty_axis_do_what_pytorch_does(shape, axis):
-    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    torch = require_torch()
     dims = tuple(range(len(shape))) if axis is None else axis
     x, theirs = leaf(np.zeros(shape)), torch.zeros(shape, dtype=torch.float64, requires_grad=True)
     with warnings.catch_warnings():
@@ -555,7 +556,7 @@ COMPARISONS = [
 
 @pytest.mark.parametrize("symbol, compare", COMPARISONS, ids=[s for s, _ in COMPARISONS])
 def test_comparisons_are_elementwise_without_a_gradient_as_in_pytorch(symbol, compare):
-    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    torch = require_torch()
     xs, ys = [[0.0, 1.0, -2.0], [np.nan, np.inf, 3.0]], [0.0, 2.0, -2.0]
     x, y = leaf(xs), Tensor(ys)
     tx, ty = torch.tensor(xs), torch.tensor(ys)
@@ -574,7 +575,7 @@ def test_comparisons_are_elementwise_without_a_gradient_as_in_pytorch(symbol, co
 
 
 def test_a_comparison_is_a_mask_that_indexes_with_pytorch_gradients():
-    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    torch = require_torch()
     data = [[0.0, 1.5, 0.0], [-2.0, 0.0, 3.0]]
     x, theirs = leaf(data), torch.tensor(data, requires_grad=True)
     picked = x[x == 0]  # was empty: == compared identities
@@ -604,7 +605,7 @@ def test_tensors_still_hash_by_identity_so_backward_and_drawings_work():
 
 
 def test_log_softmax_of_rows_with_infinities_and_nan_is_pytorch_s():
-    torch = pytest.importorskip("torch", reason="torch is only a test dependency: pip install torch==2.13.0")
+    torch = require_torch()
     inf, nan = math.inf, math.nan
     rows = [[inf, 1.0], [inf, -inf], [inf, inf], [-inf, -inf], [-inf, 1.0], [nan, 1.0], [1e308, -1e308], [0.5, -2.5]]
     upstream = np.array([[1.0, 0.5]] * len(rows))
