@@ -4,7 +4,9 @@
 it returns, and writes it as one function (``step.source``): Value graphs become float statements, Tensor
 graphs numpy statements, one per node: a Value op by running its own closure on names, a Tensor op by its rule.
 ``step(X2, y2)`` runs it on new data: it returns the loss and adds into each parameter's ``.grad`` exactly what
-``loss.backward()`` would, bit for bit. See "What can be traced" in the README for what is fixed at trace time.
+``loss.backward()`` would, bit for bit. What is fixed at trace time: the graph's shape (a Python decision on the
+data is refused, naming its line), every op's parameters, and the numbers of the Values that are neither data
+nor parameters (constants).
 """
 
 from __future__ import annotations
