@@ -21,11 +21,11 @@ import numpy as np
 
 from ..engine import Value, graph
 from ..engine.graph import topological_order
-from ..nn import Module
 from ..tensor import Tensor
 from .leaves import TraceError, data_leaves
+from .names import NAMESPACE, identifier, parameter_names
 from .record import Leaves, Recording, argument_kind, as_floats, changed, classify, record
-from .write import NAMESPACE, Writer, identifier
+from .write import Writer
 
 __all__ = ["Program", "TraceError", "graph_source_lines", "trace"]
 
@@ -131,27 +131,6 @@ def _extras_code(extras: Any, rec: Recording, names: list[str]) -> str:
     return ", ".join(code(x) for x in extras)
 
 
-def _parameter_names(args: tuple[Any, ...], arg_names: list[str], params: list[Any]) -> list[str]:
-    """A readable, unique name per parameter: its label if no other has it, else its path in a module argument."""
-    paths: dict[int, str] = {}
-    for k, a in enumerate(args):
-        if isinstance(a, Module):
-            for path, p in a.named_parameters():
-                paths.setdefault(id(p), path)
-        elif isinstance(a, (Value, Tensor)):
-            paths.setdefault(id(a), arg_names[k])
-        elif isinstance(a, (list, tuple)):
-            for j, p in enumerate(a):
-                paths.setdefault(id(p), f"{arg_names[k]}_{j}")
-    labels = [getattr(p, "label", "") for p in params]
-    names = []
-    for j, p in enumerate(params):
-        label = labels[j]
-        unique = label and labels.count(label) == 1
-        names.append(identifier(label if unique else paths.get(id(p), f"p{j}"), "p"))
-    return names
-
-
 def _parameters(args: tuple[Any, ...]) -> list[Any]:
     """The parameters among the arguments, in order: a Module's as ``parameters()`` lists them, nodes as given."""
     found: dict[int, Any] = {}
@@ -202,7 +181,7 @@ def trace(f: Callable[..., Any], *args: Any, check: bool = False) -> Program:
     rec = record(f, traced_args)
     leaves = classify(rec, params)
     used = [rec.order[i] for i in leaves.params]
-    names_of = dict(zip(leaves.params, _parameter_names(args, arg_names, used)))
+    names_of = dict(zip(leaves.params, parameter_names(args, arg_names, used)))
     writer = Writer(rec, leaves, names_of, arg_names)
     captured = [rec.order[i] for i in leaves.captured]
     if writer.env is not None:
@@ -233,7 +212,7 @@ def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
         else:
             (leaves.params if getattr(node, "requires_grad", False) else leaves.captured).append(i)
     params = [order[i] for i in leaves.params]
-    writer = Writer(rec, leaves, dict(zip(leaves.params, _parameter_names((), [], params))), [])
+    writer = Writer(rec, leaves, dict(zip(leaves.params, parameter_names((), [], params))), [])
     if writer.env is not None:  # Tensor statements run as they are written, to learn their shapes
         writer.env.update(P=params, C=[order[i] for i in leaves.captured])
     writer.write()

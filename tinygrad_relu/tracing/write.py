@@ -14,78 +14,17 @@ through ``unbroadcast`` as ``accumulate`` does; a parameter gets the pass's sum 
 from __future__ import annotations
 
 import builtins
-import keyword
-import math
-import re
 from typing import Any
 
 import numpy as np
 
-from ..engine import Value, ieee
-from ..tensor import fast
-from ..tensor.node import unbroadcast
+from ..engine import Value
 from .forward import VALUE_FORWARD
 from .leaves import TraceError
+from .names import NAMESPACE, RESERVED, fresh, identifier, node_names
 from .record import Leaves, Node, Recording
 from .symbolic import Branches, Sym, Tape, number, run_on_names
 from .tensor_rules import RULES
-
-#: what the program's code may call, besides its own arguments
-NAMESPACE: dict[str, Any] = {
-    "np": np,
-    "math": math,
-    "fast": fast,
-    "unbroadcast": unbroadcast,
-    "ieee_div": ieee.ieee_div,
-    "ieee_pow": ieee.ieee_pow,
-    "ieee_exp": ieee.ieee_exp,
-    "ieee_log": ieee.ieee_log,
-    "ieee_sigmoid": ieee.ieee_sigmoid,
-    "inf": math.inf,
-    "nan": math.nan,
-}
-#: names no node may take: the program's own, its helpers', every builtin's
-RESERVED = set(NAMESPACE) | {"P", "C", "ONE", "step"} | set(dir(builtins))
-
-# the first letters of an op's output, as a hand-written backprop names them (z = x @ W.T + b, h = act(z))
-_PREFIX = {
-    "linear": "z",
-    "wsum": "z",
-    "relu": "h",
-    "leaky_relu": "h",
-    "prelu": "h",
-    "tanh": "h",
-    "sigmoid": "s",
-    "@": "mm",
-    "+": "add",
-    "-": "sub",
-    "*": "mul",
-    "/": "div",
-    "**": "pow",
-    "neg": "neg",
-    "exp": "exp",
-    "log": "log",
-    "sum": "sum",
-    "mean": "mean",
-    "max": "max",
-    "logsumexp": "lse",
-    "log_softmax": "logp",
-    "index": "sel",
-    "reshape": "r",
-    "transpose": "tr",
-    "mse_loss": "mse",
-    "bce_logits": "bce",
-    "cross_entropy": "ce",
-}
-
-
-def identifier(text: str, fallback: str = "v") -> str:
-    """``text`` as an ASCII Python name: any other character becomes ``_``; a name that would start with a digit
-    or ``_`` (the helpers' names start so) gets ``fallback`` before it; a keyword or a reserved name gets ``_``."""
-    name = re.sub(r"[^0-9A-Za-z_]", "_", text) or fallback
-    if name[0].isdigit() or name[0] == "_":
-        name = f"{fallback}{'' if name[0] == '_' else '_'}{name}"
-    return name + "_" if keyword.iskeyword(name) or name in RESERVED else name
 
 
 def _written(op: str, arg: Any, parents: list[str]) -> str:
@@ -171,7 +110,6 @@ class Writer:
         self.lines: list[tuple[str, int, str]] = []
         self.captured: dict[str, Any] = {}  # globals of the program: constants, index arrays, helpers
         self.used: set[str] = set(RESERVED) | {arg_names[k] for k, _ in leaves.data.values()}
-        self.names: list[str] = []
         self.temps: dict[int, dict[str, str]] = {}
         self.env: dict[str, Any] | None = dict(NAMESPACE) if self.tensor else None  # Tensors: run as written
         self._i, self._phase = -1, ""
@@ -181,32 +119,12 @@ class Writer:
         for i, node in enumerate(rec.order):
             self.needed[i] = i in params or any(self.needed[rec.index[id(p)]] for p in node._prev)
         self.started: set[int] = set()
-        counters: dict[str, int] = {}
-        for i, node in enumerate(rec.order):
-            label = getattr(node, "label", "")
-            if i in names:
-                base = names[i]
-            elif i in leaves.data:
-                k, where = leaves.data[i]
-                base = identifier(arg_names[k].lower() + "".join(f"_{j}" for j in where))
-            elif node is rec.root and not label:
-                base = "loss"
-            elif label:
-                base = identifier(label)
-            else:
-                prefix = _PREFIX.get(node._op, "c" if not node._prev else "v")
-                counters[prefix] = counters.get(prefix, 0) + 1
-                base = f"{prefix}{counters[prefix]}"
-            self.names.append(self._fresh(base))
+        data = {i: (arg_names[k], where) for i, (k, where) in leaves.data.items()}
+        self.names = node_names(rec.order, names, data, self.used)
 
     def _fresh(self, base: str) -> str:
         """A new name from ``base``, with its gradient's name ``d_<name>`` free too."""
-        name, k = base, 1
-        while name in self.used or "d_" + name in self.used:
-            k += 1
-            name = f"{base}_{k}"
-        self.used.update((name, "d_" + name))
-        return name
+        return fresh(base, self.used)
 
     # --- what a Tensor rule sees --------------------------------------------------------------------------
     @property
