@@ -265,19 +265,24 @@ def _hinge_xor(engine):
     return model, loss
 
 
+def assert_replays(step, loss_of, model, *data):
+    """The traced step on ``data`` gives the eager loss and every parameter's gradient, bit for bit."""
+    model.zero_grad()
+    eager = loss_of(model, *data)
+    eager.backward()
+    grads = [bits(p.grad) for p in model.parameters()]
+    model.zero_grad()
+    assert same(step(*data), eager.data)
+    assert [bits(p.grad) for p in model.parameters()] == grads
+
+
 @pytest.mark.parametrize("engine", ["value", "tensor"])
 def test_micrograds_demo_loss_and_a_mean_of_the_targets_trace_by_construction(engine):
     model, hinge = _hinge_xor(engine)
     labels = 2.0 * XOR_Y - 1.0
     step = trace(hinge, model, XOR, labels)
     for y in (-labels, np.array([1.0, 1.0, -1.0, 1.0])):  # new labels, each equal in value to others
-        model.zero_grad()
-        eager = hinge(model, XOR, y)
-        eager.backward()
-        grads = [bits(p.grad) for p in model.parameters()]
-        model.zero_grad()
-        assert same(step(XOR, y), eager.data)
-        assert [bits(p.grad) for p in model.parameters()] == grads
+        assert_replays(step, hinge, model, XOR, y)
 
     def centred(model, X, y):  # a number computed from the data (its mean) stays in the graph
         pred = model(Tensor(X)).reshape(-1) if engine == "tensor" else Tensor([0.0])
@@ -289,14 +294,7 @@ def test_micrograds_demo_loss_and_a_mean_of_the_targets_trace_by_construction(en
         return sum((p - (t - mean)) ** 2 for p, t in zip(preds, y)) / len(y)
 
     step = trace(centred, model, XOR, np.array([3.0, 5.0, 7.0, 9.0]))
-    new = np.array([10.0, -4.0, 2.5, 30.0])
-    model.zero_grad()
-    eager = centred(model, XOR, new)
-    eager.backward()
-    grads = [bits(p.grad) for p in model.parameters()]
-    model.zero_grad()
-    assert same(step(XOR, new), eager.data)
-    assert [bits(p.grad) for p in model.parameters()] == grads
+    assert_replays(step, centred, model, XOR, np.array([10.0, -4.0, 2.5, 30.0]))
 
 
 def test_labels_used_as_an_index_must_be_closed_over():
@@ -368,7 +366,9 @@ def test_names_come_from_labels_and_module_paths_and_blocks_follow_the_walker():
     step = trace(value_loss, model, XOR, 2.0 * XOR_Y - 1.0)
     source = step.source
     assert "w1_2_1 = P[" in source and "b2_1 = P[" in source  # MLP's labels w1.2.1, b2.1
-    assert "x_2_0 = X[2][0]" in source  # data leaves by their place in the argument
+    assert "x_0_0 = X[0][0]" in source  # data leaves by their place in the argument
+    assert "for k in range(1, 4):" in source and "x_0 = X[k][0]" in source  # the alike samples: one block, a loop
+    assert "in reversed(saved):" in source  # and backwards, last sample first, as the walker goes
     loss = value_loss(model, XOR, 2.0 * XOR_Y - 1.0)
     order = topological_order(loss)
     index = {id(n): i for i, n in enumerate(order)}
@@ -470,3 +470,25 @@ def test_a_value_op_closure_is_what_the_program_runs():
     source = step.source
     assert "h1 = x if x > 0 else 0.2 * x" in source  # the forward table's line, the op's slope from its node
     assert "d_x += d_h1 if x > 0 else 0.2 * d_h1" in source  # the closure's `if`, run on names
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "prelu", "tanh"])
+@pytest.mark.parametrize("head", ["mse", "bce", "hinge", "ce"])
+def test_a_scalar_batch_is_one_block_in_a_loop_and_replays_bit_for_bit(head, activation):
+    X, y = make_moons(9, seed=1)
+    model = MLP(2, [4, 2 if head == "ce" else 1], activation=activation, seed=2)
+    target = y if head in ("bce", "mse", "ce") else 2.0 * y - 1.0
+
+    def loss_of(model, X, t):
+        outs = [model(list(x)) for x in X]
+        if head == "ce":
+            return losses.cross_entropy(outs, [int(v) for v in target])  # labels closed over, as they must be
+        return {"mse": losses.mse_loss, "bce": losses.binary_cross_entropy_with_logits, "hinge": losses.hinge_loss}[
+            head
+        ](outs, list(t))
+
+    step = trace(loss_of, model, X, target)
+    looped = "for k in range(" in step.source and "in reversed(saved):" in step.source
+    assert looped == (head != "ce")  # each sample's label is its cross-entropy op's parameter: no two blocks alike
+    for seed in (3, 4):
+        assert_replays(step, loss_of, model, make_moons(9, seed=seed)[0], target)

@@ -21,6 +21,7 @@ import numpy as np
 from ..engine import Value
 from .forward import VALUE_FORWARD
 from .leaves import TraceError
+from .loops import Loop, find_loop
 from .names import NAMESPACE, RESERVED, fresh, identifier, node_names
 from .record import Leaves, Node, Recording
 from .symbolic import Branches, Sym, Tape, number, run_on_names
@@ -80,7 +81,7 @@ class _StandIn:
     @property
     def grad(self) -> Any:
         """This node's gradient: the output's name, or a reference that a ``+=`` turns into a statement."""
-        return Sym("d_" + self._writer.names[self._i], self._tape) if self._prev else _GradRef(self)
+        return Sym(self._writer.gname(self._i), self._tape) if self._prev else _GradRef(self)
 
     @grad.setter
     def grad(self, value: Any) -> None:
@@ -90,7 +91,7 @@ class _StandIn:
             )
         if not self._writer.needed[self._i]:
             return
-        d, tape = "d_" + self._writer.names[self._i], self._tape
+        d, tape = self._writer.gname(self._i), self._tape
         if self._i in self._started:
             tape.emit(f"{d} {value.sign}= {tape.operand(value.value, 0)}")
         else:
@@ -114,6 +115,8 @@ class Writer:
         self.env: dict[str, Any] | None = dict(NAMESPACE) if self.tensor else None  # Tensors: run as written
         self._i, self._phase = -1, ""
         self._parents: list[str] = []
+        self.indent = ""  # inside a loop over the samples: its statements' indentation
+        self.grad_names: dict[int, str] = {}  # a node whose gradient goes by another name than d_<name>
         params = set(leaves.params)
         self.needed = [False] * len(rec.order)
         for i, node in enumerate(rec.order):
@@ -125,6 +128,10 @@ class Writer:
     def _fresh(self, base: str) -> str:
         """A new name from ``base``, with its gradient's name ``d_<name>`` free too."""
         return fresh(base, self.used)
+
+    def gname(self, i: int) -> str:
+        """The name of node ``i``'s gradient: ``d_<name>``, or the loop's carry for a block before this one."""
+        return self.grad_names.get(i) or "d_" + self.names[i]
 
     # --- what a Tensor rule sees --------------------------------------------------------------------------
     @property
@@ -218,7 +225,7 @@ class Writer:
     # --- writing -----------------------------------------------------------------------------------------
     def emit(self, text: str) -> None:
         """Append a statement of the current node (and run it, on Tensors, to know its shapes)."""
-        self.lines.append((text, self._i, self._phase))
+        self.lines.append((self.indent + text, self._i, self._phase))
         if self.env is not None and not text.startswith("#"):
             with np.errstate(all="ignore"):  # run to learn shapes: a warning here would only repeat the engine's
                 exec(text, self.env)  # noqa: S102  (our own code, written from the rules)
@@ -263,28 +270,117 @@ class Writer:
 
     def write(self) -> None:
         """Write the whole program: leaves, the forward pass, the backward pass, the parameters' update."""
-        rec, leaves = self.rec, self.leaves
-        params = {i: j for j, i in enumerate(leaves.params)}
-        captured = {i: j for j, i in enumerate(leaves.captured)}
-        constants = set(leaves.constants)
-        for i, node in enumerate(rec.order):
-            self._at(i, "forward")
-            name = self.names[i]
-            if node._prev:
-                if self.tensor:
-                    self._tensor_forward(i, node)
-                else:
-                    self._value_forward(i, node)
-            elif i in params:
-                self.emit(f"{name} = P[{params[i]}].data")
-            elif i in captured:
-                self.emit(f"{name} = C[{captured[i]}].data")
-            elif i in constants:
-                self.emit(f"{name} = {number(node.data)}")
-            else:
-                k, where = leaves.data[i]
-                self.emit(f"{name} = {self.arg_names[k]}" + "".join(f"[{j}]" for j in where))
+        leaves = self.leaves
+        self._param_place = {i: j for j, i in enumerate(leaves.params)}
+        self._captured_place = {i: j for j, i in enumerate(leaves.captured)}
+        self._constants = set(leaves.constants)
+        self.loop = None if self.tensor else find_loop(self.rec.order, self.rec.index, leaves, self.needed)
+        if self.loop is not None:
+            self._name_loop(self.loop)
+        for i in range(len(self.rec.order)):
+            if self.loop is not None and self.loop.start <= i <= self.loop.end:
+                if i == self.loop.start:
+                    self._loop_forward(self.loop)
+                continue
+            self._forward(i)
         self._backward()
+
+    def _forward(self, i: int) -> None:
+        """The statement(s) that compute node ``i``."""
+        node, leaves, name = self.rec.order[i], self.leaves, self.names[i]
+        self._at(i, "forward")
+        if node._prev:
+            if self.tensor:
+                self._tensor_forward(i, node)
+            else:
+                self._value_forward(i, node)
+        elif i in self._param_place:
+            self.emit(f"{name} = P[{self._param_place[i]}].data")
+        elif i in self._captured_place:
+            self.emit(f"{name} = C[{self._captured_place[i]}].data")
+        elif i in self._constants:
+            self.emit(f"{name} = {number(node.data)}")
+        else:
+            k, where = leaves.data[i]
+            index = [self.sample if self.indent and j == 0 else str(w) for j, w in enumerate(where)]
+            self.emit(f"{name} = {self.arg_names[k]}" + "".join(f"[{w}]" for w in index))
+
+    # --- a loop over the samples ------------------------------------------------------------------------------
+    def _name_loop(self, loop: Loop) -> None:
+        """Every block of the loop calls its nodes by the first block's names (a data leaf without its sample)."""
+        first = loop.units[0]
+        for pos in first:
+            if pos in self.leaves.data:
+                k, where = self.leaves.data[pos]
+                rest = "".join(f"_{j}" for j in where[1:]) or "_k"  # X[k][0] is x_0; y[k] is y_k
+                self.names[pos] = fresh(identifier(self.arg_names[k].lower() + rest), self.used)
+        for unit in loop.units[1:]:
+            for t, pos in enumerate(unit):
+                self.names[pos] = self.names[first[t]]
+        self.sample = fresh("k", self.used)
+        self.saved = fresh("saved", self.used)
+        self.carry = [fresh(f"c_{self.names[first[t]]}", self.used) for t in loop.carried]
+        for t, name in zip(loop.carried, self.carry):  # the tail adds into the last block's total through its carry
+            self.grad_names[loop.units[-1][t]] = name
+
+    def _loop_forward(self, loop: Loop) -> None:
+        """Before the loop, the parameters first read inside it and the totals it carries in; then the loop."""
+        inside = {pos for unit in loop.units for pos in unit}
+        for i in range(loop.start, loop.end + 1):
+            if i not in inside:
+                self._forward(i)
+        block = loop.units[1]
+        for t, pos in zip(loop.carried, loop.before):
+            self.emit(f"{self.names[block[t]]} = {self.names[pos]}  # the running value the loop carries in")
+        self._at(-1, "forward")
+        first = loop.first_sample
+        self.emit(f"{self.saved} = []  # each sample's numbers, for the backward pass")
+        self.emit(f"for {self.sample} in range({first}, {first + len(loop.units)}):")
+        self.indent = "    "
+        for pos in block:
+            self._forward(pos)
+        self._at(-1, "forward")
+        self.emit(f"{self.saved}.append(({', '.join(self.names[pos] for pos in block)},))")
+        self.indent = ""
+
+    def _loop_backward(self, loop: Loop) -> None:
+        """The loop's blocks backwards, last sample first, as the walker visits them: one block, written once."""
+        block, before = loop.units[1], loop.units[0]
+        inside = {pos for unit in loop.units for pos in unit}
+        outside = set()
+        for pos in block:
+            for parent in self.rec.order[pos]._prev:
+                j = self.rec.index[id(parent)]
+                if j not in inside and self.needed[j]:
+                    outside.add(j)
+        self._at(-1, "backward")
+        for j in sorted(outside):  # what every block adds into: the engine starts it at 0.0
+            if j not in self.started:
+                self.emit(f"{self.gname(j)} = 0.0")
+                self.started.add(j)
+        carried = {block[t]: name for t, name in zip(loop.carried, self.carry)}
+        for t, name in zip(loop.carried, self.carry):
+            if loop.units[-1][t] not in self.started:
+                self.emit(f"{name} = 0.0")
+        for t in loop.carried:
+            self.grad_names.pop(loop.units[-1][t])
+        self.emit(f"for {', '.join(self.names[pos] for pos in block)} in reversed({self.saved}):")
+        self.indent = "    "
+        for pos, name in carried.items():
+            self.emit(f"{self.gname(pos)} = {name}")
+        self.started -= set(block)
+        self.started |= set(carried)
+        for t, name in zip(loop.carried, self.carry):
+            self.grad_names[before[t]] = name
+        for pos in reversed(block):
+            self._block(pos)
+        self.indent = ""
+        for t in loop.carried:
+            self.grad_names.pop(before[t])
+        self._at(-1, "backward")
+        for pos, name in zip(loop.before, self.carry):
+            self.emit(f"{self.gname(pos)} = {name}")
+            self.started.add(pos)
 
     def _value_forward(self, i: int, node: Value) -> None:
         fn = VALUE_FORWARD.get(node._op) or getattr(node._backward, "forward", None)
@@ -336,7 +432,7 @@ class Writer:
         unsure = set[int]().union(*endings) - endings[0].intersection(*endings[1:])
         if unsure:  # a gradient only some paths start: start it at the engine's 0.0 before them
             for j in sorted(unsure):
-                self.emit(f"d_{self.names[j]} = 0.0")
+                self.emit(f"{self.gname(j)} = 0.0")
             self.started |= unsure
             endings.clear()
             lines = branches.write(run, finish)
@@ -369,18 +465,11 @@ class Writer:
         self.emit(f"d_{self.names[root]} = {'ONE' if self.tensor else '1.0'}  # d loss / d loss")
         self.started.add(root)
         for i in range(root, -1, -1):
-            node = order[i]
-            if not node._prev or not self.needed[i]:
+            if self.loop is not None and self.loop.start <= i <= self.loop.end:
+                if i == self.loop.start:
+                    self._loop_backward(self.loop)
                 continue
-            self._at(i, "backward")
-            self.lines.append((f"# {self.names[i]} = {_written(node._op, node._arg, self._parents)}", i, "backward"))
-            if i not in self.started:  # nothing reached it: its gradient is the engine's zero
-                self.emit(f"{self.g} = 0.0")
-                self.started.add(i)
-            if self.tensor:
-                self._tensor_backward(i, node)
-            else:
-                self._value_backward(i, node)
+            self._block(i)
         self._i, self._phase = -1, ""
         self.lines.append(("# each parameter gets this pass's gradient added to what it held", -1, ""))
         for k, i in enumerate(self.leaves.params):
@@ -396,6 +485,24 @@ class Writer:
             owned = owned and not any(v is w for key, w in self.env.items() if key != d and isinstance(w, np.ndarray))
             mine = d if owned else f"np.array({d})"  # a leaf's gradient is its own array, as accumulate makes it
             self.lines.append((f"P[{k}].grad = {mine} if P[{k}].grad is None else {d} + P[{k}].grad", i, "backward"))
+
+    def _block(self, i: int) -> None:
+        """Node ``i``'s closure written out under a comment naming the node (nothing for a leaf or a node that no
+        parameter's gradient passes through)."""
+        node = self.rec.order[i]
+        if not node._prev or not self.needed[i]:
+            return
+        self._at(i, "backward")
+        self.lines.append(
+            (f"{self.indent}# {self.names[i]} = {_written(node._op, node._arg, self._parents)}", i, "backward")
+        )
+        if i not in self.started:  # nothing reached it: its gradient is the engine's zero
+            self.emit(f"{self.gname(i)} = 0.0")
+            self.started.add(i)
+        if self.tensor:
+            self._tensor_backward(i, node)
+        else:
+            self._value_backward(i, node)
 
     def _tensor_backward(self, i: int, node: Node) -> None:
         rule = RULES["**k" if node._op == "**" and len(node._prev) == 1 else node._op]
