@@ -70,7 +70,8 @@ def _signature(
             else:
                 return None
         code = getattr(node._backward, "__code__", None)
-        shape.append((node._op, repr(node._arg), id(code), needed[pos], tuple(refs)))
+        arg = None if node._arg is None else repr(node._arg)
+        shape.append((node._op, arg, id(code), needed[pos], tuple(refs)))
     return tuple(shape)
 
 
@@ -104,14 +105,15 @@ def find_loop(order: list[Any], index: dict[int, int], leaves: Leaves, needed: l
         return None
     size = len(blocks[count - 2])
     blocks[count - 1] = blocks[count - 1][:size]  # the rest of the last sample's nodes is the tail
-    shapes = [
-        _signature(order, index, leaves, needed, blocks[u], blocks[u - 1] if u else [], unit_of) for u in range(count)
-    ]
-    end_unit = count - 1 if shapes[count - 1] == shapes[count - 2] else count - 2
+    def shape_of(u: int) -> tuple[Any, ...] | None:
+        return _signature(order, index, leaves, needed, blocks[u], blocks[u - 1] if u else [], unit_of)
+
+    shape = shape_of(count - 2)
+    end_unit = count - 1 if shape_of(count - 1) == shape else count - 2
     first = end_unit
-    while first > 0 and shapes[first - 1] is not None and shapes[first - 1] == shapes[end_unit]:
+    while first > 0 and shape_of(first - 1) == shape:  # back from the end, while the blocks are alike
         first -= 1
-    if shapes[end_unit] is None or end_unit - first + 1 < MIN_UNITS:
+    if shape is None or end_unit - first + 1 < MIN_UNITS:
         return None
     units = blocks[first : end_unit + 1]
     start, end = units[0][0], units[-1][-1]
@@ -121,8 +123,6 @@ def find_loop(order: list[Any], index: dict[int, int], leaves: Leaves, needed: l
     for a, b in zip(units, units[1:]):
         if a[-1] > b[0]:
             return None
-    shape = shapes[end_unit]
-    assert shape is not None
     size = len(shape)
     back = sorted({d for item in shape if len(item) == 5 for kind, d in item[4] if kind == "before"})
     carried = [size - d for d in back][::-1]

@@ -68,10 +68,26 @@ class _GradRef:
         return _Accum(self.owner, "-", x)
 
 
+class _Started:
+    """The gradients started so far, as one run of a closure sees them: the writer's, and those the run started."""
+
+    __slots__ = ("base", "new")
+
+    def __init__(self, base: set[int]) -> None:
+        self.base, self.new = base, set[int]()
+
+    def __contains__(self, i: int) -> bool:
+        return i in self.new or i in self.base
+
+    def add(self, i: int) -> None:
+        """Start gradient ``i`` on this run."""
+        self.new.add(i)
+
+
 class _StandIn:
     """A node as a closure run on names sees it: ``.data`` is its name, ``.grad`` its gradient's."""
 
-    def __init__(self, writer: Writer, i: int, tape: Tape, started: set[int]) -> None:
+    def __init__(self, writer: Writer, i: int, tape: Tape, started: _Started) -> None:
         node = writer.rec.order[i]
         self._i, self._tape, self._started, self._writer = i, tape, started, writer
         self.data = Sym(writer.names[i], tape)
@@ -411,8 +427,8 @@ class Writer:
         endings: list[set[int]] = []
 
         def run(tape: Tape) -> Any:
-            started = set(self.started)
-            tape.started = started  # type: ignore[attr-defined]
+            started = _Started(self.started)
+            tape.started = started.new  # type: ignore[attr-defined]
             out = _StandIn(self, i, tape, started)
             seen: dict[int, _StandIn] = {}
             prev = []
