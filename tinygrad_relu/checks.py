@@ -20,10 +20,10 @@ def number(x: object, what: str) -> float:
         return float(x)
     if isinstance(x, Real):
         return float(x)
-    if type(x).__name__ == "Value" and hasattr(x, "_prev"):  # not an import: the checks sit below the engines
-        raise TypeError(
-            f"{what} must be a number, got a Value: use the Value itself in the computation, or its number "
-            "(v.data), or v.detach() for a new leaf with the same number"
+    if hasattr(x, "_prev") and isinstance(getattr(x, "grad", None), float):  # a Value (not an import: the checks
+        raise TypeError(  # sit below the engines); under trace, also the data's elements, which are Values
+            f"{what} must be a number, got a {type(x).__name__}: use the Value itself in the computation, or its "
+            "number (v.data), or v.detach() for a new leaf with the same number"
         )
     same_engine(x, type(None), what)  # for data, the only nodes welcome are those the caller unwraps first
     hint = " (Value holds one number; use Tensor for arrays)" if hasattr(x, "__len__") else ""
