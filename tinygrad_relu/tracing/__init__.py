@@ -184,10 +184,6 @@ def trace(f: Callable[..., Any], *args: Any, check: bool = False) -> Program:
     names_of = dict(zip(leaves.params, parameter_names(args, arg_names, used)))
     writer = Writer(rec, leaves, names_of, arg_names)
     captured = [rec.order[i] for i in leaves.captured]
-    if writer.env is not None:
-        writer.env.update(P=used, C=captured)
-        for k in data:
-            writer.env[arg_names[k]] = as_floats(args[k])
     writer.write()
     return Program(f, args, rec, writer, used, captured, data, check)
 
@@ -213,7 +209,5 @@ def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
             (leaves.params if getattr(node, "requires_grad", False) else leaves.captured).append(i)
     params = [order[i] for i in leaves.params]
     writer = Writer(rec, leaves, dict(zip(leaves.params, parameter_names((), [], params))), [])
-    if writer.env is not None:  # Tensor statements run as they are written, to learn their shapes
-        writer.env.update(P=params, C=[order[i] for i in leaves.captured])
     writer.write()
     return writer.lines

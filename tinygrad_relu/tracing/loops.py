@@ -105,6 +105,7 @@ def find_loop(order: list[Any], index: dict[int, int], leaves: Leaves, needed: l
         return None
     size = len(blocks[count - 2])
     blocks[count - 1] = blocks[count - 1][:size]  # the rest of the last sample's nodes is the tail
+
     def shape_of(u: int) -> tuple[Any, ...] | None:
         return _signature(order, index, leaves, needed, blocks[u], blocks[u - 1] if u else [], unit_of)
 

@@ -44,6 +44,24 @@ def _written(op: str, arg: Any, parents: list[str]) -> str:
     return f"{op!r}({shown})" if not op.isidentifier() else f"{op}({shown})"
 
 
+#: the Tensor ops whose contributions have their output's shape, so that a broadcast parent's is summed back
+ENTRYWISE = frozenset(("+", "-", "*", "/", "**", "neg", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu"))
+
+
+def _a_view(expr: str) -> bool:
+    """Whether the array ``expr`` gives may be another's: a name, a transpose, or a reshape or transpose last."""
+    if expr.isidentifier() or expr.endswith(".T"):
+        return True
+    if not expr.endswith(")"):
+        return False
+    depth = 0
+    for k in range(len(expr) - 1, -1, -1):  # back to the parenthesis that opens the last call
+        depth += {")": 1, "(": -1}.get(expr[k], 0)
+        if depth == 0:
+            return expr[:k].endswith((".reshape", ".transpose"))
+    return False
+
+
 class _Accum:
     """``parent.grad + x`` (or ``- x``) as a closure run on names computes it, before it is stored back."""
 
@@ -128,7 +146,7 @@ class Writer:
         self.captured: dict[str, Any] = {}  # globals of the program: constants, index arrays, helpers
         self.used: set[str] = set(RESERVED) | {arg_names[k] for k, _ in leaves.data.values()}
         self.temps: dict[int, dict[str, str]] = {}
-        self.env: dict[str, Any] | None = dict(NAMESPACE) if self.tensor else None  # Tensors: run as written
+        self._owned: set[int] = set()  # Tensor gradients known to be arrays of their own, not views or aliases
         self._i, self._phase = -1, ""
         self._parents: list[str] = []
         self.indent = ""  # inside a loop over the samples: its statements' indentation
@@ -219,8 +237,6 @@ class Writer:
         """A global of the program holding ``obj`` (an array written once, at trace time)."""
         name = self._fresh(hint)
         self.captured[name] = obj
-        if self.env is not None:
-            self.env[name] = obj
         return name
 
     def let(self, expr: str, hint: str) -> str:
@@ -240,22 +256,14 @@ class Writer:
 
     # --- writing -----------------------------------------------------------------------------------------
     def emit(self, text: str) -> None:
-        """Append a statement of the current node (and run it, on Tensors, to know its shapes)."""
+        """Append a statement of the current node (nothing runs while the program is written)."""
         self.lines.append((self.indent + text, self._i, self._phase))
-        if self.env is not None and not text.startswith("#"):
-            with np.errstate(all="ignore"):  # run to learn shapes: a warning here would only repeat the engine's
-                exec(text, self.env)  # noqa: S102  (our own code, written from the rules)
 
     def _at(self, i: int, phase: str) -> None:
         """Make node ``i`` the one being written, in ``phase``."""
         self._i, self._phase = i, phase
         index, names = self.rec.index, self.names
         self._parents = [names[index[id(p)]] for p in self.rec.order[i]._prev]
-
-    def _eval(self, expr: str) -> Any:
-        assert self.env is not None
-        with np.errstate(all="ignore"):
-            return eval(expr, self.env)  # noqa: S307
 
     def _namer(self, i: int) -> Any:
         """The names of node ``i``'s temporaries: the same for the same place on every run of its code."""
@@ -465,10 +473,6 @@ class Writer:
                 "forward pass, so trace cannot write it as code"
             )
         self.emit(f"{self.names[i]} = {rule.forward(self)}")
-        assert self.env is not None
-        got = np.asarray(self.env[self.names[i]], dtype=np.float64)
-        if got.shape != node.data.shape or got.tobytes() != node.data.tobytes():
-            raise TraceError(f"the code rule of op {node._op!r} does not give the numbers its closure gave")
 
     def _backward(self) -> None:
         rec, order = self.rec, self.rec.order
@@ -476,8 +480,6 @@ class Writer:
         self._i, self._phase = root, "backward"
         if self.tensor:
             self.captured["ONE"] = np.ones(rec.root.data.shape)
-            assert self.env is not None
-            self.env["ONE"] = self.captured["ONE"]
         self.emit(f"d_{self.names[root]} = {'ONE' if self.tensor else '1.0'}  # d loss / d loss")
         self.started.add(root)
         for i in range(root, -1, -1):
@@ -495,11 +497,7 @@ class Writer:
             if not self.tensor:
                 self.lines.append((f"P[{k}].grad += {d}", i, "backward"))
                 continue
-            assert self.env is not None
-            v = self.env[d]
-            owned = isinstance(v, np.ndarray) and v.base is None
-            owned = owned and not any(v is w for key, w in self.env.items() if key != d and isinstance(w, np.ndarray))
-            mine = d if owned else f"np.array({d})"  # a leaf's gradient is its own array, as accumulate makes it
+            mine = d if i in self._owned else f"np.array({d})"  # a leaf's gradient is its own array, as accumulate
             self.lines.append((f"P[{k}].grad = {mine} if P[{k}].grad is None else {d} + P[{k}].grad", i, "backward"))
 
     def _block(self, i: int) -> None:
@@ -528,7 +526,12 @@ class Writer:
             if self.needed[j]:
                 d = "d_" + self.names[j]
                 shape = tuple(self.rec.order[j].data.shape)
-                if np.shape(self._eval(expr)) != shape:
+                if node._op in ENTRYWISE and shape != tuple(node.data.shape):  # broadcast: summed back, as accumulate
                     expr = f"unbroadcast({expr}, {shape})"
-                self.emit(f"{d} = {d} + {expr}" if j in self.started else f"{d} = {expr}")
+                if j in self.started:
+                    self.emit(f"{d} = {d} + {expr}")
+                    self._owned.add(j)
+                else:
+                    self.emit(f"{d} = {expr}")
+                    self._owned.discard(j) if _a_view(expr) else self._owned.add(j)
                 self.started.add(j)
