@@ -63,6 +63,23 @@ def test_every_op_of_the_table_on_values_traced_bit_for_bit(name, fn, arity, dom
     assert_exact(*eager_then_traced(f, xs, program, calls=2))  # two calls add twice, as two backward() do
 
 
+@pytest.mark.parametrize(
+    "name, fn, arity, domain", [row for row in OPS if row[2] >= 2], ids=[r[0] for r in OPS if r[2] >= 2]
+)
+def test_every_op_of_the_table_on_values_with_its_first_input_as_new_data(name, fn, arity, domain):
+    rng = np.random.default_rng(abs(hash(name + "data")) % 2**32)
+    params = [Value(float(v), f"p{i}") for i, v in enumerate(_draw(rng, domain, arity - 1))]
+
+    def f(x, *ps):  # the data element is a Value leaf while tracing: the op on it is in the graph
+        first = x[0] if isinstance(x[0], Value) else Value(x[0])  # eager: a number, made a leaf as w * 2.0 makes one
+        return fn(first, *ps) * 1.5
+
+    program = trace(f, [float(_draw(rng, domain))], *params)
+    for _ in range(3):
+        x = [float(_draw(rng, domain))]
+        assert_exact(*eager_then_traced(f, params, program, data=(x,), eager_args=(x, *params)))
+
+
 def _tensor_cases():
     for name, fn, arity, domain in OPS:
         for shapes in TENSOR_SHAPES_OF.get(name, TENSOR_SHAPES):
