@@ -509,3 +509,9 @@ def test_a_scalar_batch_is_one_block_in_a_loop_and_replays_bit_for_bit(head, act
     assert looped == (head != "ce")  # each sample's label is its cross-entropy op's parameter: no two blocks alike
     for seed in (3, 4):
         assert_replays(step, loss_of, model, make_moons(9, seed=seed)[0], target)
+
+
+def test_a_square_s_backward_reads_as_written_by_hand():
+    x = Value(3.0, "x")
+    source = _traced_and_eager(lambda x: x**2 * 0.5, [x]).source
+    assert "d_x = 2.0 * x * d_pow1" in source  # x ** (2 - 1) is x itself, bit for bit

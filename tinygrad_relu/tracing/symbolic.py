@@ -16,6 +16,8 @@ import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..engine.ieee import ieee_pow
+
 #: precedence of Python's operators, loosest first: a sub-expression looser than its place gets parentheses
 _TERNARY, _COMPARE, _SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 0, 4, 5, 6, 7, 8, 9
 _BINARY = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "//": _PRODUCT, "%": _PRODUCT, "**": _POWER}
@@ -182,13 +184,16 @@ class Tape:
         """``fn(*args)``: recorded as a call when a Sym is among the arguments, run as it is otherwise."""
         if not any(_has_sym(a) for a in args):
             return fn(*args)
-        if fn is math.pow and len(args) == 2 and args[1] == 1.0 and isinstance(args[1], float):
-            return args[0]
+        if fn in _POWERS and len(args) == 2 and type(args[1]) is float and args[1] == 1.0:
+            return args[0]  # x ** 1.0 is x exactly (nan, inf and -0.0 too): x ** 2's backward reads 2.0 * x * g
         self.helpers.setdefault(name.split(".")[0], _owner(name, fn))
         text = ", ".join(self.operand(a, _TERNARY + 1) for a in args)
         result = Sym(f"{name}({text})", self, _ATOM, 1 + max(getattr(a, "depth", 0) for a in args))
         # a call over many values (max, sum) is written once; a call on one or two stays where it is used
         return self.let(result, name.split(".")[-1]) if any(isinstance(a, (tuple, list)) for a in args) else result
+
+
+_POWERS = (math.pow, ieee_pow)
 
 
 def _has_sym(x: Any) -> bool:
