@@ -314,21 +314,24 @@ _MODULES = {
     math: _ModuleOnNodes(math, _MATH_OPS, _MATH_READS),
 }
 _PACKAGE = __name__.split(".")[0] + "."
-_rebound: dict[tuple[types.CodeType, int], dict[str, Any]] = {}
+#: per code and module: the namespace it runs in on nodes, and the globals it was made from (name, object)
+_rebound: dict[tuple[types.CodeType, int], tuple[dict[str, Any], list[tuple[str, Any]]]] = {}
 
 
 def run_on_nodes(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn`` (a closure or a helper) with the names its code looks up rebound for nodes; its code unchanged."""
     key = (fn.__code__, id(fn.__globals__))
-    namespace = _rebound.get(key)
-    if namespace is None:
-        namespace = _rebound[key] = dict(fn.__globals__)  # placed first: a helper may call itself
-        for name in names_used(fn.__code__):
-            value = fn.__globals__.get(name, getattr(builtins, name, None))
-            replacement = _replacement(value)
+    known = _rebound.get(key)
+    # made again when a global it names was rebound since (a helper redefined in a notebook)
+    if known is None or any(fn.__globals__.get(name) is not value for name, value in known[1]):
+        names = sorted(names_used(fn.__code__))
+        namespace = dict(fn.__globals__)
+        _rebound[key] = known = namespace, [(name, fn.__globals__.get(name)) for name in names]  # a helper may recurse
+        for name in names:
+            replacement = _replacement(fn.__globals__.get(name, getattr(builtins, name, None)))
             if replacement is not None:
                 namespace[name] = replacement
-    return with_globals(fn, namespace)
+    return with_globals(fn, known[0])
 
 
 def _replacement(value: Any) -> Any:
