@@ -43,6 +43,7 @@ SHORT_TITLES = {
     "08_digits_dying_relu": "Digits: dead units",
     "09_a_tensor_ops_backward": "A Tensor op's backward",
     "10_the_code_autograd_writes": "The code autograd writes",
+    "11_gradients_of_gradients": "Gradients of gradients",
 }
 
 

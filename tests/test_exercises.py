@@ -605,9 +605,9 @@ def test_every_checker_is_tested():
     checkers = {name for name in ex.__all__ if name.startswith("check_")}
     assert len(checkers) >= 8
     # notebook 07's check reads an explorer page: tests/test_viz_groups.py fills in right and wrong answers
-    # notebook 00's and 09's checks (by hand, the learner's own engine and loop, a Tensor op's backward) have test
-    # files of their own
-    own_files = ("engine", "first_steps", "tensor_ops")
+    # notebook 00's, 09's and 11's checks (by hand, the learner's own engine and loop, a Tensor op's backward, a
+    # Hessian-vector product) have test files of their own
+    own_files = ("engine", "first_steps", "tensor_ops", "second_order")
     elsewhere = {n for n in checkers if getattr(ex, n).__module__.rsplit(".", 1)[-1] in own_files}
     assert checkers - {"check_first_zero_step"} - elsewhere <= {CASES[c][0].__name__ for c in CASES}
 

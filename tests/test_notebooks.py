@@ -67,6 +67,7 @@ ANSWER_AFTER_EXERCISE = [
     ("05_", "check_relu_at_zero(", "def relu_with_slope_at_zero"),
     ("08_", "check_zero_gradients(", "column_grads = {}"),
     ("10_", "check_layer_backward(", "print(step.source)"),
+    ("11_", "check_hvp(", "product = hvp("),
 ]
 
 

@@ -9,6 +9,7 @@ import tinygrad_relu
 
 PACKAGES = [
     "tinygrad_relu",
+    "tinygrad_relu.autodiff",
     "tinygrad_relu.engine",
     "tinygrad_relu.exercises",
     "tinygrad_relu.losses",
@@ -26,7 +27,8 @@ def test_all_lists_only_names_the_package_has(name):
 
 
 def test_top_level_names():
-    for name in ("Value", "Tensor", "no_grad", "gradcheck", "check_derivative", "draw_graph", "backward_frames"):
+    names = ("Value", "Tensor", "no_grad", "gradcheck", "check_derivative", "draw_graph", "backward_frames", "grad")
+    for name in names:
         assert name in tinygrad_relu.__all__ and hasattr(tinygrad_relu, name), name
 
 

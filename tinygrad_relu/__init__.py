@@ -1,7 +1,8 @@
 """tinygrad_relu: a small autograd engine that shows its backward pass.
 
 ``Value`` (one number) and ``Tensor`` (a numpy array) record the graph of the ops applied to them;
-``backward()`` runs it in reverse. The drawing functions (``draw_graph``, ``backward_frames``,
+``backward()`` runs it in reverse; ``grad`` returns gradients instead, as nodes to differentiate again if
+asked (``hessian``, ``hvp``). The drawing functions (``draw_graph``, ``backward_frames``,
 ``write_frames``, and ``explore`` for the interactive page) load graphviz only when first used, and the
 plotting ones (``plot_history``, ``plot_decision_boundary``) matplotlib only when they draw, so
 ``import tinygrad_relu`` stays light.
@@ -12,8 +13,9 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from .autodiff import grad, hessian, hvp
 from .engine import Value, is_grad_enabled, no_grad
-from .gradcheck import DerivativeReport, GradcheckError, KinkWarning, check_derivative, gradcheck
+from .gradcheck import DerivativeReport, GradcheckError, KinkWarning, check_derivative, gradcheck, gradgradcheck
 from .tensor import Tensor
 from .tracing import Program, TraceError, trace
 
@@ -38,7 +40,11 @@ __all__ = [
     "check_derivative",
     "draw_graph",
     "explore",
+    "grad",
     "gradcheck",
+    "gradgradcheck",
+    "hessian",
+    "hvp",
     "is_grad_enabled",
     "no_grad",
     "plot_decision_boundary",

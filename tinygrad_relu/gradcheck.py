@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .autodiff import grad
 from .engine import Value, no_grad
 from .engine.graph import topological_order
 
@@ -150,9 +151,7 @@ def gradcheck(
     within ``eps`` of a kink (the two one-sided differences disagree) is not a failure: it is reported with
     a ``KinkWarning``. Every input's data and every ``.grad`` are left as they were, even if ``f`` raises.
     """
-    for i, node in enumerate(inputs):
-        if not hasattr(node, "_prev"):
-            raise TypeError(f"gradcheck input {i} must be a Value or Tensor, got {type(node).__name__}")
+    _check_inputs(inputs, "gradcheck")
     originals = [_held(node.data) for node in inputs]
     try:
         analytic, upstream = _autograd(f, inputs, seed)
@@ -162,45 +161,119 @@ def gradcheck(
         def weighted() -> float:
             return float(np.sum(weights * _output(f(*inputs))))
 
-        mismatches, kinks = [], []
         with no_grad():
-            for k, node in enumerate(inputs):
-                for index in _elements(node):
-                    x = _get(node, index)
-                    values = []
-                    for shifted in (x + eps, x - eps):
-                        _set(node, index, shifted)
-                        values.append(weighted())
-                    _set(node, index, x)
-                    numeric = (values[0] - values[1]) / (2 * eps)
-                    auto = analytic[k][index]
-                    if _close(auto, numeric, atol, rtol):
-                        continue
-                    centre = weighted()
-                    right, left = (values[0] - centre) / eps, (centre - values[1]) / eps
-                    if not _close(right, left, atol, rtol * 10):
-                        kinks.append((k, index, x, left / per_unit, right / per_unit))
-                    else:
-                        mismatches.append((k, index, auto, numeric))
+            mismatches, kinks = _differences(inputs, analytic, weighted, eps, atol, rtol, per_unit)
     finally:
         for node, held in zip(inputs, originals):  # f raised or was interrupted mid-shift: unshift
             node.data = _put_back(held)
+    _report(
+        mismatches, kinks, f"with the upstream gradient {_describe_upstream(upstream)} seeded at f's output", upstream
+    )
+    return True
+
+
+def _check_inputs(inputs: Sequence[Any], what: str) -> None:
+    for i, node in enumerate(inputs):
+        if not hasattr(node, "_prev"):
+            raise TypeError(f"{what} input {i} must be a Value or Tensor, got {type(node).__name__}")
+
+
+def _differences(
+    inputs: Sequence[Any],
+    analytic: list[dict[Any, float]],
+    weighted: Callable[[], float],
+    eps: float,
+    atol: float,
+    rtol: float,
+    per_unit: float,
+) -> tuple[list[tuple[int, Any, float, float]], list[tuple[int, Any, float, float, float]]]:
+    """Central differences of ``weighted()`` by each element of each input, against ``analytic``: the elements
+    where they differ (input, index, analytic, numeric) and those that sit on a kink (input, index, x, left and
+    right slopes, each divided by ``per_unit``)."""
+    mismatches, kinks = [], []
+    for k, node in enumerate(inputs):
+        for index in _elements(node):
+            x = _get(node, index)
+            values = []
+            for shifted in (x + eps, x - eps):
+                _set(node, index, shifted)
+                values.append(weighted())
+            _set(node, index, x)
+            numeric = (values[0] - values[1]) / (2 * eps)
+            auto = analytic[k][index]
+            if _close(auto, numeric, atol, rtol):
+                continue
+            centre = weighted()
+            right, left = (values[0] - centre) / eps, (centre - values[1]) / eps
+            if not _close(right, left, atol, rtol * 10):
+                kinks.append((k, index, x, left / per_unit, right / per_unit))
+            else:
+                mismatches.append((k, index, auto, numeric))
+    return mismatches, kinks
+
+
+def _report(mismatches: list[Any], kinks: list[Any], seeded: str, upstream: Any) -> None:
+    """Warn of the kinks; raise ``GradcheckError`` naming every mismatch."""
     if kinks:
         where = "; ".join(
             f"input {k}{'' if i is None else list(i)} = {x:g} (slope {left:g} left, {right:g} right)"
             for k, i, x, left, right in kinks
         )
-        warnings.warn(f"gradcheck skipped points within eps of a kink: {where}", KinkWarning, stacklevel=2)
+        warnings.warn(f"gradcheck skipped points within eps of a kink: {where}", KinkWarning, stacklevel=3)
     if mismatches:
         lines = [
             f"  input {k}{'' if i is None else list(i)}: autograd {a!r}, numeric {n!r}" for k, i, a, n in mismatches
         ]
         raise GradcheckError(
-            f"gradcheck failed: with the upstream gradient {_describe_upstream(upstream)} seeded at f's output, "
-            "autograd and central differences disagree at\n" + "\n".join(lines),
+            f"gradcheck failed: {seeded}, autograd and central differences disagree at\n" + "\n".join(lines),
             mismatches,
             upstream,
         )
+
+
+def gradgradcheck(
+    f: Callable[..., Any], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, seed: int = 0
+) -> bool:
+    """Compare second derivatives of ``f(*inputs)`` with central differences of its first derivatives, as
+    ``torch.autograd.gradgradcheck`` does: ``gradcheck`` one order up.
+
+    The first derivatives are ``grad(f(*inputs), inputs, seed=u, create_graph=True)`` with the random upstream
+    gradient ``u`` at f's output; each input's gradient is weighted by a random array ``w_k`` of its shape, and
+    the gradient of ``s = sum_k sum(w_k * gradient_k)``, got by differentiating that graph, is compared with the
+    central differences of ``s``. A second derivative a closure gets wrong, or a closure that ``create_graph``
+    cannot run on nodes, fails. Returns True, or raises ``GradcheckError``; kinks warn (``KinkWarning``); every
+    input's data, ``.grad`` and ``requires_grad`` are left as they were.
+    """
+    _check_inputs(inputs, "gradgradcheck")
+    nodes = list(inputs)
+    originals = [(_held(node.data), getattr(node, "requires_grad", None)) for node in nodes]
+    try:
+        for node in nodes:
+            if hasattr(node, "requires_grad"):
+                node.requires_grad = True  # a Tensor input is what gradgradcheck differentiates by
+        out = f(*nodes)
+        upstream: Any = upstream_gradient(np.shape(out.data), seed)
+        if isinstance(out.data, float):
+            upstream = float(upstream)
+        weights = [upstream_gradient(np.shape(node.data), seed + 1 + k) for k, node in enumerate(nodes)]
+        first = grad(out, nodes, seed=upstream, create_graph=True)
+        terms = [g * float(w) if isinstance(g, Value) else (g * w).sum() for g, w in zip(first, weights)]
+        second = grad(sum(terms[1:], terms[0]), nodes)
+        analytic = [
+            {i: float(np.asarray(g)[() if i is None else i]) for i in _elements(node)} for g, node in zip(second, nodes)
+        ]
+
+        def weighted() -> float:
+            firsts = grad(f(*nodes), nodes, seed=upstream)
+            return float(sum(np.sum(w * np.asarray(g)) for g, w in zip(firsts, weights)))
+
+        mismatches, kinks = _differences(nodes, analytic, weighted, eps, atol, rtol, 1.0)
+    finally:
+        for node, (held, wanted) in zip(nodes, originals):
+            node.data = _put_back(held)
+            if wanted is not None:
+                node.requires_grad = wanted
+    _report(mismatches, kinks, "for the second derivatives (the gradient of a random sum of the gradients)", upstream)
     return True
 
 

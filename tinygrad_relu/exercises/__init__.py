@@ -34,6 +34,7 @@ from .models import (
     check_prelu_op,
     check_revive_dead_units,
 )
+from .second_order import check_hvp
 from .tensor_ops import check_cross_entropy_backward, check_linear_backward, check_unbroadcast
 from .traced import check_layer_backward
 from .zero_gradients import check_zero_gradients
@@ -68,4 +69,6 @@ __all__ = [
     "check_cross_entropy_backward",
     "check_linear_backward",
     "check_unbroadcast",
+    # notebook 11: gradients of gradients
+    "check_hvp",
 ]

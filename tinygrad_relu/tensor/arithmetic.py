@@ -31,6 +31,7 @@ def add(a: Tensor, b: Tensor) -> Tensor:
     """a + b; both get the output's gradient as it is (summed back where broadcast)."""
 
     def _backward(out: Tensor) -> None:
+        a, b = out._prev
         if a.requires_grad:
             accumulate(a, out.grad, may_alias=True)
         if b.requires_grad:
@@ -43,6 +44,7 @@ def sub(a: Tensor, b: Tensor) -> Tensor:
     """a - b; d/da = 1, d/db = -1."""
 
     def _backward(out: Tensor) -> None:
+        a, b = out._prev
         if a.requires_grad:
             accumulate(a, out.grad, may_alias=True)
         if b.requires_grad:
@@ -55,6 +57,7 @@ def mul(a: Tensor, b: Tensor) -> Tensor:
     """a * b; d/da = b, d/db = a (a square a * a gets both: 2a)."""
 
     def _backward(out: Tensor) -> None:
+        a, b = out._prev
         if a.requires_grad:
             accumulate(a, out.grad * b.data)
         if b.requires_grad:
@@ -69,6 +72,7 @@ def truediv(a: Tensor, b: Tensor) -> Tensor:
         data = _broadcasting(np.divide, a, b, "/")
 
     def _backward(out: Tensor) -> None:
+        a, b = out._prev
         with quiet():
             if a.requires_grad:
                 accumulate(a, out.grad / b.data)  # d(a/b)/da = 1/b
@@ -84,7 +88,7 @@ def pow_tensor(a: Tensor, b: Tensor) -> Tensor:
         data = _broadcasting(np.power, a, b, "**")
 
     def _backward(out: Tensor) -> None:
-        g = out.grad
+        (a, b), g = out._prev, out.grad
         with quiet():
             if a.requires_grad:  # 0 where b == 0 (a constant 1), not 0 * 0**-1 = nan at a == 0, as PyTorch
                 accumulate(a, np.where(b.data == 0, 0.0, g * b.data * np.power(a.data, b.data - 1.0)))
@@ -102,6 +106,7 @@ def pow_number(a: Tensor, k: float) -> Tensor:
         data = np.power(a.data, k)
 
     def _backward(out: Tensor) -> None:
+        (a,), k = out._prev, out._arg["k"]
         if k == 0.0:  # x ** 0 is constant: gradient 0, also at x = 0 where 0 * 0**-1 would give nan (as PyTorch)
             accumulate(a, np.zeros_like(a.data))
             return
@@ -115,7 +120,7 @@ def neg(a: Tensor) -> Tensor:
     """-a."""
 
     def _backward(out: Tensor) -> None:
-        accumulate(a, -out.grad)
+        accumulate(out._prev[0], -out.grad)
 
     return node(-a.data, (a,), "neg", _backward)
 
@@ -128,7 +133,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise matmul_error(a.data.shape, b.data.shape) from None
 
     def _backward(out: Tensor) -> None:
-        g = out.grad
+        (a, b), g = out._prev, out.grad
         if a.data.ndim != 2 or b.data.ndim != 2:
             _matmul_backward(a, b, g)
             return
@@ -176,13 +181,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         data += bias.data  # in place: data is the new matmul result
 
     def _backward(out: Tensor) -> None:
-        g = out.grad
+        (x, w, *bias), g = out._prev, out.grad  # bias: [the bias], or [] for none
         if x.requires_grad:
             accumulate(x, fast.matmul(g, w.data))  # g @ w
         rows = g.reshape(-1, w.data.shape[0])  # leading axes fold into one batch axis (none: a batch of one)
         if w.requires_grad:
             accumulate(w, fast.matmul(rows.T, x.data.reshape(-1, w.data.shape[1])))  # g.T @ x
-        if bias is not None and bias.requires_grad:
-            accumulate(bias, rows.sum(axis=0))  # the bias was added to every row: the sum over rows
+        if bias and bias[0].requires_grad:
+            accumulate(bias[0], rows.sum(axis=0))  # the bias was added to every row: the sum over rows
 
     return node(data, (x, w) if bias is None else (x, w, bias), "linear", _backward)

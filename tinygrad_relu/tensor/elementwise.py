@@ -1,4 +1,4 @@
-"""Tensor's element-wise functions: exp, log, tanh, sigmoid and the ReLU family (relu, leaky_relu, prelu).
+"""Tensor's element-wise functions: exp, log, tanh, sigmoid, the ReLU family (relu, leaky_relu, prelu) and where.
 
 Same op shape as everywhere. The ReLU family's gradient mask comes from the input (``x > 0``), never
 from the output, so the gradient at exactly 0 is 0 for relu and alpha for the leaky ones, as in PyTorch.
@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import checks
 from . import fast
-from .node import accumulate, node, quiet, tensor_class, unbroadcast
+from .node import Saved, accumulate, node, quiet, tensor_class, unbroadcast
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -26,7 +26,7 @@ def exp(a: Tensor) -> Tensor:
 
     def _backward(out: Tensor) -> None:
         with quiet():
-            accumulate(a, out.grad * out.data)
+            accumulate(out._prev[0], out.grad * out.data)
 
     return node(data, (a,), "exp", _backward)
 
@@ -37,6 +37,7 @@ def log(a: Tensor) -> Tensor:
         data = np.log(a.data)
 
     def _backward(out: Tensor) -> None:
+        (a,) = out._prev
         with quiet():
             accumulate(a, out.grad / a.data)
 
@@ -47,7 +48,7 @@ def tanh(a: Tensor) -> Tensor:
     """Hyperbolic tangent."""
 
     def _backward(out: Tensor) -> None:
-        accumulate(a, out.grad * (1.0 - out.data * out.data))
+        accumulate(out._prev[0], out.grad * (1.0 - out.data * out.data))
 
     return node(np.tanh(a.data), (a,), "tanh", _backward)
 
@@ -59,7 +60,7 @@ def sigmoid(a: Tensor) -> Tensor:
 
     def _backward(out: Tensor) -> None:
         s = out.data
-        accumulate(a, out.grad * s * (1.0 - s))
+        accumulate(out._prev[0], out.grad * s * (1.0 - s))
 
     return node(data, (a,), "sigmoid", _backward)
 
@@ -68,6 +69,7 @@ def relu(a: Tensor) -> Tensor:
     """max(0, x); the gradient is 1 for x > 0 and 0 otherwise (0 at exactly 0, like PyTorch)."""
 
     def _backward(out: Tensor) -> None:
+        (a,) = out._prev
         accumulate(a, np.where(a.data > 0.0, out.grad, 0.0))
 
     return node(np.maximum(a.data, 0.0), (a,), "relu", _backward)
@@ -84,9 +86,12 @@ def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
     finite = fast.finite(alpha)
 
     def _backward(out: Tensor) -> None:
-        accumulate(a, fast.times_slope(out.grad, slope, finite))
+        arg = out._arg
+        accumulate(out._prev[0], fast.times_slope(out.grad, arg["slope"].array, arg["finite"]))
 
-    return node(fast.times_slope(a.data, slope, finite), (a,), "leaky_relu", _backward, {"alpha": alpha})
+    # the slope is kept for the backward pass, as PyTorch's ctx saves a tensor: computing it again costs a step
+    arg = {"alpha": alpha, "finite": finite, "slope": Saved(slope)}
+    return node(fast.times_slope(a.data, slope, finite), (a,), "leaky_relu", _backward, arg)
 
 
 def prelu(a: Tensor, weight: Tensor | float) -> Tensor:
@@ -100,17 +105,34 @@ def prelu(a: Tensor, weight: Tensor | float) -> Tensor:
             f"prelu: the slope has shape {ws}, but it must have shape (), (1,) or (channels,) "
             f"where channels is dim 1 of the input, of shape {a.data.shape}"
         )
-    per_channel = w.data.reshape((-1,) + (1,) * (a.data.ndim - 2)) if ws and ws[0] != 1 else w.data.reshape(())
+    channels = (-1,) + (1,) * (a.data.ndim - 2) if ws and ws[0] != 1 else ()  # how the slope broadcasts
+    per_channel = w.data.reshape(channels)
     slope = fast.slope(a.data > 0.0, per_channel)  # d/dx: 1 where x > 0, the slope elsewhere
-    finite = fast.finite(per_channel)
 
     def _backward(out: Tensor) -> None:
-        g = out.grad
-        if a.requires_grad:
-            accumulate(a, fast.times_slope(g, slope, finite))
+        (a, w), g, arg = out._prev, out.grad, out._arg
+        per_channel = w.data.reshape(arg["channels"])
+        if a.requires_grad:  # the slope again, from the slope's node: d/dx depends on it (d2/dx dslope is 1)
+            accumulate(a, fast.times_slope(g, fast.slope(a.data > 0.0, per_channel), fast.finite(per_channel)))
         if w.requires_grad:  # d/dslope = x where x <= 0, summed over every position that shares the slope
             with quiet():
                 dw = unbroadcast(g * np.minimum(a.data, 0.0), per_channel.shape)
-            accumulate(w, dw.reshape(ws))
+            accumulate(w, dw.reshape(arg["ws"]))
 
-    return node(fast.times_slope(a.data, slope, finite), (a, w), "prelu", _backward, {"ws": ws})
+    data = fast.times_slope(a.data, slope, fast.finite(per_channel))
+    return node(data, (a, w), "prelu", _backward, {"ws": ws, "channels": channels})
+
+
+def where(condition: np.ndarray, a: Tensor, b: Tensor) -> Tensor:
+    """``a`` where ``condition`` holds, else ``b`` (numpy's ``where``, broadcasting): each gradient goes back to
+    the side its element came from. ``condition`` is a boolean array, not a node. The backward pass of relu and
+    of ``**`` is this op when it is run on nodes (``grad(..., create_graph=True)``)."""
+
+    def _backward(out: Tensor) -> None:
+        (a, b), condition = out._prev, out._arg["condition"]
+        if a.requires_grad:
+            accumulate(a, np.where(condition, out.grad, 0.0))
+        if b.requires_grad:
+            accumulate(b, np.where(condition, 0.0, out.grad))
+
+    return node(np.where(condition, a.data, b.data), (a, b), "where", _backward, {"condition": condition})

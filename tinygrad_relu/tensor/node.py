@@ -20,6 +20,20 @@ Backward = Callable[["Tensor"], None]
 quiet = partial(np.errstate, all="ignore")  # a context: IEEE results (inf, nan) without RuntimeWarnings
 
 
+class Saved:
+    """An array an op's forward pass keeps for its backward pass in the node's parameters, as PyTorch's
+    ``ctx.save_for_backward`` keeps a tensor. It follows the data, so it is not what defines the op: all Saved
+    arrays print alike, and a traced program's check (which compares the ops' parameters) does not see it."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+    def __repr__(self) -> str:
+        return "Saved(...)"
+
+
 def float_array(data: Any, what: str) -> np.ndarray:
     """A float64 copy of numeric array-like ``data``, or an error that names ``what`` and the dtype."""
     try:

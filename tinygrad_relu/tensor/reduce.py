@@ -77,7 +77,8 @@ def sum(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:  # noqa
     axes, kept = _plan(a, axis, "sum")
 
     def _backward(out: Tensor) -> None:
-        accumulate(a, _spread(out.grad, kept, a.data.shape))
+        (a,) = out._prev
+        accumulate(a, _spread(out.grad, out._arg["kept"], a.data.shape))
 
     data = np.add.reduce(a.data, axis=axes, keepdims=keepdims)  # type: ignore[call-overload]  # stubs want a literal
     return node(data, (a,), "sum", _backward, {"kept": kept})
@@ -90,7 +91,8 @@ def mean(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
     divisor = count or 1  # nothing averaged: the gradient is empty, any divisor serves
 
     def _backward(out: Tensor) -> None:
-        accumulate(a, _spread(out.grad / divisor, kept, a.data.shape))
+        (a,), arg = out._prev, out._arg
+        accumulate(a, _spread(out.grad / arg["divisor"], arg["kept"], a.data.shape))
 
     with quiet():  # the mean of nothing is 0 / 0 = nan, as in numpy and PyTorch
         # a division, not a product with 1 / count, which is an ulp off numpy's and PyTorch's mean
@@ -110,7 +112,9 @@ def max(a: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:  
     top = np.max(a.data, axis=axes, keepdims=True)
 
     def _backward(out: Tensor) -> None:
+        (a,), axis, kept = out._prev, out._arg["axis"], out._arg["kept"]
         if axis is None:
+            top = out.data.reshape(kept)
             # a nan maximum goes to the nan elements, as torch.max(x) sends it
             hits = np.isnan(a.data) if np.isnan(top).all() else a.data == top
             share = hits / np.count_nonzero(hits)
@@ -133,8 +137,9 @@ def logsumexp(a: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         lse = np.log(np.add.reduce(np.exp(a.data - m), axis=axes, keepdims=True)) + m
 
     def _backward(out: Tensor) -> None:
-        with quiet():
-            accumulate(a, np.exp(a.data - lse) * out.grad.reshape(kept))
+        (a,), kept = out._prev, out._arg["kept"]
+        with quiet():  # d/dx = exp(x - logsumexp(x)), the softmax
+            accumulate(a, np.exp(a.data - out.data.reshape(kept)) * out.grad.reshape(kept))
 
     out = lse if keepdims else lse.reshape(_dropped(kept, axes))
     return node(out, (a,), "logsumexp", _backward, {"kept": kept})
@@ -155,6 +160,6 @@ def log_softmax(a: Tensor, axis: int = -1) -> Tensor:
     def _backward(out: Tensor) -> None:
         g = out.grad
         with quiet():  # d/dx_j = g_j - softmax_j * sum(g)
-            accumulate(a, g - np.exp(out.data) * np.add.reduce(g, axis=axes, keepdims=True))
+            accumulate(out._prev[0], g - np.exp(out.data) * np.add.reduce(g, axis=out._arg["axes"], keepdims=True))
 
     return node(data, (a,), "log_softmax", _backward, {"axes": axes})

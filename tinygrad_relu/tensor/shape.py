@@ -1,7 +1,9 @@
-"""Tensor ops that move elements without changing them: reshape, transpose and indexing.
+"""Tensor ops that move elements without changing them: reshape, transpose and indexing; and two that the
+backward pass of others is made of, when it is run on nodes: expand (of a sum) and scatter (of indexing).
 
 Their backward moves the gradient back: reshape it, transpose it the other way, or scatter it into
-zeros at the indexed positions (adding where an index repeats an element).
+zeros at the indexed positions (adding where an index repeats an element). Each pair is the other's derivative:
+indexing sends back a scatter and a scatter an index; a sum sends back an expansion and an expansion a sum.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
         ) from None
 
     def _backward(out: Tensor) -> None:
+        (a,) = out._prev
         accumulate(a, out.grad.reshape(a.data.shape), may_alias=True)
 
     return node(data, (a,), "reshape", _backward)
@@ -51,7 +54,7 @@ def transpose(a: Tensor, *axes: Any) -> Tensor:
     inverse = tuple(int(i) for i in np.argsort(order))
 
     def _backward(out: Tensor) -> None:
-        accumulate(a, out.grad.transpose(inverse), may_alias=True)
+        accumulate(out._prev[0], out.grad.transpose(out._arg["inverse"]), may_alias=True)
 
     return node(a.data.transpose(order), (a,), "transpose", _backward, {"inverse": inverse})
 
@@ -87,11 +90,38 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     )
 
     def _backward(out: Tensor) -> None:
-        g = np.zeros(a.data.shape)
-        if fancy:  # an index array may repeat an element: add.at adds each time
-            np.add.at(g, index, out.grad)
-        else:
-            g[index] = out.grad
-        accumulate(a, g)
+        (a,), arg = out._prev, out._arg
+        accumulate(a, scattered(out.grad, a.data.shape, arg["index"], arg["fancy"]))
 
     return node(data, (a,), "index", _backward, {"index": index, "fancy": fancy})
+
+
+def scattered(g: np.ndarray, shape: tuple[int, ...], index: Any, fancy: bool) -> np.ndarray:
+    """Zeros of ``shape`` with ``g`` put at ``index``: what ``a[index]`` sends back to ``a``. A fancy index may
+    select an element twice, so there ``g`` is added (``np.add.at``) rather than written."""
+    full = np.zeros(shape)
+    if fancy:
+        np.add.at(full, index, g)
+    else:
+        full[index] = g
+    return full
+
+
+def scatter(g: Tensor, shape: tuple[int, ...], index: Any, fancy: bool) -> Tensor:
+    """``scattered`` as an op: zeros of ``shape`` holding ``g`` at ``index``; its gradient is ``out.grad[index]``."""
+
+    def _backward(out: Tensor) -> None:
+        accumulate(out._prev[0], out.grad[out._arg["index"]])
+
+    data = scattered(g.data, shape, index, fancy)
+    return node(data, (g,), "scatter", _backward, {"index": index, "fancy": fancy, "shape": shape})
+
+
+def expand(a: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """``a`` repeated along the axes where it has length 1 (or lacks), up to ``shape``, as ``np.broadcast_to``
+    would, in a new array; its gradient is summed back over those axes (``accumulate`` does it)."""
+
+    def _backward(out: Tensor) -> None:
+        accumulate(out._prev[0], out.grad, may_alias=True)
+
+    return node(np.broadcast_to(a.data, shape).copy(), (a,), "expand", _backward, {"shape": shape})

@@ -266,7 +266,7 @@ class Tensor:
 
         def _backward(out: Tensor) -> None:
             grads = backward(out.grad.copy())  # its own copy: user code may change it in place (g *= 2)
-            for i, (parent, g) in enumerate(zip(nodes, checks.per_parent(grads, len(nodes), op))):
+            for i, (parent, g) in enumerate(zip(out._prev, checks.per_parent(grads, len(out._prev), op))):
                 if g is None or not parent.requires_grad:
                     continue
                 what = f"gradient {i} returned by backward of op {op!r}"

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..autodiff import refusing_grad
 from ..engine import Value, is_grad_enabled
 from ..engine.graph import topological_order
 from ..nn import Module
@@ -87,7 +88,8 @@ def record(f: Callable[..., Any], args: Sequence[Any]) -> Recording:
     """Call ``f(*args)`` and record the graph behind the loss it returns (alone, or first of a tuple)."""
     if not is_grad_enabled():
         raise TraceError("trace needs grad mode: it was called inside no_grad(), where ops record no graph")
-    out = f(*args)
+    with refusing_grad(TraceError, "inside a function that trace records"):
+        out = f(*args)
     root, extras = (out[0], out[1:]) if isinstance(out, tuple) else (out, ())
     if not isinstance(root, (Value, Tensor)):
         raise TraceError(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..engine.ieee import ieee_pow
+from ..rebinding import names_used, with_globals
 
 #: precedence of Python's operators, loosest first: a sub-expression looser than its place gets parentheses
 _TERNARY, _COMPARE, _SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 0, 4, 5, 6, 7, 8, 9
@@ -229,7 +230,7 @@ def _rebound(fn: Callable[..., Any], tape: Tape) -> Callable[..., Any]:
     closure unchanged: only the globals it looks them up in)."""
     names: dict[str, Any] = {}
     module_globals = fn.__globals__
-    for name in _names_used(fn.__code__):
+    for name in names_used(fn.__code__):
         if name in module_globals:
             value = module_globals[name]
         elif hasattr(builtins, name) and name not in _AS_IS:
@@ -241,16 +242,7 @@ def _rebound(fn: Callable[..., Any], tape: Tape) -> Callable[..., Any]:
         elif isinstance(value, (types.FunctionType, types.BuiltinFunctionType)) or value is float:
             names[name] = _recorder(name, value, tape)
     namespace = dict(module_globals, **names)
-    return types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
-
-
-def _names_used(code: types.CodeType) -> set[str]:
-    """The global names ``code`` and the comprehensions and lambdas inside it look up."""
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _names_used(const)
-    return names
+    return with_globals(fn, namespace)
 
 
 def _recorder(name: str, fn: Any, tape: Tape) -> Callable[..., Any]:
