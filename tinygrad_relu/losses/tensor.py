@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from ..tensor.node import accumulate, node, quiet
+from ..tensor.node import Saved, accumulate, node, quiet
 
 
 def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
@@ -14,13 +14,15 @@ def mse_loss(pred: Tensor, target: Tensor) -> Tensor:
     scale = 2.0 / diff.size
 
     def _backward(out: Tensor) -> None:
-        g = out.grad * scale
+        (pred, target), arg = out._prev, out._arg
+        diff, g = arg["diff"].array, out.grad * arg["scale"]
         if pred.requires_grad:
             accumulate(pred, diff * g)
         if target.requires_grad:
             accumulate(target, diff * -g)
 
-    return node(np.vdot(diff, diff) / diff.size, (pred, target), "mse_loss", _backward, {"scale": scale})
+    arg = {"scale": scale, "diff": Saved(diff)}
+    return node(np.vdot(diff, diff) / diff.size, (pred, target), "mse_loss", _backward, arg)
 
 
 def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor) -> Tensor:
@@ -31,15 +33,17 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Tensor) -> Tensor:
         sig = np.where(z == np.inf, 1.0, np.exp(z - softplus))  # e^z / (1 + e^z); inf - inf would be nan
 
     def _backward(out: Tensor) -> None:
-        g = out.grad.item()
+        logits, arg, g = out._prev[0], out._arg, out.grad.item()
+        z, y = logits.data, out._prev[1].data if len(out._prev) == 2 else arg["y"]
         with quiet():  # an infinite logit times a zero gradient is nan, as in PyTorch, without a warning
             if logits.requires_grad:
-                accumulate(logits, (sig - y) * g / z.size)
-            if target.requires_grad:
-                accumulate(target, -z * g / z.size)
+                accumulate(logits, (arg["sig"].array - y) * g / z.size)
+            if len(out._prev) == 2 and out._prev[1].requires_grad:
+                accumulate(out._prev[1], -z * g / z.size)
 
     parents = (logits, target) if target.requires_grad else (logits,)  # a constant target stays out of the drawing
-    return node(np.mean(softplus - z * y), parents, "bce_logits", _backward, {"y": y})
+    arg = {"y": y, "sig": Saved(sig)}
+    return node(np.mean(softplus - z * y), parents, "bce_logits", _backward, arg)
 
 
 def hinge_loss(scores: Tensor, target: Tensor) -> Tensor:

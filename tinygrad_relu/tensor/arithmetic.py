@@ -134,8 +134,11 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 
     def _backward(out: Tensor) -> None:
         (a, b), g = out._prev, out.grad
-        if a.data.ndim != 2 or b.data.ndim != 2:
-            _matmul_backward(a, b, g)
+        if a.data.ndim != 2 or b.data.ndim != 2:  # a 1-D or batched operand
+            if a.requires_grad:
+                accumulate(a, _matmul_grad(a.data, b.data, g, left=True))
+            if b.requires_grad:
+                accumulate(b, _matmul_grad(a.data, b.data, g, left=False))
             return
         if a.requires_grad:
             accumulate(a, fast.matmul(g, b.data.T))  # g @ b.T
@@ -145,19 +148,18 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     return node(data, (a, b), "@", _backward)
 
 
-def _matmul_backward(a: Tensor, b: Tensor, g: np.ndarray) -> None:
-    """Gradients of ``a @ b`` when an operand is 1-D or batched: promote 1-D operands to matrices
-    (as matmul does), multiply by the transposes, and sum the broadcast batch axes back."""
-    left = a.data if a.data.ndim > 1 else a.data[None, :]
-    right = b.data if b.data.ndim > 1 else b.data[:, None]
-    if b.data.ndim == 1:
+def _matmul_grad(a: np.ndarray, b: np.ndarray, g: np.ndarray, left: bool) -> np.ndarray:
+    """The gradient of ``a @ b`` for ``a`` (``left``) or ``b`` when an operand is 1-D or batched: promote 1-D
+    operands to matrices (as matmul does), multiply by the other's transpose, sum the broadcast batch axes back."""
+    a2 = a if a.ndim > 1 else a[None, :]
+    b2 = b if b.ndim > 1 else b[:, None]
+    if b.ndim == 1:
         g = g[..., None]
-    if a.data.ndim == 1:
+    if a.ndim == 1:
         g = g[..., None, :]
-    if a.requires_grad:
-        accumulate(a, unbroadcast(g @ np.swapaxes(right, -1, -2), left.shape).reshape(a.data.shape))
-    if b.requires_grad:
-        accumulate(b, unbroadcast(np.swapaxes(left, -1, -2) @ g, right.shape).reshape(b.data.shape))
+    if left:
+        return unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+    return unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -184,9 +186,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         (x, w, *bias), g = out._prev, out.grad  # bias: [the bias], or [] for none
         if x.requires_grad:
             accumulate(x, fast.matmul(g, w.data))  # g @ w
-        rows = g.reshape(-1, w.data.shape[0])  # leading axes fold into one batch axis (none: a batch of one)
+        # leading axes fold into one batch axis (none: a batch of one); a batch of rows is one already
+        rows = g if g.ndim == 2 else g.reshape(-1, w.data.shape[0])
         if w.requires_grad:
-            accumulate(w, fast.matmul(rows.T, x.data.reshape(-1, w.data.shape[1])))  # g.T @ x
+            xs = x.data if x.data.ndim == 2 else x.data.reshape(-1, w.data.shape[1])
+            accumulate(w, fast.matmul(rows.T, xs))  # g.T @ x
         if bias and bias[0].requires_grad:
             accumulate(bias[0], rows.sum(axis=0))  # the bias was added to every row: the sum over rows
 

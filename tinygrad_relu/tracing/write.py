@@ -4,7 +4,7 @@ The forward pass is one statement per node in topological order (leaves first); 
 node's closure written out, in the order the walker runs them, under a comment naming the node. A Value op is
 written by running its own functions on names (``symbolic.py``): its forward from ``forward.py``'s table (or the
 one ``Value.op`` was given), its backward closure as it is. A Tensor op is written by its rule in
-``tensor_rules.py``; the writer is what those rules talk to (``c[i]`` is parent i's name, ``c.g`` the gradient's).
+``tensor_forward.py`` (the writer is what it talks to: ``c[i]`` is parent i's name), its backward closure as it is.
 
 Gradients are added exactly as the engine adds them: the first contribution to a node's gradient starts it,
 the next ones are added in the closure's order (``d += ...``); a Tensor contribution of a broadcast shape goes
@@ -14,18 +14,20 @@ through ``unbroadcast`` as ``accumulate`` does; a parameter gets the pass's sum 
 from __future__ import annotations
 
 import builtins
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from ..engine import Value
+from ..tensor.node import Saved
 from .forward import VALUE_FORWARD
 from .leaves import TraceError
 from .loops import Loop, find_loop
 from .names import NAMESPACE, RESERVED, fresh, identifier, node_names
 from .record import Leaves, Node, Recording
 from .symbolic import Branches, Sym, Tape, number, run_on_names
-from .tensor_rules import RULES
+from .tensor_forward import FORWARD as TENSOR_FORWARD
 
 
 def _written(op: str, arg: Any, parents: list[str]) -> str:
@@ -42,10 +44,6 @@ def _written(op: str, arg: Any, parents: list[str]) -> str:
         alpha = arg["alpha"] if isinstance(arg, dict) else arg
         shown += f", alpha={number(alpha)}"
     return f"{op!r}({shown})" if not op.isidentifier() else f"{op}({shown})"
-
-
-#: the Tensor ops whose contributions have their output's shape, so that a broadcast parent's is summed back
-ENTRYWISE = frozenset(("+", "-", "*", "/", "**", "neg", "exp", "log", "tanh", "sigmoid", "relu", "leaky_relu"))
 
 
 def _a_view(expr: str) -> bool:
@@ -102,6 +100,41 @@ class _Started:
         self.new.add(i)
 
 
+class _ArrayStandIn:
+    """A Tensor node as its closure run on names sees it: ``.data`` its name with its shape, ``.grad`` (the output's)
+    its gradient's name, ``requires_grad`` whether a parameter's gradient passes through it."""
+
+    def __init__(self, writer: Writer, i: int, tape: Tape, started: _Started, out: bool) -> None:
+        node = writer.rec.order[i]
+        self._i, self._started = i, started
+        self.data = Sym(writer.names[i], tape, shape=tuple(node.data.shape))
+        self.grad = Sym(writer.gname(i), tape, shape=tuple(node.data.shape)) if out else None
+        self.requires_grad = out or writer.needed[i]
+        self._op, self._arg, self.label = node._op, node._arg, node.label
+        self._prev: tuple[_ArrayStandIn, ...] = ()
+
+
+def _accumulate(
+    writer: Writer, tape: Tape, started: _Started, parent: _ArrayStandIn, g: Any, may_alias: bool = False
+) -> None:
+    """``accumulate(parent, g)`` run on names: ``d_parent = g`` (or ``+ g``), summed back where ``g`` was broadcast."""
+    j = parent._i
+    if not writer.needed[j]:
+        return
+    shape = tuple(writer.rec.order[j].data.shape)
+    expr = tape.operand(g, 0)
+    if isinstance(g, Sym) and g.shape != shape:
+        expr = f"unbroadcast({expr}, {shape})"
+    d = writer.gname(j)
+    if j in started:
+        tape.emit(f"{d} = {d} + {expr}")
+    else:
+        tape.emit(f"{d} = {expr}")
+        if may_alias or _a_view(expr):  # a parameter's gradient must be its own array, as accumulate makes it
+            writer.aliased.add(j)
+        started.add(j)
+
+
 class _StandIn:
     """A node as a closure run on names sees it: ``.data`` is its name, ``.grad`` its gradient's."""
 
@@ -146,7 +179,7 @@ class Writer:
         self.captured: dict[str, Any] = {}  # globals of the program: constants, index arrays, helpers
         self.used: set[str] = set(RESERVED) | {arg_names[k] for k, _ in leaves.data.values()}
         self.temps: dict[int, dict[str, str]] = {}
-        self._owned: set[int] = set()  # Tensor gradients known to be arrays of their own, not views or aliases
+        self.aliased: set[int] = set()  # Tensor gradients that may be a view of, or the same array as, another
         self._i, self._phase = -1, ""
         self._parents: list[str] = []
         self.indent = ""  # inside a loop over the samples: its statements' indentation
@@ -466,13 +499,13 @@ class Writer:
         self._helpers(branches)
 
     def _tensor_forward(self, i: int, node: Node) -> None:
-        rule = RULES.get("**k" if node._op == "**" and len(node._prev) == 1 else node._op)
-        if rule is None:
+        forward = TENSOR_FORWARD.get("**k" if node._op == "**" and len(node._prev) == 1 else node._op)
+        if forward is None:
             raise TraceError(
                 f"op {node._op!r} was made by Tensor.custom_op, whose free-form backward(g) may keep numbers of the "
                 "forward pass, so trace cannot write it as code"
             )
-        self.emit(f"{self.names[i]} = {rule.forward(self)}")
+        self.emit(f"{self.names[i]} = {forward(self)}")
 
     def _backward(self) -> None:
         rec, order = self.rec, self.rec.order
@@ -497,7 +530,7 @@ class Writer:
             if not self.tensor:
                 self.lines.append((f"P[{k}].grad += {d}", i, "backward"))
                 continue
-            mine = d if i in self._owned else f"np.array({d})"  # a leaf's gradient is its own array, as accumulate
+            mine = f"np.array({d})" if i in self.aliased else d  # a leaf's gradient is its own array, as accumulate
             self.lines.append((f"P[{k}].grad = {mine} if P[{k}].grad is None else {d} + P[{k}].grad", i, "backward"))
 
     def _block(self, i: int) -> None:
@@ -519,19 +552,37 @@ class Writer:
             self._value_backward(i, node)
 
     def _tensor_backward(self, i: int, node: Node) -> None:
-        rule = RULES["**k" if node._op == "**" and len(node._prev) == 1 else node._op]
-        for item in rule.backward(self):
-            p, expr = item[0], item[1]
-            j = self.rec.index[id(node._prev[p])]
-            if self.needed[j]:
-                d = "d_" + self.names[j]
-                shape = tuple(self.rec.order[j].data.shape)
-                if node._op in ENTRYWISE and shape != tuple(node.data.shape):  # broadcast: summed back, as accumulate
-                    expr = f"unbroadcast({expr}, {shape})"
-                if j in self.started:
-                    self.emit(f"{d} = {d} + {expr}")
-                    self._owned.add(j)
-                else:
-                    self.emit(f"{d} = {expr}")
-                    self._owned.discard(j) if _a_view(expr) else self._owned.add(j)
-                self.started.add(j)
+        """Node ``i``'s closure run on names, as a Value's is; its ``accumulate`` writes the contributions."""
+        temps = self.temps.get(i, {})
+
+        def saved(arg: Any) -> Any:  # an array the forward pass kept: the temporary its rule wrote under that key
+            if not isinstance(arg, dict):
+                return arg
+            kept = {k: v for k, v in arg.items() if not isinstance(v, Saved)}
+            for k, v in arg.items():
+                if isinstance(v, Saved):
+                    kept[k] = Saved(Sym(temps[k], tape_of[0], shape=v.array.shape))  # type: ignore[arg-type]
+            return kept
+
+        tape_of: list[Tape] = []
+
+        def run(tape: Tape) -> Any:
+            tape_of[:] = [tape]
+            started = _Started(self.started)
+            tape.started = started.new  # type: ignore[attr-defined]
+            out = _ArrayStandIn(self, i, tape, started, out=True)
+            out._arg = saved(node._arg)
+            seen: dict[int, _ArrayStandIn] = {}
+            for p in node._prev:
+                j = self.rec.index[id(p)]
+                seen.setdefault(j, _ArrayStandIn(self, j, tape, started, out=False))
+            out._prev = tuple(seen[self.rec.index[id(p)]] for p in node._prev)
+            add = partial(_accumulate, self, tape, started)
+            return run_on_names(node._backward, tape, out, overrides={"accumulate": add})
+
+        endings: list[set[int]] = []
+        branches = Branches(self._namer(i), self.literal)
+        for text in branches.write(run, lambda tape, _: endings.append(tape.started)):  # type: ignore[attr-defined]
+            self.emit(text)
+        self.started |= set[int]().union(*endings)
+        self._helpers(branches)
