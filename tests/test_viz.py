@@ -373,7 +373,7 @@ def test_cli_writes_the_backward_drawing_and_frames(tmp_path, capsys):
     nodes, edges = parse_svg(svg.read_text(encoding="utf-8"))
     by_label = names_by_label(nodes)
     assert nodes[by_label["loss"]][:2] == ["#1", "loss"]
-    for name in ["w1.1.1", "w1.2.2", "b1.1", "w2.1.2", "b2.1", "x1", "x2"]:  # every parameter and input is named
+    for name in ["w1_1_1", "w1_2_2", "b1_1", "w2_1_2", "b2_1", "x1", "x2"]:  # every parameter and input is named
         assert name in by_label
     assert any(t.startswith("∂loss/∂") for e in edges for t in e[2])
     written = sorted(p.name for p in frames.iterdir())
