@@ -13,6 +13,7 @@ import builtins
 import keyword
 import math
 import re
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -196,9 +197,10 @@ def parameter_names(args: tuple[Any, ...], arg_names: list[str], params: list[An
             for j, p in enumerate(a):
                 paths.setdefault(id(p), f"{arg_names[k]}_{j}")
     labels = [getattr(p, "label", "") for p in params]
+    counts = Counter(labels)
     names = []
     for j, p in enumerate(params):
         label = labels[j]
-        unique = label and labels.count(label) == 1
+        unique = label and counts[label] == 1
         names.append(identifier(label if unique else paths.get(id(p), f"p{j}"), "p"))
     return names

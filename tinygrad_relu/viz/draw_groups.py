@@ -67,25 +67,39 @@ class GroupEdge:
         array for several (None before any ran). ``until``: only the closures that ran by that step."""
         per_input: dict[int, Any] = {}
         for child, flow in self.flows:
-            if flow.carried is None or (until is not None and numbers is not None and numbers[id(child)] > until):
-                continue
-            key = id(flow.parent)
-            per_input[key] = flow.carried if key not in per_input else per_input[key] + flow.carried
-        if not per_input:
-            return None
-        values = list(per_input.values())
-        if len(values) == 1:
-            return values[0]
-        if all(np.size(v) == 1 for v in values):
-            return np.array([float(np.reshape(v, -1)[0]) for v in values])
-        return np.concatenate([np.reshape(v, -1) for v in values])
+            if until is None or numbers is None or numbers[id(child)] <= until:
+                add_into(per_input, flow)
+        return summed(per_input)
 
     def text(self, until: int | None = None, numbers: dict[Any, Any] | None = None) -> str:
         """Its label: the number it carried, or for several numbers their norm and share of zeros."""
-        carried = self.carried(until, numbers)
-        if carried is None:
-            return ""
-        return number(carried) if np.size(carried) == 1 else describe(np.asarray(carried, dtype=float), True)
+        return carried_text(self.carried(until, numbers))
+
+
+def add_into(per_input: dict[int, Any], flow: Any) -> None:
+    """Add what ``flow`` carried to its input's running sum."""
+    if flow.carried is not None:
+        key = id(flow.parent)
+        per_input[key] = flow.carried if key not in per_input else per_input[key] + flow.carried
+
+
+def summed(per_input: dict[int, Any]) -> Any:
+    """The running sums as one number (one input) or one array (several), None if nothing was carried."""
+    values = list(per_input.values())
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    if all(np.size(v) == 1 for v in values):
+        return np.array([float(np.reshape(v, -1)[0]) for v in values])
+    return np.concatenate([np.reshape(v, -1) for v in values])
+
+
+def carried_text(carried: Any) -> str:
+    """A carried gradient as an edge's label: a number, or the norm and share of zeros of several."""
+    if carried is None:
+        return ""
+    return number(carried) if np.size(carried) == 1 else describe(np.asarray(carried, dtype=float), True)
 
 
 def dot_name(node: Any, owner: dict[Any, Any], dot: dict[Any, Any]) -> str:
@@ -143,16 +157,19 @@ def group_edges(nodes: list[Any], owner: dict[Any, Any], dot: dict[Any, Any], st
             edge = edges.setdefault((tail, head), GroupEdge(tail, head))
             if flow is not None:
                 edge.flows.append((node, flow))
+    states: dict[int, str] = {}  # id(group) -> its unit_state, worked out once
     for edge in edges.values():
         kinds = {flow.kind for _, flow in edge.flows}
         head_group = next((owner.get(id(child)) for child, _ in edge.flows), None)
+        if head_group is not None and id(head_group) not in states:
+            states[id(head_group)] = unit_state(head_group, step, None)
         if not edge.flows:
             edge.kind = ""
         elif kinds == {OFF}:
             edge.kind = OFF
         elif is_zero(edge.carried()):
             edge.kind = ZERO
-        elif head_group is not None and unit_state(head_group, step, None) == "alpha":
+        elif head_group is not None and states[id(head_group)] == "alpha":
             edge.kind = ALPHA
         else:
             edge.kind = FULL

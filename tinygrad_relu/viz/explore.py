@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import checks
 from ..tracing import TraceError, graph_source_lines
-from .draw_groups import STEP_LINE, draw_grouped, group_edges, group_grad
+from .draw_groups import STEP_LINE, add_into, carried_text, draw_grouped, group_edges, group_grad, summed
 from .explain import caption, reason
 from .groups import LEVELS, Group, dead_on_every_sample, find_groups, representative
 from .look import (
@@ -63,7 +63,9 @@ from .trace import (
 )
 
 _NO_GRAD = "–"  # what a gradient shows before any closure has sent it one
+FIT_NODES = 40  # a scalar graph this small reads best node by node, whatever made it
 FIT_BOXES = 12  # past this many neuron boxes the first view would need text under 11 px: open on layers
+FIT_INPUTS = 8  # past this many inputs a layer level draws them as one box
 VIEW_NODES = 4000  # past this many scalar nodes in the boxes that open, the page leaves their pictures out
 WARN_MB, MAX_MB = 5.0, 20.0  # a page past WARN_MB warns; past max_mb (MAX_MB unless given) it is refused
 
@@ -286,15 +288,20 @@ def _changes(
 def _levels(nodes: list[Any], group: str | None) -> tuple[list[Group], dict[str, list[Group]], str | None]:
     """The boxes a page opens on, each layer box's neuron boxes (it expands into them in place), and the level
     opened on. ``group="auto"``: one box per neuron when they fit the view with readable text, else per layer."""
+    if group not in ("auto", None, *LEVELS):
+        raise ValueError(f"group must be 'auto', 'neuron', 'layer' or None, got {group!r}")
     if group is None:
         return [], {}, None
-    if group not in ("auto", *LEVELS):
-        raise ValueError(f"group must be 'auto', 'neuron', 'layer' or None, got {group!r}")
     neurons = find_groups(nodes, "neuron")
     tensor = bool(neurons) and isinstance(neurons[0].output.data, np.ndarray)
     if group == "neuron" or tensor or (group == "auto" and len(neurons) <= FIT_BOXES):
         return neurons, {}, ("layer" if tensor else "neuron") if neurons else None
     layers = find_groups(nodes, "layer")
+    owned = {id(node) for g in layers for node in g.members}
+    readers = {id(p) for g in layers for node in g.members for p in node._prev if not p._prev and id(p) not in owned}
+    inputs = [n for n in nodes if id(n) in readers]
+    if len(inputs) > FIT_INPUTS:  # many inputs (an image's pixels): one box, in order, not a row of boxes
+        layers.insert(0, Group("gin", "inputs", (), inputs[-1], inputs, 0, inputs, [None] * len(inputs)))
     inner: dict[str, list[Group]] = {}
     units = iter(range(len(neurons)))
     for layer in layers:
@@ -328,8 +335,16 @@ def _edge_texts(edges: list[Any], numbers: dict[Any, Any]) -> dict[str, list[Any
     """ "tail->head" -> [[step, label]] for each drawn edge: what it had carried after each step that added to it."""
     found: dict[str, list[Any]] = {}
     for edge in edges:
-        ks = sorted({numbers[id(child)] for child, _ in edge.flows})
-        found[f"{edge.tail}->{edge.head}"] = [[k, edge.text(k, numbers)] for k in ks]
+        by_step: dict[int, list[Any]] = {}
+        for child, flow in edge.flows:
+            by_step.setdefault(numbers[id(child)], []).append(flow)
+        per_input: dict[int, Any] = {}
+        changes = []
+        for k in sorted(by_step):
+            for flow in by_step[k]:
+                add_into(per_input, flow)
+            changes.append([k, carried_text(summed(per_input))])
+        found[f"{edge.tail}->{edge.head}"] = changes
     return found
 
 
@@ -354,15 +369,23 @@ def explore(
 ) -> Explorer:
     """An interactive page that steps through the backward pass from ``root``, closure by closure.
 
-    ``group="auto"`` (the default) draws a network one box per neuron when they fit the view with readable
-    text, else one box per layer; a click on a layer box expands it in place into its neurons, a click on a
-    neuron box opens its scalar nodes, and the same click folds either back. ``"neuron"`` or ``"layer"``
-    choose the level, ``None`` draws node by node. ``dataset`` marks units dead on every sample. Every node is
-    called by the one name the code pane's program gives it. A page over 5 MB warns, one over ``max_mb``
-    is refused. The pass runs on the side: every ``.grad`` is left as it was. Needs the graphviz program ``dot``.
+    ``group="auto"`` (the default) draws a small graph node by node, a network one box per neuron when they
+    fit the view with readable text, else one box per layer; a click on a layer box expands it in place into
+    its neurons, a click on a neuron box opens its scalar nodes, and the same click folds either back.
+    ``"neuron"`` or ``"layer"`` choose the level, ``None`` draws node by node. ``dataset`` marks units dead on
+    every sample. Every node is called by the one name the code pane's program gives it. A page over 5 MB
+    warns, one over ``max_mb`` is refused. The pass runs on the side: every ``.grad`` is left as it was.
+    Needs the graphviz program ``dot``.
     """
     checks.count(max_nodes, "max_nodes")
     nodes = nodes_within(root, max_nodes, hint=True) if group is None else nodes_within(root, 10**9)
+    if (
+        group == "auto"
+        and len(nodes) <= FIT_NODES
+        and np.size(root.data) == 1
+        and not isinstance(root.data, np.ndarray)
+    ):
+        group = None
     top, inner, level = _levels(nodes, group)
     seed = default_seed(root) if seed is None else seed
     steps = trace_backward(root, nodes, seed, every_step=True)
@@ -372,12 +395,12 @@ def explore(
     names = node_names(nodes)
     neurons = [g for gs in inner.values() for g in gs]
     every = top + neurons
-    fine = neurons or top  # the boxes that open onto their scalar nodes
+    fine = neurons + [g for g in top if g.key not in inner and g.modules]  # the boxes that open onto their nodes
     owner = representative(fine)
     index = {id(node): i for i, node in enumerate(nodes)}
     hidden = _mean_counts(nodes) if top else set()
     title = title or f"backward pass from {names[id(root)]}" + (f", one box per {level}" if level else "")
-    dead = {**dead_on_every_sample(top, dataset), **dead_on_every_sample(neurons, dataset)}
+    dead = dead_on_every_sample(every, dataset)
     texts, hists = _changes(nodes, every, steps, seed, index)
     runs = _step_runs(every, steps, names)
     # each box drawn wide enough for the longest gradient text a step will write into it
