@@ -4,6 +4,8 @@ a number on every arrow whose step has run, details that follow the step, and bo
 covering themselves or the zoom buttons.
 """
 
+import os
+import pathlib
 import random
 import re
 
@@ -153,3 +155,29 @@ def test_an_opened_box_leaves_itself_and_the_zoom_buttons_clickable(pages):
     assert page.page.locator(f"#view-{neuron}").is_hidden()
     page.page.locator(f"{shown} g.node:has(> title:text-matches('^layer'))").first.click()
     assert page.page.evaluate("() => cur") == ""
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TINYGRAD_RELU_SCREENSHOTS"), reason="set TINYGRAD_RELU_SCREENSHOTS=docs/explorer"
+)
+def test_screenshots_of_the_first_views_and_an_opened_neuron(pages):
+    """The README's pictures: each page as a learner first sees it, and moons with a layer-2 neuron open."""
+    folder = pathlib.Path(os.environ["TINYGRAD_RELU_SCREENSHOTS"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, (_, page) in pages.items():
+        page.goto(pathlib.Path(page.page.url.removeprefix("file://")))  # as a learner opens it: nothing picked
+        page.settle()
+        page.page.screenshot(path=str(folder / f"{name}-first-view.png"))
+    explorer, page = pages["moons"]
+    shown = "#main .level:not([hidden])"
+    layer = next(key for key, g in explorer.data["groups"].items() if g["expands"] and "layer 2" in g["title"])
+    output = next(g["output"] for g in explorer.data["groups"].values() if g["title"] == "neuron 2.8")
+    page.page.evaluate("(step) => go(step)", explorer.data["nodes"][output]["ran"] + 1)
+    page.box(layer, shown).click()
+    neuron = next(key for key, g in explorer.data["groups"].items() if g["title"] == "neuron 2.8")
+    page.reveal(neuron)
+    page.box(neuron, shown).click()
+    page.settle()
+    page.page.screenshot(path=str(folder / "moons-neuron-open.png"))
+    page.box(neuron, shown).click()
+    page.page.evaluate("() => setLevel('')")

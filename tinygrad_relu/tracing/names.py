@@ -101,7 +101,7 @@ def _by_role(order: list[Any], named: set[int]) -> dict[int, str]:
     third input a weighted sum reads (an unnamed leaf; ``w3`` and ``b`` for its unlabelled weight and bias),
     ``z2_16`` / ``h2_16`` for neuron 2.16's weighted sum
     and activation (the neuron's place read from its first weight's label), ``n`` for a number a sum is
-    divided by (a mean's count)."""
+    divided by (a mean's count), ``x`` for the batch a Tensor network's first layer reads."""
     found: dict[int, str] = {}
     leaf = {id(node): not node._prev and i not in named for i, node in enumerate(order)}
     for node in order:
@@ -119,6 +119,8 @@ def _by_role(order: list[Any], named: set[int]) -> dict[int, str]:
             place = _WEIGHT_LABEL.fullmatch(getattr(prev[0], "label", "") or "")
             if place and not getattr(node, "label", ""):
                 found[id(node)] = "z" + place.group(1).replace(".", "_")
+        elif op in ("linear", "@") and prev and leaf.get(id(prev[0])):  # a Tensor network's input batch
+            found.setdefault(id(prev[0]), "x")
         elif op in _ACTIVATIONS and prev and id(prev[0]) in found and found[id(prev[0])].startswith("z"):
             found.setdefault(id(node), "h" + found[id(prev[0])][1:])
         elif op == "/" and len(prev) == 2 and leaf.get(id(prev[1])) and np.size(prev[1].data) == 1:
