@@ -81,3 +81,15 @@ class Page:
     def close(self):
         self.page.close()
         assert self.errors == [] and self.requests == [], (self.errors, self.requests)
+
+
+def opened_pages(browser, folder: Path, builds: dict):
+    """Each explorer page of ``builds`` (name -> function making it) built once, saved in ``folder`` and opened in
+    its own tab: yields {name: (explorer, Page)} and closes the tabs (checking their errors) afterwards."""
+    opened = {}
+    for name, build in builds.items():
+        explorer = build()
+        opened[name] = (explorer, Page(browser, explorer.save(folder / f"{name}.html")))
+    yield opened
+    for _, page in opened.values():
+        page.close()

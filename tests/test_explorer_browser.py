@@ -28,7 +28,7 @@ def test_neuron_page_steps_with_keys_and_buttons_and_explains_a_node(browser, tm
     assert page.where() == "step 0 of 2"
     assert "Forward values" in page.page.inner_text("#caption")
     page.page.keyboard.press("ArrowRight")
-    assert page.where() == "step 1 of 2" and page.page.inner_text("#caption").startswith("y (input ")
+    assert page.where() == "step 1 of 2" and page.page.inner_text("#caption").startswith("y = leaky_relu(z1): input ")
     page.page.keyboard.press("End")
     assert page.where() == "step 2 of 2"
     page.page.keyboard.press("ArrowLeft")
@@ -55,7 +55,7 @@ def test_network_page_expands_and_folds_a_neuron(browser, tmp_path):
     page = Page(browser, explorer.save(tmp_path / "pass.html"))
     assert page.where() == "step 0 of 67"
     waiting = page.page.locator("#main g.node.wait").count()
-    assert waiting == 33 + 2 + 2  # every neuron box, the two inputs and the two nodes under the loss
+    assert waiting == 33 + 2 + 1  # every neuron box, the two inputs and bce1 (the mean's count n has no box)
     page.page.keyboard.press("End")
     assert page.page.locator("#main g.node.wait").count() == 0 and page.page.locator("#main g.edge.wait").count() == 0
     page.page.keyboard.press("Home")

@@ -1,6 +1,7 @@
 """Drawings of the forward and backward pass, rendered with the real graphviz `dot`."""
 
 import random
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -373,24 +374,30 @@ def test_cli_writes_the_backward_drawing_and_frames(tmp_path, capsys):
     nodes, edges = parse_svg(svg.read_text(encoding="utf-8"))
     by_label = names_by_label(nodes)
     assert nodes[by_label["loss"]][:2] == ["#1", "loss"]
-    for name in ["w1.1.1", "w1.2.2", "b1.1", "w2.1.2", "b2.1", "x1", "x2"]:  # every parameter and input is named
+    for name in ["w1_1_1", "w1_2_2", "b1_1", "w2_1_2", "b2_1", "x1", "x2"]:  # every parameter and input is named
         assert name in by_label
     assert any(t.startswith("∂loss/∂") for e in edges for t in e[2])
     written = sorted(p.name for p in frames.iterdir())
     assert written[0] == "frame_001.svg" and len(written) > 5
     assert f"step {len(written)} of {len(written)}" in (frames / written[-1]).read_text(encoding="utf-8")
     out = capsys.readouterr().out
-    # XOR's sample 0 is (0, 0): the default sample is the first without a zero input, (1, 1)
-    assert "backward pass of the loss on sample 3 (x = 1, 1)" in out and f"{len(written)} frames" in out
+    # the default sample is the worst-classified before training, said by its index (never its inputs)
+    assert re.search(
+        r"backward pass of the loss on sample \d \(the worst-classified, loss [\d.]+ before training\)", out
+    )
+    assert f"{len(written)} frames" in out and "x =" not in out
 
 
 def test_cli_draws_a_network_one_box_per_neuron_by_default(tmp_path, capsys):
     from tinygrad_relu.cli import main
 
     svg, page = tmp_path / "loss.svg", tmp_path / "loss.html"
-    assert main(["--epochs", "2", "--hidden", "3", "--graph", str(svg), "--sample", "1", "--explore", str(page)]) == 0
+    argv = ["--epochs", "2", "--hidden", "3", "--graph", str(svg), "--sample", "1", "--explore", str(page)]
+    assert main([*argv, "--group", "neuron"]) == 0
     html = page.read_text(encoding="utf-8")
     assert "one box per neuron" in html and "neuron 2.1" in html
+    assert main(argv) == 0  # the page's default: a graph this small node by node
+    assert "one box per" not in page.read_text(encoding="utf-8")
     nodes, edges = parse_svg(svg.read_text(encoding="utf-8"))
     titles = sorted(texts[0] for texts in nodes.values() if texts and texts[0].startswith("neuron"))
     assert titles == ["neuron 1.1", "neuron 1.2", "neuron 1.3", "neuron 2.1"]
@@ -398,7 +405,7 @@ def test_cli_draws_a_network_one_box_per_neuron_by_default(tmp_path, capsys):
     x1 = names_by_label(nodes)["x1"]
     assert len([e for e in edges if e[0] == x1]) == 3
     out = capsys.readouterr().out
-    assert "sample 1 (x = 0, 1)" in out and f"in a browser: {page}" in out
+    assert "sample 1 (loss " in out and f"in a browser: {page}" in out
 
 
 def test_cli_dot_output_needs_no_dot_and_png_says_how_to_install(tmp_path, monkeypatch, capsys):

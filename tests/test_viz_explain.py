@@ -96,26 +96,28 @@ def test_the_panel_of_a_tensor_page_gives_the_reasons():
     assert all(GENERIC not in why for why in whys)
 
 
-def test_captions_and_the_panel_name_what_the_screen_shows():
+def test_captions_and_the_panel_call_each_node_by_its_one_name():
     neuron = Neuron(2, "leaky_relu", alpha=0.1, seed=1)
     y = neuron([Value(-2.0), Value(1.0)])
     page = explore(y, group="neuron")
     names = [node["name"] for node in page.data["nodes"]]
-    assert "neuron's w1" in names and "neuron's w2" in names and "neuron's b" in names and "x1" in names
-    assert not any(re.fullmatch(r"-?\d+\.\d+", name) for name in names)  # no weight named by its value
+    assert names == ["w1", "w2", "x1", "x2", "b", "z1", "loss"]  # as a hand-written backprop calls them
     first = page.data["steps"][0]["caption"]
-    assert first.startswith("neuron's leaky_relu (input ") and "its gradient" in first
-    assert first.endswith("back to its weighted sum.")
+    assert first.startswith("loss = leaky_relu(z1): input ") and "its gradient" in first
     second = page.data["steps"][1]["caption"]
-    assert "its w1 and its w2" in second and "x1 and x2" in second and "v" not in re.findall(r"\bv\d+", second)
+    assert "weights w1 and w2" in second and "inputs x1 and x2" in second and "bias b" in second
+    assert not re.findall(r"\bv\d+", second)
     ops = {node["op"] for node in page.data["nodes"] if not node["inputs"]}
     assert ops == {"leaf"}  # one word for a leaf
-    assert page.data["groups"]["g0"]["about"] == "5 scalar nodes"  # the weighted sum, w1, w2, b and the activation
+    assert page.data["groups"]["g0"]["about"] == "5 scalar nodes, its output loss"
 
 
 def test_a_caption_names_the_numbers_of_a_rectifier():
     n = Value(-0.0119, label="n")
     y = n.leaky_relu(0.01)
-    assert caption(y, "y", lambda node: node.label)[0] == "y (input -0.0119 <= 0) passed 0.01 x its gradient back to n."
-    z = Value(2.0, label="m").relu()
-    assert caption(z, "z", lambda node: node.label)[0] == "z (input 2 > 0) passed its gradient unchanged back to m."
+    said = caption(y, {id(n): "n", id(y): "y"})[0]
+    assert said == "y = leaky_relu(n): input -0.0119 <= 0, so it passed 0.01 x its gradient back."
+    m = Value(2.0, label="m")
+    z = m.relu()
+    said = caption(z, {id(m): "m", id(z): "z"})[0]
+    assert said == "z = relu(m): input 2 > 0, so it passed its gradient unchanged back."

@@ -12,7 +12,8 @@ from tinygrad_relu.engine.graph import topological_order
 from tinygrad_relu.exercises import check_first_zero_step
 from tinygrad_relu.nn import MLP, Module, mlp
 from tinygrad_relu.train import HEADS, loss_of
-from tinygrad_relu.viz.groups import find_groups, stable_names
+from tinygrad_relu.viz.groups import find_groups
+from tinygrad_relu.viz.names import node_names
 
 X, Y = make_moons(seed=0)
 
@@ -40,9 +41,10 @@ def test_mlp_groups_by_neuron_and_by_layer():
     assert sorted(n._op for n in neurons[0].members) == ["", "", "", "leaky_relu", "wsum"]
     layers = find_groups(nodes, "layer")
     assert [(g.title, len(g.members)) for g in layers] == [("layer 1", 80), ("layer 2", 304), ("layer 3", 18)]
-    names = stable_names(nodes)
+    names = node_names(nodes)
     alone = [names[id(n)] for n in nodes if not any(n in g.members for g in neurons)]
-    assert alone[:2] == ["x1", "x2"] and alone[-1] == "loss" and "1" in alone  # inputs named, a constant by its value
+    assert alone[:2] == ["x1", "x2"] and alone[-1] == "loss" and "n" in alone  # inputs named, a mean's count n
+    assert names[id(neurons[20].output)] == "h2_5" and names[id(neurons[20].output._prev[0])] == "z2_5"
 
 
 def test_grouped_drawing_meets_its_size_targets():
@@ -123,13 +125,13 @@ def test_frames_name_nodes_the_same_way_and_grey_what_no_gradient_reached():
     frames = [f.source for f in backward_frames(y)]
     assert len(frames) == 3
     for source in frames:
-        assert "∂v" in source or "#1" in source
+        assert "∂mul1" in source or "#1" in source
         assert "/∂in" not in source and "∂#" not in source
-    names = {f: set(re.findall(r"∂(v\d+)/", f)) for f in frames}
+    names = {f: set(re.findall(r"∂(h\d+|mul\d+)/", f)) for f in frames}
     assert names[frames[0]] <= names[frames[-1]]  # the same node keeps its name from frame to frame
     first = frames[0]
     # After the first closure the leaf 2 (a) has a gradient so far, the leaf -3 (b) none yet: greyed.
-    assert re.search(r'label="\{ -3 \| data -3 \| grad 0 \}" color="#c8c8c8"', first)
+    assert re.search(r'label="\{ c2 \| data -3 \| grad 0 \}" color="#c8c8c8"', first)
     assert "so far" in first and "so far }" not in frames[-1]
     assert "no gradient has flowed on it yet" in first  # the legend names the faint edges
     assert "no gradient has flowed on it yet" not in frames[-1]
@@ -163,7 +165,8 @@ def test_explore_details_give_the_reason_and_the_chain_rule():
     (inp,) = by_name["y"]["inputs"]
     assert inp["why"] == "leaky_relu: input -5 <= 0, slope alpha = 0.1"
     assert inp["chain"] == "1 × 0.1 = 0.1" and inp["kind"] == "alpha"
-    assert [s["node"] for s in data["steps"]] == [data["nodes"].index(by_name["y"]), data["nodes"].index(by_name["v2"])]
+    places = [data["nodes"].index(by_name[name]) for name in ("y", "mul1")]
+    assert [s["node"] for s in data["steps"]] == places
 
 
 def test_explore_a_tensor_graph_keeps_histograms():

@@ -213,14 +213,22 @@ def build_parser() -> argparse.ArgumentParser:
         type=_sample,
         default=None,
         metavar="N",
-        help="which sample --graph/--frames/--explore show (default: the first whose inputs "
-        "are all nonzero, so no weight edge is zero just because its input is 0)",
+        help="which sample --graph/--frames/--explore show (default: the worst-classified one, "
+        "where the gradients are largest)",
+    )
+    parser.add_argument(
+        "--explore-at",
+        choices=["start", "end"],
+        default="start",
+        help="draw the model's backward pass at the start of training (default: its first step, gradients that "
+        "read as numbers) or at its end (a trained model's gradients are often tiny)",
     )
     parser.add_argument(
         "--group",
-        choices=["neuron", "layer", "none"],
-        default="neuron",
-        help="draw the network one box per neuron (default), per layer, or node by node (none)",
+        choices=["auto", "neuron", "layer", "none"],
+        default="auto",
+        help="draw the network one box per neuron, per layer, or node by node (none); auto (default): per "
+        "neuron when they fit with readable text, else per layer (the explorer's layer boxes open into neurons)",
     )
     return parser
 

@@ -4,7 +4,9 @@ while printing progress, print the results, and draw or plot what was asked for.
 from __future__ import annotations
 
 import argparse
+import copy
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -39,18 +41,21 @@ class TrainResult:
     output: list[str] = field(default_factory=list)
     history: History = field(default_factory=History)
     test_accuracy: float | None = None  # on the held-out set, for a dataset that has one
+    start: Module | None = None  # the model as it was before training (its initial weights)
 
-    def sample_loss(self, i: int = 0) -> Loss:
-        """A fresh graph of the trained model's loss on sample ``i`` alone (for drawing it)."""
-        return loss_of(self.model, self.head, self.X[i : i + 1], self.y[i : i + 1])[0]
+    def model_at(self, at: str = "end") -> Module:
+        """The model at the start of training (``at="start"``, its initial weights) or at its end."""
+        return self.start if at == "start" and self.start is not None else self.model
 
-    def default_sample(self) -> int:
-        """The sample a drawing shows by default: the first with no zero input (an input of 0 makes every
-        weight it meets get a zero gradient, which looks like a dead unit), else the first not all zero."""
-        for rows in (np.all(self.X != 0, axis=1), np.any(self.X != 0, axis=1)):
-            if rows.any():
-                return int(np.argmax(rows))
-        return 0
+    def sample_loss(self, i: int = 0, at: str = "end") -> Loss:
+        """A fresh graph of the model's loss on sample ``i`` alone, at the start or the end of training."""
+        return loss_of(self.model_at(at), self.head, self.X[i : i + 1], self.y[i : i + 1])[0]
+
+    def default_sample(self, at: str = "end") -> int:
+        """The sample a drawing shows by default: the worst-classified one (the largest loss) at ``at``, where
+        the gradients are largest and read as numbers."""
+        losses = [float(np.reshape(self.sample_loss(i, at).data, -1)[0]) for i in range(len(self.X))]
+        return int(np.argmax(losses)) if losses else 0
 
 
 class _Printer:
@@ -121,6 +126,7 @@ def train(args: argparse.Namespace, stream: TextIO | None = None) -> TrainResult
     head = HEADS[args.loss]
     X, y, test = load_data(args)
     model = build_model(args, int(y.max()) + 1, X.shape[1])
+    start = copy.deepcopy(model)  # what a drawing of the first step shows
     params = model.parameters()
     opt = optim.Adam(params, lr=args.lr) if args.optimizer == "adam" else optim.SGD(params, lr=args.lr, momentum=0.9)
     out.line(f"model: {model} ({sum(np.size(p.data) for p in params)} parameters)")
@@ -152,7 +158,7 @@ def train(args: argparse.Namespace, stream: TextIO | None = None) -> TrainResult
         out.line(f"test accuracy {result.test_accuracy:.1%} ({len(test[1])} held-out samples)")  # type: ignore[index]
     _table(out, X, y, result.shown, result.predicted, head)
     return TrainResult(
-        model, X, y, head, result.final_loss, result.accuracy, out.lines, result.history, result.test_accuracy
+        model, X, y, head, result.final_loss, result.accuracy, out.lines, result.history, result.test_accuracy, start
     )
 
 
@@ -221,26 +227,34 @@ def draw_sample(result: TrainResult, args: argparse.Namespace) -> int:
         write_frames,
     )
 
-    i = result.default_sample() if args.sample is None else args.sample
+    at = getattr(args, "explore_at", "start")
+    i = result.default_sample(at) if args.sample is None else args.sample
     if i >= len(result.X):
         print(
             f"tinygrad-relu: --sample {i}: there are only {len(result.X)} samples (0 to {len(result.X) - 1})",
             file=sys.stderr,
         )
         return 2
-    loss = result.sample_loss(i)
+    loss = result.sample_loss(i, at)
     loss.label = "loss"
     group = None if args.group == "none" else args.group
-    where = f"sample {i} (x = " + ", ".join(f"{v:.3g}" for v in result.X[i]) + ")"
+    still = "neuron" if group == "auto" else group  # a still picture is drawn whole: one box per neuron
+    moment = "before training" if at == "start" else "after training"
+    how = "the worst-classified, " if args.sample is None else ""
+    where = f"sample {i} ({how}loss {float(np.reshape(loss.data, -1)[0]):.4g} {moment})"
     try:
         if args.graph:
-            save_graph(draw_graph(loss, mode="backward", group=group, dataset=result.X), args.graph)
+            save_graph(draw_graph(loss, mode="backward", group=still, dataset=result.X), args.graph)
             print(f"backward pass of the loss on {where}: {args.graph}")
         if args.frames:
-            paths = write_frames(backward_frames(loss, group=group, dataset=result.X), args.frames)
+            paths = write_frames(backward_frames(loss, group=still, dataset=result.X), args.frames)
             print(f"{len(paths)} frames, one per backward closure: {args.frames}/frame_*.svg")
         if args.explore:
-            explore(loss, group=group, dataset=result.X).save(args.explore)
+            with warnings.catch_warnings(record=True) as said:  # a big page: one line, not a traceback's
+                warnings.simplefilter("always")
+                explore(loss, group=group, dataset=result.X).save(args.explore)
+            for warning in said:
+                print(f"tinygrad-relu: {warning.message}", file=sys.stderr)
             print(f"explore the backward pass on {where} in a browser: {args.explore}")
     except (GraphvizNotFoundError, ValueError) as error:
         print(f"tinygrad-relu: {error}", file=sys.stderr)

@@ -91,14 +91,54 @@ def fresh(base: str, used: set[str]) -> str:
     return name
 
 
+# a neuron's weight as an MLP labels it: w<layer>.<neuron>.<input>; the neuron's place names its z and h
+_WEIGHT_LABEL = re.compile(r"w(\d+(?:\.\d+)*)\.\d+")
+_ACTIVATIONS = ("relu", "leaky_relu", "prelu", "tanh", "sigmoid")
+
+
+def _by_role(order: list[Any], named: set[int]) -> dict[int, str]:
+    """Names from where a node stands in a network, as a hand-written backprop writes them: ``x3`` for the
+    third input a weighted sum reads (an unnamed leaf; ``w3`` and ``b`` for its unlabelled weight and bias),
+    ``z2_16`` / ``h2_16`` for neuron 2.16's weighted sum
+    and activation (the neuron's place read from its first weight's label), ``n`` for a number a sum is
+    divided by (a mean's count), ``x`` for the batch a Tensor network's first layer reads."""
+    found: dict[int, str] = {}
+    leaf = {id(node): not node._prev and i not in named for i, node in enumerate(order)}
+    for node in order:
+        op, prev = node._op, node._prev
+        if op == "wsum" and prev:
+            n = len(prev) // 2
+            for k, parent in enumerate(prev[n : 2 * n], 1):
+                if leaf.get(id(parent)):
+                    found.setdefault(id(parent), f"x{k}")
+            for k, parent in enumerate(prev[:n], 1):  # a neuron made without labels: its weights and bias
+                if leaf.get(id(parent)):
+                    found.setdefault(id(parent), f"w{k}")
+            if len(prev) > 2 * n and leaf.get(id(prev[2 * n])):
+                found.setdefault(id(prev[2 * n]), "b")
+            place = _WEIGHT_LABEL.fullmatch(getattr(prev[0], "label", "") or "")
+            if place and not getattr(node, "label", ""):
+                found[id(node)] = "z" + place.group(1).replace(".", "_")
+        elif op in ("linear", "@") and prev and leaf.get(id(prev[0])):  # a Tensor network's input batch
+            found.setdefault(id(prev[0]), "x")
+        elif op in _ACTIVATIONS and prev and id(prev[0]) in found and found[id(prev[0])].startswith("z"):
+            found.setdefault(id(node), "h" + found[id(prev[0])][1:])
+        elif op == "/" and len(prev) == 2 and leaf.get(id(prev[1])) and np.size(prev[1].data) == 1:
+            found.setdefault(id(prev[1]), "n")
+    return found
+
+
 def node_names(
     order: list[Any], params: dict[int, str], data: dict[int, tuple[str, tuple[int, ...]]], used: set[str]
 ) -> list[str]:
     """One name per node of ``order`` (a topological order, the loss last): ``params`` and ``data`` name the
-    parameters and data leaves by place (a data leaf by its argument's name and its index). Takes them in ``used``."""
+    parameters and data leaves by place (a data leaf by its argument's name and its index). Takes them in ``used``.
+
+    The code ``trace`` writes and every drawing of the graph (``graph_names``) call nodes by these names."""
     names: list[str] = []
     counters: dict[str, int] = {}
     root = order[-1] if order else None
+    roles = _by_role(order, set(params) | set(data))
     for i, node in enumerate(order):
         label = getattr(node, "label", "")
         if i in params:
@@ -110,12 +150,40 @@ def node_names(
             base = "loss"
         elif label:
             base = identifier(label)
+        elif id(node) in roles:
+            base = roles[id(node)]
         else:
             prefix = _PREFIX.get(node._op, "c" if not node._prev else "v")
             counters[prefix] = counters.get(prefix, 0) + 1
             base = f"{prefix}{counters[prefix]}"
         names.append(fresh(base, used))
     return names
+
+
+def graph_leaves(order: list[Any]) -> tuple[list[int], list[int], list[int]]:
+    """The leaves of a graph built without ``trace`` (there is no data argument), by place in ``order``: the
+    parameters (a labelled Value, a Tensor that requires grad), the constants (an unlabelled Value) and the
+    captured arrays (a Tensor without grad)."""
+    params: list[int] = []
+    constants: list[int] = []
+    captured: list[int] = []
+    for i, node in enumerate(order):
+        if node._prev:
+            continue
+        if isinstance(node, Value):
+            (params if node.label else constants).append(i)
+        else:
+            (params if getattr(node, "requires_grad", False) else captured).append(i)
+    return params, constants, captured
+
+
+def graph_names(order: list[Any]) -> list[str]:
+    """The one name of every node of a graph already built (``order``: its topological order, the root last),
+    exactly as the code pane's program (``graph_source_lines``) writes it: the picture, its captions and
+    its details pane call each node by this name."""
+    params = graph_leaves(order)[0]
+    param_names = parameter_names((), [], [order[i] for i in params])
+    return node_names(order, dict(zip(params, param_names)), {}, set(RESERVED))
 
 
 def parameter_names(args: tuple[Any, ...], arg_names: list[str], params: list[Any]) -> list[str]:

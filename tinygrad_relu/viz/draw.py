@@ -22,7 +22,7 @@ import graphviz
 from .. import checks
 from .draw_groups import box_word, draw_grouped
 from .explain import caption
-from .groups import dead_on_every_sample, find_groups, representative, stable_names
+from .groups import dead_on_every_sample, find_groups, representative
 from .look import (
     CURRENT_NODE,
     DIRECTION_RULE,
@@ -42,7 +42,7 @@ from .look import (
     plain_lines,
     record_field,
 )
-from .names import namer, screen_names
+from .names import node_names
 from .trace import (
     FULL,
     OFF,
@@ -125,7 +125,7 @@ def consumers(nodes: list[Any]) -> dict[Any, Any]:
 
 def _draw_forward(nodes: list[Any], rankdir: str) -> Drawing:
     drawing = new_drawing("forward", rankdir, "forward pass: each node's data and current grad")
-    dot, names = _names(nodes), stable_names(nodes)
+    dot, names = _names(nodes), node_names(nodes)
     for node in nodes:
         name = dot[id(node)]
         drawing.node(name, _box(node, names[id(node)], node.grad, rankdir))
@@ -145,7 +145,7 @@ def _draw_backward(nodes: list[Any], step: Step, seed: Any, rankdir: str, title:
     not run yet will still add to; edges of closures not run yet are faint.
     """
     drawing = new_drawing("backward", rankdir, title)
-    dot, names, users = _names(nodes), stable_names(nodes), consumers(nodes)
+    dot, names, users = _names(nodes), node_names(nodes), consumers(nodes)
     root = nodes[-1]
     drawing.node("seed", plain(f"seed {describe(seed, is_grad=True)}"), shape="plaintext")
     drawing.edge("seed", dot[id(root)], **EDGE[ZERO if is_zero(seed) else FULL])
@@ -225,7 +225,7 @@ def draw_graph(
     """
     _check(mode, rankdir)
     nodes, groups = _grouped_nodes(root, group, max_nodes)
-    names = stable_names(nodes)
+    names = node_names(nodes)
     if mode == "forward" and not groups:
         return _draw_forward(nodes, rankdir)
     seed = default_seed(root) if seed is None else seed
@@ -265,14 +265,12 @@ def backward_frames(
     steps = trace_backward(root, nodes, seed, every_step=True)
     if steps[0].current is None:  # root is a leaf: no closure ran, so there is nothing to step through
         return []
-    total, names = len(steps), stable_names(nodes)
+    total, names = len(steps), node_names(nodes)
     dead = dead_on_every_sample(groups, dataset)
-    screen, inner, full = screen_names(nodes, groups, names)
-    owner = representative(groups)
     frames = []
     for k, step in enumerate(steps, 1):
         node = step.current
-        said, _ = caption(node, full[id(node)], namer(node, screen, inner, owner, "its "))
+        said, _ = caption(node, names)
         title = f"step {k} of {total} (#{k}): {said}"
         frames.append(
             draw_grouped(nodes, groups, names, step, seed, title, dead)

@@ -32,6 +32,7 @@ from .look import (
     plain_lines,
     record_field,
 )
+from .names import span
 from .trace import ALPHA, FULL, OFF, ZERO, Step, describe, is_zero, number, op_title, shape_of
 
 #: fill colours of a box, by what the unit did on this sample
@@ -47,7 +48,9 @@ STATE_TEXT = {
     "silent": "passed no gradient back on this sample",
     "dead": "activation input <= 0 on every sample",
 }
-_LABELLED_EDGES = 60  # past this many edges between boxes, numbers on them are noise: tooltips only
+#: the line of a box a page rewrites at each step: when the box's own closures ran
+STEP_LINE = "step here: –"
+_LABELLED_EDGES = 60  # a still picture past this many edges shows their numbers as tooltips; a page labels all
 
 
 @dataclass
@@ -59,13 +62,44 @@ class GroupEdge:
     flows: list[Any] = field(default_factory=list)  # (child node, Flow) pairs, the child's closure sent it
     kind: str = FULL
 
-    def carried(self) -> Any:
-        """The gradient all its scalar edges carried, summed (None before any ran)."""
-        total: Any = None
-        for _, flow in self.flows:
-            if flow.carried is not None:
-                total = flow.carried if total is None else total + flow.carried
-        return total
+    def carried(self, until: int | None = None, numbers: dict[Any, Any] | None = None) -> Any:
+        """The gradient it carried to each input it reaches, summed per input: a number for one input, an
+        array for several (None before any ran). ``until``: only the closures that ran by that step."""
+        per_input: dict[int, Any] = {}
+        for child, flow in self.flows:
+            if until is None or numbers is None or numbers[id(child)] <= until:
+                add_into(per_input, flow)
+        return summed(per_input)
+
+    def text(self, until: int | None = None, numbers: dict[Any, Any] | None = None) -> str:
+        """Its label: the number it carried, or for several numbers their norm and share of zeros."""
+        return carried_text(self.carried(until, numbers))
+
+
+def add_into(per_input: dict[int, Any], flow: Any) -> None:
+    """Add what ``flow`` carried to its input's running sum."""
+    if flow.carried is not None:
+        key = id(flow.parent)
+        per_input[key] = flow.carried if key not in per_input else per_input[key] + flow.carried
+
+
+def summed(per_input: dict[int, Any]) -> Any:
+    """The running sums as one number (one input) or one array (several), None if nothing was carried."""
+    values = list(per_input.values())
+    if not values:
+        return None
+    if len(values) == 1:
+        return values[0]
+    if all(np.size(v) == 1 for v in values):
+        return np.array([float(np.reshape(v, -1)[0]) for v in values])
+    return np.concatenate([np.reshape(v, -1) for v in values])
+
+
+def carried_text(carried: Any) -> str:
+    """A carried gradient as an edge's label: a number, or the norm and share of zeros of several."""
+    if carried is None:
+        return ""
+    return number(carried) if np.size(carried) == 1 else describe(np.asarray(carried, dtype=float), True)
 
 
 def dot_name(node: Any, owner: dict[Any, Any], dot: dict[Any, Any]) -> str:
@@ -115,6 +149,7 @@ def group_edges(nodes: list[Any], owner: dict[Any, Any], dot: dict[Any, Any], st
         head = dot_name(node, owner, dot)
         flows = step.flows.get(id(node))
         pairs = [(p, None) for p in dict.fromkeys(node._prev)] if flows is None else [(f.parent, f) for f in flows]
+        pairs = [(parent, flow) for parent, flow in pairs if id(parent) in dot]
         for parent, flow in pairs:
             tail = dot_name(parent, owner, dot)
             if tail == head:
@@ -122,16 +157,19 @@ def group_edges(nodes: list[Any], owner: dict[Any, Any], dot: dict[Any, Any], st
             edge = edges.setdefault((tail, head), GroupEdge(tail, head))
             if flow is not None:
                 edge.flows.append((node, flow))
+    states: dict[int, str] = {}  # id(group) -> its unit_state, worked out once
     for edge in edges.values():
         kinds = {flow.kind for _, flow in edge.flows}
         head_group = next((owner.get(id(child)) for child, _ in edge.flows), None)
+        if head_group is not None and id(head_group) not in states:
+            states[id(head_group)] = unit_state(head_group, step, None)
         if not edge.flows:
             edge.kind = ""
         elif kinds == {OFF}:
             edge.kind = OFF
         elif is_zero(edge.carried()):
             edge.kind = ZERO
-        elif head_group is not None and unit_state(head_group, step, None) == "alpha":
+        elif head_group is not None and states[id(head_group)] == "alpha":
             edge.kind = ALPHA
         else:
             edge.kind = FULL
@@ -139,20 +177,32 @@ def group_edges(nodes: list[Any], owner: dict[Any, Any], dot: dict[Any, Any], st
 
 
 def group_label(
-    group: Group, grad: Any, state: str, dead: np.ndarray | None, alpha: float = 0.0, grad_text: str | None = None
+    group: Group,
+    grad: Any,
+    state: str,
+    dead: np.ndarray | None,
+    alpha: float = 0.0,
+    grad_text: str | None = None,
+    names: dict[Any, Any] | None = None,
+    step_text: str | None = None,
 ) -> str:
-    """The text of a box: its title, what it computed, its gradient (or ``grad_text``), and what its units did."""
+    """The text of a box: its title, what it computed (by the names of its outputs), its gradient (or
+    ``grad_text``), the steps that ran in it (``step_text``, on a page) and what its units did."""
     out = group.output
     lines = [group.title]
+    said = (lambda node: names[id(node)]) if names is not None else (lambda node: "output")
     if len(group.outputs) > 1:  # a layer of scalar neurons: its outputs as one vector
         data = np.array([o.data for o in group.outputs])
-        lines.append(f"{len(group.outputs)} units, data {describe(data, is_grad=False)}")
+        outputs = span([said(o) for o in group.outputs]) if names is not None else f"{len(group.outputs)} units"
+        lines.append(f"{outputs}: {len(group.outputs)} units, data {describe(data, is_grad=False)}")
     else:
         lines.append(
-            f"{op_title(out) or 'leaf'}{' ' + shape_of(out) if shape_of(out) else ''}, "
+            f"{said(out)} = {op_title(out) or 'leaf'}{' ' + shape_of(out) if shape_of(out) else ''}, "
             f"data {describe(out.data, is_grad=False)}"
         )
     lines.append(grad_text or f"grad {describe(grad, is_grad=True)}")
+    if step_text is not None:
+        lines.append(step_text)
     params = [
         f"{n.label} {n.data.shape}" for n in group.members if not n._prev and n.label and isinstance(n.data, np.ndarray)
     ]
@@ -180,18 +230,34 @@ def box_word(groups: list[Group], group: str | None) -> str:
     return "layer" if groups and isinstance(groups[0].output.data, np.ndarray) else str(group)
 
 
+def _divided(node: Any, hidden: set[int]) -> str | None:
+    """How a box says a division by a count that is not drawn: '/ 100 (the mean)'."""
+    if node._op == "/" and len(node._prev) == 2 and id(node._prev[1]) in hidden:
+        return f"/ {number(node._prev[1].data)} (the mean)"
+    return None
+
+
 def node_label(
-    node: Any, name: str, grad: Any, order: int | None = None, so_far: bool = False, grad_text: str | None = None
+    node: Any,
+    name: str,
+    grad: Any,
+    order: int | None = None,
+    so_far: bool = False,
+    grad_text: str | None = None,
+    op: str | None = None,
+    across: str = "LR",
 ) -> str:
-    """A lone node's record: [#k |] name | op | [shape |] data | grad (or ``grad_text``)."""
+    """A lone node's record: [#k |] name | op (or ``op``) | [shape |] data | grad (or ``grad_text``), its fields
+    side by side whichever way the picture runs (``across``)."""
     fields = [f"#{order}"] if order else []
     fields.append(name)
-    fields.append(op_title(node) or LEAF)
+    fields.append(op or op_title(node) or LEAF)
     if shape_of(node):
         fields.append(shape_of(node))
     fields.append(f"data {describe(node.data, is_grad=False)}")
     fields.append(grad_text or f"grad {describe(grad, is_grad=True)}" + (" so far" if so_far else ""))
-    return "{ " + " | ".join(record_field(f) for f in fields) + " }"
+    fields_text = " | ".join(record_field(f) for f in fields)
+    return "{ " + fields_text + " }" if across == "LR" else fields_text
 
 
 def draw_grouped(
@@ -204,21 +270,29 @@ def draw_grouped(
     dead: dict[Any, Any],
     backward: bool = True,
     grad_texts: dict[str, str] | None = None,
+    rankdir: str | None = None,
+    page: dict[str, Any] | None = None,
 ) -> Drawing:
     """The grouped picture of ``step`` (a whole pass, or the pass so far): one box per group, columns by layer.
 
     In a backward picture an edge that carried a gradient has its arrowhead at the input that received it
     (``dir=back`` on the forward edge, so the layout still reads from the inputs to the loss); an edge
     nothing has flowed on yet is thin, grey and has no arrowhead. ``grad_texts`` (DOT name -> text) sizes
-    a box for the longest gradient text a page will write into it.
+    a box for the longest gradient text a page will write into it. ``page`` (for the explorer) may hold
+    "steps" (group key -> the longest step line its box will show), "hidden" (ids of nodes not drawn: a
+    mean's count) and "fold" (the column whose heading folds an expanded layer back).
     """
+    page = page or {}
+    hidden: set[int] = page.get("hidden", set())
     owner = representative(groups)
-    dot = {id(node): f"n{i}" for i, node in enumerate(nodes)}
+    dot = {id(node): f"n{i}" for i, node in enumerate(nodes)}  # by place in the whole graph, as a page's data
+    nodes = [node for node in nodes if id(node) not in hidden]
     reached = {id(nodes[-1])} | {id(p) for node in nodes if id(node) in step.numbers for p in node._prev}
     scalar_neurons = any(len(g.outputs) == 1 and np.size(g.output.data) == 1 for g in groups)
     # a Tensor network is a short chain of wide boxes: top to bottom reads better than a thin strip
-    drawing = new_drawing("grouped", "LR" if scalar_neurons or not groups else "TB", title)
-    drawing.attr(ranksep="1.1" if scalar_neurons else "0.45", nodesep="0.12", newrank="true")
+    across = rankdir or ("LR" if scalar_neurons or not groups else "TB")
+    drawing = new_drawing("grouped", across, title)
+    drawing.attr(ranksep="1.1" if across == "LR" and scalar_neurons else "0.3", nodesep="0.12", newrank="true")
     columns: dict[int, list[Group]] = {}
     for group in groups:
         columns.setdefault(group.column, []).append(group)
@@ -227,7 +301,8 @@ def draw_grouped(
             sub.attr(rank="same")
             chain = [group.key for group in members]
             if scalar_neurons and len(members) > 1:  # a heading node on top, not a cluster: clusters reorder
-                sub.node(f"layer{column}", plain(f"layer {column}"), shape="plaintext", fontsize="11")
+                heading = f"layer {column}" + (": click here to fold" if page.get("fold") == column else "")
+                sub.node(f"layer{column}", plain(heading), shape="plaintext", fontsize="11")
                 chain.insert(0, f"layer{column}")
             for group in members:
                 grad = (
@@ -237,7 +312,16 @@ def draw_grouped(
                 )
                 state = unit_state(group, step, dead.get(id(group))) if backward else "active"
                 text = (grad_texts or {}).get(group.key)
-                label = group_label(group, grad, state, dead.get(id(group)), alpha_share(group, step), text)
+                label = group_label(
+                    group,
+                    grad,
+                    state,
+                    dead.get(id(group)),
+                    alpha_share(group, step),
+                    text,
+                    names,
+                    page["steps"].get(group.key) if "steps" in page else None,
+                )
                 look = dict(STATE_LOOK[state])
                 if backward and not any(id(o) in reached for o in group.outputs):  # no gradient reached it yet
                     look.update(fontcolor="#9a9a9a", color="#c8c8c8")
@@ -260,17 +344,20 @@ def draw_grouped(
         if node is step.current:
             look = dict(CURRENT_NODE)
         text = (grad_texts or {}).get(dot[id(node)])
-        drawing.node(dot[id(node)], node_label(node, names[id(node)], grad, grad_text=text), **look)
-    edges = group_edges(nodes, owner, dot, step)
-    labelled = len(edges) <= _LABELLED_EDGES
+        op = _divided(node, hidden)
+        drawing.node(
+            dot[id(node)], node_label(node, names[id(node)], grad, grad_text=text, op=op, across=across), **look
+        )
+    edges = group_edges(nodes, owner, {k: v for k, v in dot.items() if k not in hidden}, step)
+    labelled = bool(page) or len(edges) <= _LABELLED_EDGES
     for edge in edges:
-        carried = edge.carried()
-        text = "" if carried is None else (number(carried) if np.size(carried) == 1 else describe(carried, True))
+        text = edge.text()
         if backward:
             look = dict(EDGE[edge.kind], dir="back") if edge.kind and edge.kind != OFF else dict(WAITING_EDGE)
         else:
             look = {}
-        look.pop("fontcolor", None) if not labelled else None
+        if not labelled:
+            look.pop("fontcolor", None)
         drawing.edge(
             edge.tail,
             edge.head,

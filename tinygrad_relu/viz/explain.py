@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .names import span
 from .trace import number, op_title, param
 
 #: how the fallback sentence starts: a test walks the op table and fails on it
@@ -39,12 +40,12 @@ def _weighted_sum(out: Any, parent: Any, name_of: Callable[[Any], str]) -> str:
     n = len(prev) // 2
     i = next(k for k, p in enumerate(prev) if p is parent)
     if i >= 2 * n:
-        return "weighted sum w1 x1 + ... + b: d/db = 1"
+        return f"weighted sum: d({name_of(out)})/d({name_of(parent)}) = 1 (the bias is added as it is)"
     if i < n:
         x = prev[n + i]
-        return f"weighted sum: d/dw{i + 1} = the input it multiplies, {name_of(x)} = {number(x.data)}"
+        return f"weighted sum: d/d({name_of(parent)}) = the input it multiplies, {name_of(x)} = {number(x.data)}"
     w = prev[i - n]
-    return f"weighted sum: d/d({name_of(parent)}) = the weight that multiplies it, w{i - n + 1} = {number(w.data)}"
+    return f"weighted sum: d/d({name_of(parent)}) = the weight that multiplies it, {name_of(w)} = {number(w.data)}"
 
 
 def _broadcast(out: Any, parent: Any) -> str:
@@ -177,9 +178,9 @@ def reason(out: Any, parent: Any, name_of: Callable[[Any], str] | None = None) -
         return _weighted_sum(out, parent, name_of)
     other = prev[1] if len(prev) > 1 else None
     simple = {
-        "+": "+: d(a + b)/d(either) = 1",
-        "-": "-: d(a - b)/da = 1" if first else "-: d(a - b)/db = -1",
-        "neg": "neg: d(-a)/da = -1",
+        "+": "+: a sum's derivative by each of its terms is 1",
+        "-": "-: d(first - second)/d(first) = 1" if first else "-: d(first - second)/d(second) = -1",
+        "neg": "neg: d(-x)/dx = -1",
         "exp": f"exp: d/dx e^x = e^x = {number(out.data)}",
         "log": f"log: d/dx log x = 1/x = 1/{number(x)}",
         "tanh": f"tanh: 1 - tanh(x)^2 with tanh(x) = {number(out.data)}",
@@ -189,16 +190,19 @@ def reason(out: Any, parent: Any, name_of: Callable[[Any], str] | None = None) -
         return simple[op]
     if op == "*" and other is not None:
         partner = other if first else prev[0]
-        both = " (a * a: 2a)" if other is prev[0] else ""
-        return f"*: d(a·b)/d(one) = the other, {name_of(partner)} = {number(partner.data)}{both}"
+        both = f" (a square: 2 x {name_of(partner)})" if other is prev[0] else ""
+        return f"*: d/d(one factor) = the other factor, {name_of(partner)} = {number(partner.data)}{both}"
     if op == "/" and other is not None:
+        top, bottom = name_of(prev[0]), name_of(other)
         if first:
-            return f"/: d(a/b)/da = 1/b = 1/{number(other.data)}"
-        return f"/: d(a/b)/db = -a/b^2 = -{number(prev[0].data)}/{number(other.data)}^2"
+            return f"/: d({top} / {bottom})/d({top}) = 1 / {bottom} = 1/{number(other.data)}"
+        return (
+            f"/: d({top} / {bottom})/d({bottom}) = -{top} / {bottom}^2 = -{number(prev[0].data)}/{number(other.data)}^2"
+        )
     if op == "**" and other is not None:
         if first:
-            return f"**: d(a^b)/da = b a^(b-1) with a = {number(x)}, b = {number(other.data)}"
-        return f"**: d(a^b)/db = a^b log a with a = {number(x)}"
+            return f"**: d(x^k)/dx = k x^(k-1) with x = {number(x)}, k = {number(other.data)}"
+        return f"**: d(x^k)/dk = x^k log x with x = {number(x)}"
     if op == "**":
         return f"{op_title(out)}: d/dx x^k = k x^(k-1) with k = {param(out, 'k'):g} at x = {number(x)}"
     if op == "bce_logits":
@@ -222,68 +226,121 @@ def _listed(names: list[str], more: int = 0) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def caption(out: Any, subject: str, name_of: Callable[[Any], str]) -> tuple[str, list[Any]]:
-    """What ``out``'s closure did, in one sentence naming nodes as the screen does (``subject`` is ``out``);
-    and the nodes the sentence names, ``out`` first."""
+def _mean_count(out: Any) -> float | None:
+    """The count a mean divides by, when ``out`` divides by a constant (an unlabelled leaf holding one number)."""
+    prev = out._prev
+    if out._op == "/" and len(prev) == 2 and not prev[1]._prev and not prev[1].label and np.size(prev[1].data) == 1:
+        return _scalar(prev[1].data)
+    return None
+
+
+def caption(out: Any, names: dict[int, str]) -> tuple[str, list[Any]]:
+    """What ``out``'s closure did, in one sentence that calls every node by its one name (``names``) and says a
+    loss, a mean and a division in words and numbers; and the nodes the sentence names, ``out`` first."""
     op, prev = str(out._op), out._prev
     said: list[Any] = [out]
+    subject = names[id(out)]
 
     def name(node: Any) -> str:
         said.append(node)
         if getattr(node, "requires_grad", True):
-            return name_of(node)
-        return f"{name_of(node)} (which asks for no gradient, so its closure skips it)"
+            return names[id(node)]
+        return f"{names[id(node)]} (which asks for no gradient, so its closure skips it)"
 
     def some(nodes: Any, most: int = 4) -> str:
         nodes = list({id(p): p for p in nodes}.values())
-        return _listed([name(p) for p in nodes[:most]], max(len(nodes) - most, 0))
+        if len(nodes) > most:
+            said.extend(nodes)
+            return span([names[id(p)] for p in nodes])
+        return _listed([name(p) for p in nodes])
 
     if _rectifier_op(op) and not isinstance(out.data, np.ndarray):
         x = _scalar(prev[0].data)
         if x > 0:
-            return f"{subject} (input {number(x)} > 0) passed its gradient unchanged back to {name(prev[0])}.", said
+            return (
+                f"{subject} = {op}({name(prev[0])}): input {number(x)} > 0, so it passed its gradient unchanged back.",
+                said,
+            )
         slope = _slope(out, number(prev[1].data) if op == "prelu" else "").split(" = ")[-1]
-        text = f"{subject} (input {number(x)} <= 0) passed {slope} x its gradient back to {name(prev[0])}"
+        text = f"{subject} = {op}({name(prev[0])}): input {number(x)} <= 0, so it passed {slope} x its gradient back"
         extra = f", and input x its gradient to the slope {name(prev[1])}" if op == "prelu" and len(prev) > 1 else ""
         return text + extra + ".", said
     if _rectifier_op(op):
         share = float(np.mean(np.asarray(prev[0].data) <= 0))
         text = (
-            f"{subject} passed its gradient back to {name(prev[0])}: unchanged where the input > 0, times "
+            f"{subject} = {op}({name(prev[0])}) passed its gradient back: unchanged where the input > 0, times "
             f"the slope where it is <= 0 ({share:.0%} of the entries)."
         )
         return text, said
+    count = _mean_count(out)
+    if count is not None:
+        each = f"1/{count:g} = {number(1 / count)}" if count else "1/0"
+        return (
+            f"{subject} is the mean of {count:g} per-sample loss{'es' if count != 1 else ''}: it divides "
+            f"{name(prev[0])} by the number of samples, {count:g}, so the sum gets gradient {each} times "
+            f"{subject}'s own (n = {count:g} is a constant, so no gradient is sent to it).",
+            said,
+        )
     if op == "wsum":
         n = len(prev) // 2
-        if n > 2 and [name_of(w) for w in prev[:n]] == [f"its w{i}" for i in range(1, n + 1)]:
-            weights = f"its weights {name(prev[0])[4:]}..{name(prev[n - 1])[4:]}"
-        else:
-            weights = some(prev[:n], most=3)
-        inputs = some(prev[n : 2 * n])
-        bias = f", and unchanged to {name(prev[2 * n])} (the bias)" if len(prev) > 2 * n else ""
+        weights, inputs = some(prev[:n], most=3), some(prev[n : 2 * n], most=3)
+        bias = f", and unchanged to the bias {name(prev[2 * n])}" if len(prev) > 2 * n else ""
         return (
-            f"{subject} passed its gradient times each input to {weights}, times each weight to {inputs}{bias}.",
+            f"{subject} (a weighted sum) passed its gradient times each input to the weights {weights}, "
+            f"times each weight to the inputs {inputs}{bias}.",
+            said,
+        )
+    if op == "bce_logits" and not isinstance(out.data, np.ndarray):
+        z = _scalar(prev[0].data)
+        y = _scalar(prev[1].data) if len(prev) > 1 else float(out._arg)
+        p = 1 / (1 + np.exp(-z))
+        return (
+            f"{subject} is one sample's binary cross-entropy of the logit {name(prev[0])} = {number(z)} against the "
+            f"label {number(y)}: it passed sigmoid({number(z)}) - {number(y)} = {number(p - y)} times its gradient "
+            f"back to {names[id(prev[0])]}.",
             said,
         )
     how: dict[str, Callable[[], str]] = {
         "+": lambda: f"passed its gradient unchanged to {some(prev)}",
         "-": lambda: f"passed its gradient to {name(prev[0])} and minus it to {name(prev[-1])}",
-        "neg": lambda: f"passed minus its gradient to {some(prev)}",
-        "*": lambda: f"passed its gradient times the other factor to {some(prev)}",
-        "/": lambda: f"passed its gradient / b to {name(prev[0])} and -a/b^2 x it to {name(prev[-1])}",
-        "linear": lambda: (
-            f"passed g @ W to {name(prev[0])}, g.T @ x to {name(prev[1])}"
-            + (f" and g summed over the rows to {name(prev[2])}" if len(prev) > 2 else "")
+        "neg": lambda: (
+            f"is minus {some(prev)}"
+            + (
+                " (the cross-entropy: minus the mean log-probability of each sample's label)"
+                if prev[0]._op == "mean" and prev[0]._prev and prev[0]._prev[0]._op == "index"
+                else ""
+            )
+            + ": it passed minus its gradient back"
         ),
-        "index": lambda: f"passed its gradient to the entries it picked of {some(prev)}, 0 to the others",
+        "*": lambda: f"passed its gradient times the other factor to {some(prev)}",
+        "/": lambda: (
+            f"= {name(prev[0])} / {name(prev[-1])}: it passed its gradient / {names[id(prev[-1])]} to "
+            f"{names[id(prev[0])]} and -{names[id(prev[0])]} / {names[id(prev[-1])]}^2 x its gradient to "
+            f"{names[id(prev[-1])]}"
+        ),
+        "linear": lambda: (
+            f"= {name(prev[0])} @ {name(prev[1])}.T"
+            + (f" + {name(prev[2])}" if len(prev) > 2 else "")
+            + f": it passed g @ {names[id(prev[1])]} to {names[id(prev[0])]}, g.T @ {names[id(prev[0])]} to "
+            f"{names[id(prev[1])]}" + (f" and g summed over the rows to {names[id(prev[2])]}" if len(prev) > 2 else "")
+        ),
+        "index": lambda: (
+            f"picks from {some(prev)} the entries it reads (each sample's label column): it passed its gradient to "
+            "those entries and 0 to the others"
+        ),
         "@": lambda: f"passed g @ B.T to {name(prev[0])} and A.T @ g to {name(prev[-1])}",
         "sum": lambda: f"passed its gradient to every entry of {some(prev)}",
-        "mean": lambda: f"passed its gradient / n to every entry of {some(prev)}",
-        "log_softmax": lambda: f"passed g - softmax * (g summed over the row) back to {some(prev)}",
-        "bce_logits": lambda: f"passed (sigmoid(z) - y) x its gradient back to {some(prev)}",
+        "mean": lambda: (
+            f"is the mean of the {np.size(prev[0].data)} entries of {some(prev)}: it divides their sum by "
+            f"{np.size(prev[0].data)}, so each entry gets gradient 1/{np.size(prev[0].data)} = "
+            f"{number(1 / max(np.size(prev[0].data), 1))} times {subject}'s own"
+        ),
+        "log_softmax": lambda: (
+            f"is the log of the softmax of {some(prev)} (log-probabilities): it passed g - softmax x (g summed "
+            "over the row) back"
+        ),
         "cross_entropy": lambda: f"passed (softmax - onehot) x its gradient back to {some(prev)}",
     }
     default = "multiplied its gradient by its local derivative and passed it back to"
-    text = how[op]() if op in how else f"{default} {some(prev)}"
-    named = subject.endswith(op)  # "layer 3's linear" already says its op
-    return (f"{subject} {text}." if named else f"{subject} ({op_title(out)}) {text}."), said
+    text = how[op]() if op in how else f"({op_title(out)}) {default} {some(prev)}"
+    return f"{subject} {text}.", said

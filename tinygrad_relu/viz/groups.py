@@ -3,8 +3,7 @@
 A module's call tags the nodes it returns with the modules being called and the inputs it got
 (``Module.__call__``). A group is then the tagged output and everything behind it up to those inputs:
 for a scalar neuron its activation, its weighted sum and its weight and bias leaves. A graph built
-without modules has no tags and no groups. Also here: the one stable name of every node, used by every
-drawing and frame, and which units are dead on every sample of a data set.
+without modules has no tags and no groups. Also here: which units are dead on every sample of a data set.
 """
 
 from __future__ import annotations
@@ -241,100 +240,6 @@ def _columns(nodes: list[Any], groups: list[Group], owner: dict[Any, Any]) -> No
 def representative(groups: list[Group]) -> dict[Any, Any]:
     """id(node) -> the group it is drawn in, for every grouped node."""
     return {id(node): group for group in groups for node in group.members}
-
-
-def stable_names(nodes: list[Any]) -> dict[Any, Any]:
-    """id(node) -> the one name a node has in every drawing and frame.
-
-    Its label if it has one; x1, x2, ... for the inputs a module was called on (leaves no module made);
-    a neuron's unlabelled weights and bias by their place (w1, w2, b; w1.3.2 and b1.3 for neuron 1.3 of
-    a network, as an MLP labels them); the value of any other unnamed leaf (a constant); v<k> for an
-    unnamed inner node, k its place in the forward order. The order numbers #k are kept for when a
-    closure ran.
-    """
-    groups = find_groups(nodes, "neuron")
-    members = representative(groups)
-    inputs: dict[int, None] = {}
-    for group in groups:  # the leaves a module read without owning them: the network's inputs
-        for node in group.members:
-            for parent in node._prev:
-                if not parent._prev and id(parent) not in members and not parent.label:
-                    if not _is_parameter_like(parent):
-                        inputs[id(parent)] = None
-    numbering = {node_id: f"x{k}" for k, node_id in enumerate(inputs, 1)}
-    placed = {}
-    for group in groups:
-        number = group.title.split(" ", 1)[1] if group.title.startswith("neuron ") else ""
-        for node_id, role in roles(group).items():
-            if role == "b":
-                placed[node_id] = f"b{number}"
-            elif role[0] == "w" and role[1:].isdigit():
-                placed[node_id] = f"w{number}.{role[1:]}" if number else role
-    names = {}
-    for k, node in enumerate(nodes):
-        if node.label:
-            names[id(node)] = node.label
-        elif id(node) in numbering:
-            names[id(node)] = numbering[id(node)]
-        elif id(node) in placed:
-            names[id(node)] = placed[id(node)]
-        elif not node._prev:
-            names[id(node)] = _constant(node)
-        else:
-            names[id(node)] = f"v{k}"
-    return names
-
-
-def _op_word(node: Any) -> str:
-    """A node by what made it: 'leaky_relu', 'weighted sum', 'linear', '@'."""
-    return "weighted sum" if node._op == "wsum" else str(node._op)
-
-
-def roles(group: Group) -> dict[int, str]:
-    """id(node) -> what a member is inside its group's box: 'leaky_relu', 'weighted sum', 'w3', 'b' for a
-    scalar neuron (a layer's members carry their neuron's number: '1.3 w2'); a Tensor layer's parameters
-    by their label, else their name in the model ('layers.0.weight'), and its ops by op."""
-    inside = {id(node) for node in group.members}
-    found: dict[int, str] = {}
-    for node in group.members:
-        if not node._prev:
-            continue
-        found.setdefault(id(node), _op_word(node))
-        if node._op == "wsum":  # prev is w1..wn, x1..xn, b
-            n = len(node._prev) // 2
-            for i, parent in enumerate(node._prev[:n]):
-                if id(parent) in inside and not parent._prev:
-                    found[id(parent)] = f"w{i + 1}"
-            if len(node._prev) > 2 * n and id(node._prev[2 * n]) in inside:
-                found[id(node._prev[2 * n])] = "b"
-    params = {}
-    if group.model is not None and isinstance(group.output, Tensor):
-        params = {id(p): name for name, p in group.model.named_parameters()}
-    for node in group.members:
-        if id(node) not in found:
-            found[id(node)] = node.label or params.get(id(node), _constant(node) if not node._prev else _op_word(node))
-    if len(group.outputs) > 1:  # a layer of neurons: say whose
-        for unit, out in zip(group.units, group.outputs):
-            number = _numbered(_module_names(group.model).get(id(unit), ""))
-            stack = [out]
-            while stack:
-                node = stack.pop()
-                if id(node) in inside and not found[id(node)].startswith(number + " "):
-                    found[id(node)] = f"{number} {found[id(node)]}"
-                    stack.extend(node._prev)
-    return found
-
-
-def _is_parameter_like(node: Any) -> bool:
-    return isinstance(node, Tensor) and node.requires_grad
-
-
-def _constant(node: Any) -> str:
-    data = node.data
-    if isinstance(data, np.ndarray) and data.size != 1:
-        return f"const {data.shape}"
-    value = float(np.reshape(data, -1)[0])
-    return "0" if value == 0 else f"{value:.4g}"
 
 
 def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict[Any, Any]:

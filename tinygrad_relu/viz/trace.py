@@ -191,7 +191,11 @@ def trace_backward(root: Any, nodes: list[Any], seed: Any, every_step: bool) -> 
         numbers[id(node)] = len(numbers) + 1
         flows[id(node)] = local_flows(node)
         if every_step or len(numbers) == inner:
-            grads = {id(n): _copy(n.grad) for n in nodes}
+            if steps and every_step:  # a closure changes only its inputs' gradients
+                grads = dict(steps[-1].grads)
+                grads.update((id(p), _copy(p.grad)) for p in node._prev)
+            else:
+                grads = {id(n): _copy(n.grad) for n in nodes}
             steps.append(Step(dict(numbers), dict(flows), grads, node))
 
     try:
