@@ -23,7 +23,7 @@ from ..engine import Value, graph
 from ..engine.graph import topological_order
 from ..tensor import Tensor
 from .leaves import TraceError, data_leaves
-from .names import NAMESPACE, identifier, parameter_names
+from .names import NAMESPACE, graph_leaves, identifier, parameter_names
 from .record import Leaves, Recording, argument_kind, as_floats, changed, classify, record
 from .write import Writer
 
@@ -199,14 +199,8 @@ def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
     if not root._prev:
         raise TraceError("the root is a leaf: it has no graph to write as code")
     rec = Recording(root, (), order, {id(n): i for i, n in enumerate(order)})
-    leaves = Leaves()
-    for i, node in enumerate(order):
-        if node._prev:
-            continue
-        if isinstance(node, Value):
-            (leaves.params if node.label else leaves.constants).append(i)
-        else:
-            (leaves.params if getattr(node, "requires_grad", False) else leaves.captured).append(i)
+    params_at, constants, captured = graph_leaves(order)  # the same leaves, and so the same names, as the picture's
+    leaves = Leaves(params=params_at, captured=captured, constants=constants)
     params = [order[i] for i in leaves.params]
     writer = Writer(rec, leaves, dict(zip(leaves.params, parameter_names((), [], params))), [])
     writer.write()
