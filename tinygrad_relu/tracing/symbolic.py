@@ -328,7 +328,7 @@ class Tape:
         return self.let(result, name.split(".")[-1].split("[")[0]) if many or fn in _FRESH else result
 
 
-_POWERS = (math.pow, ieee_pow)
+_POWERS = (math.pow, ieee_pow, np.power)
 #: numpy's functions that make a new array (recorded even on plain arguments, since code may change it in place)
 _FRESH: frozenset[Any] = frozenset((np.zeros, np.empty, np.ones, np.full, np.zeros_like, np.ones_like, np.empty_like))
 #: numpy's functions that change an array in place: a statement of their own

@@ -125,6 +125,7 @@ def _accumulate(
     expr = tape.operand(g, 0)
     if isinstance(g, Sym) and g.shape != shape:
         expr = f"unbroadcast({expr}, {shape})"
+        may_alias = False  # unbroadcast makes a new array, as accumulate says
     d = writer.gname(j)
     if j in started:
         tape.emit(f"{d} = {d} + {expr}")
