@@ -32,8 +32,8 @@ MAX_DEPTH = 40  # a longer chain of operations is cut into temporaries, so that 
 
 def number(x: float) -> str:
     """A number as code that gives exactly it back (``repr`` round-trips; inf and nan are names here)."""
-    if isinstance(x, bool):
-        return str(int(x))
+    if isinstance(x, bool):  # True and False are 1 and 0 in arithmetic too
+        return str(x)
     if isinstance(x, int):
         return repr(x)
     x = float(x)
