@@ -259,6 +259,9 @@ def test_check_mode_refuses_a_call_whose_graph_changed():
 
     step = trace(switched, w, [1.0, 2.0], check=True)
     assert step([3.0, 1.0]) == 1.5
+    model, hinge = _hinge_xor("value")
+    checked = trace(hinge, model, XOR, 2.0 * XOR_Y - 1.0, check=True)  # an op on the data is no change of graph
+    assert_replays(checked, hinge, model, XOR, 1.0 - 2.0 * XOR_Y)
     shape["relu"] = True
     with pytest.raises(TraceError, match="graph changed"):
         step([-3.0, 1.0])

@@ -111,7 +111,7 @@ class Program:
         """Record the eager graph of this call and refuse if it is not the traced one (``check=True``)."""
         args = list(self._args)
         for k, x in zip(self._data, data):
-            args[k] = x
+            args[k] = data_leaves(x, k, not self._value)[0]  # the data as the traced call had them: as leaves
         changed(self._signature, record(self._f, args), "from the traced one on this call")
 
 
