@@ -6,11 +6,10 @@ The ``browser`` fixture (conftest.py) launches it; ``Page`` opens a file and rec
 (a Content-Security-Policy violation is one), page error and request that leaves the file system.
 """
 
-import importlib.util
 import os
 from pathlib import Path
 
-from needs import skip_or_fail
+import needs
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; playwright's own browser download is not used
 ARGS = [
@@ -26,8 +25,9 @@ ARGS = [
 
 def missing() -> str | None:
     """Why the browser tests cannot run here, or None."""
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is missing: pip install -e '.[test]'"
+    reason = needs.missing("browser", "the browser tests")
+    if reason is not None:
+        return reason
     if not os.path.exists(CHROMIUM):
         return f"the browser tests need the Debian chromium at {CHROMIUM}: apt-get install chromium (.ci/run does)"
     return None
@@ -37,7 +37,7 @@ def require_chromium() -> None:
     """Call at module level in a browser test file: skips it locally, fails it in CI, naming what is missing."""
     reason = missing()
     if reason is not None:
-        skip_or_fail(reason)
+        needs.skip_or_fail(reason)
 
 
 class Page:

@@ -1,11 +1,13 @@
 """A missing Chromium skips the browser tests on a developer's machine but fails them in CI, naming the package."""
 
 import browser
+import needs
 import pytest
 
 
 @pytest.fixture
 def no_chromium(monkeypatch):
+    monkeypatch.setitem(needs.EXTRAS, "browser", ())  # as if playwright were installed: only the browser is missing
     monkeypatch.setattr(browser, "CHROMIUM", "/nonexistent/chromium")
 
 

@@ -3,7 +3,6 @@ Getting started, renders every notebook with its stored outputs and a link to do
 offline, and documents every public name of the package."""
 
 import html
-import importlib.util
 import json
 import os
 import pathlib
@@ -13,20 +12,11 @@ import sys
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from needs import require
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-MISSING = [
-    name
-    for name in ("mkdocs", "material", "mkdocs_jupyter", "mkdocstrings_handlers.python")
-    if importlib.util.find_spec(name.split(".")[0]) is None
-    or (name.count(".") and importlib.util.find_spec(name) is None)
-]
-pytestmark = [
-    pytest.mark.slow,  # a full site build
-    pytest.mark.skipif(
-        bool(MISSING), reason=f"the docs extra is not installed (missing {MISSING}): pip install -e '.[docs]'"
-    ),
-]
+pytestmark = pytest.mark.slow  # a full site build
+require("docs", "building the docs site")
 
 
 @pytest.fixture(scope="module")
@@ -371,11 +361,8 @@ def test_pages_request_nothing_beyond_localhost(served, site):
 
 
 def _chromium():
-    sys.path.insert(0, str(ROOT / "tests"))
-    try:
-        import browser
-    finally:
-        sys.path.pop(0)
+    import browser  # tests/browser.py, on the path conftest.py sets
+
     browser.require_chromium()
     return browser
 
@@ -448,13 +435,9 @@ def test_a_notebooks_equations_come_through_mkdocs_jupyter_and_render(browser, t
     """A notebook's markdown cell keeps $...$ and $$...$$ through mkdocs-jupyter's conversion (as the site renders
     notebooks), and the site's math.js with the vendored KaTeX draws them, with no request leaving the disk."""
     import nbformat
+    from browser import Page
     from mkdocs_jupyter.convert import nb2html
 
-    sys.path.insert(0, str(ROOT / "tests"))
-    try:
-        from browser import Page
-    finally:
-        sys.path.pop(0)
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [
         nbformat.v4.new_markdown_cell(

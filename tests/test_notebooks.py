@@ -2,12 +2,11 @@
 
 import pathlib
 
+import nbformat
 import pytest
+from needs import require
 
 pytestmark = pytest.mark.slow  # each notebook runs in its own kernel
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
 
 NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
@@ -18,6 +17,9 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path, monkeypatch):
+    require("course", "executing the notebooks")
+    import nbclient
+
     monkeypatch.setenv("MPLBACKEND", "Agg")  # no display in CI
     notebook = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(

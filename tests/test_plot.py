@@ -7,8 +7,11 @@ import sys
 
 import numpy as np
 import pytest
+from needs import require
 
-matplotlib = pytest.importorskip("matplotlib")
+require("plot", "the plotting tests")
+import matplotlib  # noqa: E402  (after the check, which says which extra brings it)
+
 matplotlib.use("Agg")  # no display in CI
 from matplotlib import pyplot  # noqa: E402
 

@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 import pytest
-from needs import require_torch
+from needs import require, require_torch
 
 from tinygrad_relu import Tensor, Value
 from tinygrad_relu.cli import main
@@ -36,7 +36,7 @@ def test_column_labels_score_like_flat_ones(shape):
 
 
 def test_column_labels_give_the_same_decision_boundary_title():
-    pytest.importorskip("matplotlib")
+    require("plot", "plot_decision_boundary")
     import matplotlib
 
     matplotlib.use("Agg")
