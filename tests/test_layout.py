@@ -2,6 +2,7 @@
 
 import ast
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -116,3 +117,15 @@ def test_importing_the_package_and_using_value_loads_no_graphviz_or_matplotlib()
     assert done.stdout.strip() == "[]"
     code = "import sys, tinygrad_relu as t; t.draw_graph(t.Value(1.0)); print('graphviz' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "True"
+
+
+def test_an_op_is_said_once_nothing_recovers_a_parameter_from_a_closure_or_a_name():
+    """The op's parameters are on its node: no code reads a closure's cells, and no op name is taken apart. The one
+    reader of a code object's constants looks for the comprehensions inside a closure, to rebind their names."""
+    engine = PACKAGE / "engine"
+    assert not any("code_rule" in f.read_text() or "RULES" in f.read_text() for f in engine.glob("*.py"))
+    for path in PACKAGE.rglob("*.py"):
+        text = path.read_text()
+        assert "cell_contents" not in text, path
+        assert not re.search(r"_op\s*(\.split|\.startswith|\[)", text), path
+        assert "co_consts" not in text or path.name == "rebinding.py", path
