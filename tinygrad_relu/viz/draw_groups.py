@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .explain import op_title
 from .groups import Group, representative
 from .look import (
     CURRENT_NODE,
@@ -32,8 +33,9 @@ from .look import (
     plain_lines,
     record_field,
 )
-from .names import span
-from .trace import ALPHA, FULL, OFF, ZERO, Step, describe, is_zero, number, op_title, shape_of
+from .names import describe, number, shape_of, span
+from .record import ALPHA, FULL, OFF, ZERO, Step, is_zero
+from .said import group_grad
 
 #: fill colours of a box, by what the unit did on this sample
 STATE_LOOK = {
@@ -48,8 +50,6 @@ STATE_TEXT = {
     "silent": "passed no gradient back on this sample",
     "dead": "activation input <= 0 on every sample",
 }
-#: the line of a box a page rewrites at each step: when the box's own closures ran
-STEP_LINE = "step here: –"
 _LABELLED_EDGES = 60  # a still picture past this many edges shows their numbers as tooltips; a page labels all
 
 
@@ -215,14 +215,6 @@ def group_label(
     elif alpha > 0:
         lines.append(f"{alpha:.0%} of units on the alpha side (input <= 0)")
     return plain_lines(lines)
-
-
-def group_grad(group: Group, grads: dict[Any, Any]) -> Any:
-    """The gradient shown on a box: its output's, or the vector of a layer's neuron outputs."""
-    if len(group.outputs) > 1:
-        values = [grads.get(id(o)) for o in group.outputs]
-        return None if all(v is None for v in values) else np.array([0.0 if v is None else v for v in values])
-    return grads.get(id(group.output))
 
 
 def box_word(groups: list[Group], group: str | None) -> str:
