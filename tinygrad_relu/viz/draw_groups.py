@@ -272,7 +272,8 @@ def draw_grouped(
     nothing has flowed on yet is thin, grey and has no arrowhead. ``grad_texts`` (DOT name -> text) sizes
     a box for the longest gradient text a page will write into it. ``page`` (for the explorer) may hold
     "steps" (group key -> the longest step line its box will show), "hidden" (ids of nodes not drawn: a
-    mean's count) and "fold" (the column whose heading folds an expanded layer back).
+    mean's count), "fold" (the column whose heading folds an expanded layer back) and "open" (a box left out of
+    ``groups`` and drawn opened in place: its nodes in a frame under a heading that folds it back).
     """
     page = page or {}
     hidden: set[int] = page.get("hidden", set())
@@ -284,7 +285,9 @@ def draw_grouped(
     # a Tensor network is a short chain of wide boxes: top to bottom reads better than a thin strip
     across = rankdir or ("LR" if scalar_neurons or not groups else "TB")
     drawing = new_drawing("grouped", across, title)
-    drawing.attr(ranksep="1.1" if across == "LR" and scalar_neurons else "0.3", nodesep="0.12", newrank="true")
+    # top to bottom, the ranks are rows of the stage's shorter side: kept close, so the whole network fits it
+    ranksep = "1.1" if across == "LR" and scalar_neurons else "0.3" if across == "LR" else "0.12"
+    drawing.attr(ranksep=ranksep, nodesep="0.12", newrank="true")
     columns: dict[int, list[Group]] = {}
     for group in groups:
         columns.setdefault(group.column, []).append(group)
@@ -324,6 +327,13 @@ def draw_grouped(
                 )
             for tail, head in zip(chain, chain[1:]):  # invisible links keep a column in its numeric order
                 sub.edge(tail, head, style="invis")
+    opened = page.get("open")
+    inside = {id(node) for node in opened.members} if opened is not None else set()
+    if opened is not None:
+        with drawing.subgraph(name="cluster_open") as box:
+            box.attr(color="#1f5fa8", penwidth="2", style="rounded", label="")
+            heading = plain(f"{opened.title}: click here to fold")
+            box.node(f"fold-{opened.key}", heading, shape="plaintext", fontsize="11")
     for node in nodes:
         if id(node) in owner:
             continue
@@ -337,9 +347,12 @@ def draw_grouped(
             look = dict(CURRENT_NODE)
         text = (grad_texts or {}).get(dot[id(node)])
         op = _divided(node, hidden)
-        drawing.node(
-            dot[id(node)], node_label(node, names[id(node)], grad, grad_text=text, op=op, across=across), **look
-        )
+        label = node_label(node, names[id(node)], grad, grad_text=text, op=op, across=across)
+        if id(node) in inside:
+            with drawing.subgraph(name="cluster_open") as box:
+                box.node(dot[id(node)], label, **look)
+        else:
+            drawing.node(dot[id(node)], label, **look)
     edges = group_edges(nodes, owner, {k: v for k, v in dot.items() if k not in hidden}, step)
     labelled = bool(page) or len(edges) <= _LABELLED_EDGES
     for edge in edges:
@@ -366,13 +379,14 @@ def draw_grouped(
             {e.kind for e in edges if e.kind} | {FULL},
             {unit_state(g, step, dead.get(id(g))) for g in groups},
             any(not e.kind or e.kind == OFF for e in edges),
+            groups[len(groups) // 2].key if across == "TB" and groups else "seed",  # TB: beside the layers
         )
     return drawing
 
 
-def _group_legend(drawing: Drawing, kinds: set[Any], states: set[Any], waiting: bool) -> None:
+def _group_legend(drawing: Drawing, kinds: set[Any], states: set[Any], waiting: bool, beside: str) -> None:
     rows = edge_rows(kinds - {OFF}) + legend_row("◀━━", DIRECTION_RULE)
     if waiting:
         rows += legend_row("───", FORWARD_ONLY, WAITING_EDGE["color"])
     rows += "".join(legend_row(" ", STATE_TEXT[s], fill=STATE_LOOK[s]["fillcolor"]) for s in STATE_LOOK if s in states)
-    add_legend(drawing, rows, beside="seed")
+    add_legend(drawing, rows, beside=beside)

@@ -8,9 +8,10 @@ whose closure ran lights up and stays in view, the edges it filled turn from thi
 the inputs that received the gradient, every gradient known so far is shown, and the caption says what the
 closure did in the names on the screen (``names.py``). A click on a node opens its details (op, data,
 gradient at this step, and per input the local derivative, why it has that value (``explain.py``), and the
-chain-rule product it carried); a click on a group box opens its scalar nodes over the picture, and a
-second click folds them back. The details are one pane of a side column (``#side``); the code pane below it
-shows the pass as ``trace`` writes it, the current step's statements lit, and a click on one selects its node.
+chain-rule product it carried); a click on a layer box expands it in place into its neurons, a click on a
+neuron box opens it in place onto its scalar nodes (its neighbours moved aside), and its heading folds it back.
+The details are one pane of a side column (``#side``); the code pane below it shows the pass as ``trace``
+writes it, the current step's statements lit, and a click on one selects its node.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import numpy as np
 
 from .draw_groups import add_into, carried_text, draw_grouped, group_edges, summed
 from .explain import op_title
-from .groups import Boxes, Group
+from .groups import Boxes, representative
 from .look import (
     DIRECTION_RULE,
     EDGE,
@@ -30,21 +30,21 @@ from .look import (
     plain,
     record_field,
 )
-from .names import describe, number, shape_of, short_title
+from .names import describe, number, shape_of
 from .record import OFF, Recording, Step
 from .said import Said
 
-VIEW_NODES = 4000  # past this many scalar nodes in the boxes that open, the page leaves their pictures out
+OPEN_BOXES = 1200  # past this many boxes in the pictures of the boxes opened in place, the page leaves them out
 
 
 @dataclass
 class Pictures:
-    """A page's pictures as SVG: ``levels`` (layer key, "" for the picture as opened -> SVG), ``views`` (the boxes
-    that open onto their nodes, with their SVG), ``edges`` ("tail->head" -> [[step, label]]) and ``across``
-    (which way the main picture runs to its root)."""
+    """A page's pictures as SVG, by level: "" the picture as opened, a layer's key that layer expanded into its
+    neurons, a box's key that box opened in place onto its nodes. ``parents``: the level each opened box is
+    opened from; ``edges``: "tail->head" -> [[step, label]]; ``across``: which way the main picture runs."""
 
     levels: dict[str, str] = field(default_factory=dict)
-    views: list[tuple[Group, str]] = field(default_factory=list)
+    parents: dict[str, str] = field(default_factory=dict)
     edges: dict[str, list[Any]] = field(default_factory=dict)
     across: str = "LR"
     left_out: str = ""  # the boxes whose nodes are not drawn, when drawing them would make the page too big
@@ -53,39 +53,46 @@ class Pictures:
 def lay_out(recording: Recording, boxes: Boxes, said: Said) -> Pictures:
     """Every picture of the page of ``recording``, drawn as ``boxes`` and labelled as ``said``."""
     nodes, final, names = recording.nodes, recording.final, said.names
-    index = {id(node): i for i, node in enumerate(nodes)}
-    owner = boxes.owner
     dot = {id(node): f"n{i}" for i, node in enumerate(nodes) if id(node) not in boxes.hidden}
     page = {"hidden": boxes.hidden, "steps": said.step_lines}
     top = boxes.top
     # a layer level reads top to bottom, inputs first: the whole network fits the stage with readable text
     across = "TB" if boxes.level == "layer" else "LR" if top and np.size(top[0].output.data) == 1 else None
-    keys, sources, edges = [""], [], []
-    if top:
-        keys += list(boxes.inner)
-        for key, (groups, owners) in boxes.pictures.items():
-            opened = {**page, "fold": next(g.column for g in top if g.key == key)} if key else page
-            drawing = draw_grouped(
-                nodes, groups, names, final, recording.seed, said.title, boxes.dead, True, said.widest, across, opened
-            )
-            sources.append(drawing.source)
-            edges += group_edges(nodes, owners, dot, final)
-    else:
-        sources.append(_node_view(said.title, nodes, {}, names, index, final, owner, said.widest))
-    fine = boxes.fine
-    members = sum(len(g.members) for g in fine)
-    views = fine if members <= VIEW_NODES else []
-    for g in views:
-        inside = {id(node) for node in g.members}
-        outside = {id(p): p for node in g.members for p in node._prev if id(p) not in inside}
-        sources.append(_node_view(g.title, g.members, outside, names, index, final, owner, said.widest))
+    if not top:
+        index = {id(node): i for i, node in enumerate(nodes)}
+        (svg,) = _svgs([_node_view(said.title, nodes, names, index, final, said.widest)])
+        return Pictures({"": svg}, {}, {}, "LR")
+    # each layer expanded, and each box that opens onto its nodes opened in place in the picture it is drawn in:
+    # a picture per box, so a page leaves them out when they would draw more than OPEN_BOXES boxes in all
+    inner = boxes.inner.items()
+    parents = {g.key: next((k for k, units in inner if any(u is g for u in units)), "") for g in boxes.fine}
+    alone = len(nodes) - len(boxes.hidden) - len(representative(boxes.top))
+    drawn = sum(len(boxes.pictures[parents[g.key]][0]) + alone + len(g.members) for g in boxes.fine)
+    opens = boxes.fine if drawn <= OPEN_BOXES else []
+    parents = {g.key: parents[g.key] for g in opens}
+    shown = {key: groups for key, (groups, _) in boxes.pictures.items()}
+    for g in opens:
+        shown[g.key] = [b for b in shown[parents[g.key]] if b is not g]
+    sources, edges = [], []
+    for key, groups in shown.items():
+        parent = parents.get(key, key)
+        settings: dict[str, Any] = dict(page)
+        if parent:
+            settings["fold"] = next(g.column for g in top if g.key == parent)
+        if key in parents:
+            settings["open"] = next(g for g in opens if g.key == key)
+        drawing = draw_grouped(
+            nodes, groups, names, final, recording.seed, said.title, boxes.dead, True, said.widest, across, settings
+        )
+        sources.append(drawing.source)
+        edges += group_edges(nodes, representative(groups), dot, final)
     svgs = _svgs(sources)
     return Pictures(
-        dict(zip(keys, svgs)),
-        list(zip(views, svgs[len(keys) :])),
+        dict(zip(shown, svgs)),
+        parents,
         _edge_texts(edges, final.numbers),
         "TB" if "rankdir=TB" in sources[0] else "LR",
-        "" if views or not fine else f"{members} scalar nodes in {len(fine)} boxes",
+        "" if opens or not boxes.fine else f"{len(boxes.fine)} more pictures of {drawn} boxes in all",
     )
 
 
@@ -128,49 +135,28 @@ def _node_box(node: Any, name: str, grad: Any, grad_text: str | None) -> str:
 
 
 def _node_view(
-    title: str,
-    members: list[Any],
-    stubs: dict[Any, Any],
-    names: dict[Any, Any],
-    index: dict[Any, Any],
-    step: Step,
-    owner: dict[Any, Any],
-    grad_texts: dict[str, str],
+    title: str, nodes: list[Any], names: dict[Any, Any], index: dict[Any, Any], step: Step, grad_texts: dict[str, str]
 ) -> str:
-    """DOT of scalar nodes: ``members`` as boxes, and ``stubs`` (outside nodes feeding them) as small labels.
+    """DOT of a graph drawn node by node, its legend beside the root.
 
     An edge that carried a gradient has its arrowhead at the input that received it (``dir=back``: the
     layout still reads from the inputs to the output); one that carried none has no arrowhead.
     """
     drawing = new_drawing("view", "LR", title)
-    inside = {id(node) for node in members}
     kinds: set[str] = set()
-    for node in stubs.values():
-        drawing.node(
-            f"s{index[id(node)]}", plain(stub_label(node, names, owner)), shape="plaintext", fontcolor="#606060"
-        )
-    for node in members:
+    for node in nodes:
         key = f"n{index[id(node)]}"
         drawing.node(key, _node_box(node, names[id(node)], step.grads.get(id(node)), grad_texts.get(key)))
-    for node in members:
+    for node in nodes:
         for flow in step.flows.get(id(node), []):
-            parent = flow.parent
-            tail = f"n{index[id(parent)]}" if id(parent) in inside else f"s{index[id(parent)]}"
             text = number(flow.carried) if flow.scalar else describe(flow.carried, is_grad=True)
             look = dict(EDGE[flow.kind], dir="back") if flow.kind != OFF else dict(EDGE[OFF])
-            drawing.edge(tail, f"n{index[id(node)]}", label=plain(text) if flow.kind != OFF else None, **look)
+            label = plain(text) if flow.kind != OFF else None
+            drawing.edge(f"n{index[id(flow.parent)]}", f"n{index[id(node)]}", label=label, **look)
             kinds.add(flow.kind)
         if id(node) not in step.flows:
             for parent in dict.fromkeys(node._prev):
-                tail = f"n{index[id(parent)]}" if id(parent) in inside else f"s{index[id(parent)]}"
-                drawing.edge(tail, f"n{index[id(node)]}", **WAITING_EDGE)
-    if not stubs:  # the main picture of a graph drawn node by node: the legend says how to read its edges
-        rows = edge_rows(kinds) + legend_row("◀━━", DIRECTION_RULE) + legend_row("───", FORWARD_ONLY, "#b0b0b0")
-        add_legend(drawing, rows, beside=f"n{index[id(members[-1])]}")
+                drawing.edge(f"n{index[id(parent)]}", f"n{index[id(node)]}", **WAITING_EDGE)
+    rows = edge_rows(kinds) + legend_row("◀━━", DIRECTION_RULE) + legend_row("───", FORWARD_ONLY, "#b0b0b0")
+    add_legend(drawing, rows, beside=f"n{index[id(nodes[-1])]}")
     return str(drawing.source)
-
-
-def stub_label(node: Any, names: dict[Any, Any], owner: dict[Any, Any]) -> str:
-    """How an expanded view names a node from outside the group: 'x1', or 'h1_3 (neuron 1.3)'."""
-    group = owner.get(id(node))
-    return names[id(node)] if group is None else f"{names[id(node)]} ({short_title(group)})"

@@ -112,7 +112,6 @@ def page(recording: Recording, boxes: Boxes, said: Said, pictures: Pictures, max
     nodes = recording.nodes
     index = {id(node): i for i, node in enumerate(nodes)}
     names = said.names
-    views = [g for g, _ in pictures.views]
     payload = {
         "title": said.title,
         "steps": [
@@ -133,7 +132,8 @@ def page(recording: Recording, boxes: Boxes, said: Said, pictures: Pictures, max
                 "output": index[id(g.output)],
                 "about": said.about[g.key],
                 "expands": g.key in boxes.inner,
-                "view": any(v is g for v in views),
+                "view": g.key in pictures.parents,  # it opens in place onto its nodes
+                "parent": pictures.parents.get(g.key, ""),
             }
             for g in boxes.every
         },
@@ -151,13 +151,8 @@ def page(recording: Recording, boxes: Boxes, said: Said, pictures: Pictures, max
         f'<div class="level" data-level="{key}"{" hidden" if key else ""}>{svg}</div>'
         for key, svg in pictures.levels.items()
     )
-    views_html = "".join(
-        f'<section class="view" id="view-{g.key}" hidden><h3>{html.escape(g.title)} '
-        f'<button class="fold" data-group="{g.key}">fold back</button></h3><div class="picture">{svg}</div></section>'
-        for g, svg in pictures.views
-    )
     text = template("explorer.html")
-    values = {"TITLE": html.escape(said.title), "MAIN": mains, "VIEWS": views_html, "DATA": script_json(payload)}
+    values = {"TITLE": html.escape(said.title), "MAIN": mains, "DATA": script_json(payload)}
     filled = encodable(fill(text, {"CSP": content_security_policy(text), **values}))
     size = len(filled.encode("utf-8")) / 1e6
     smaller = "a smaller sample or network" if boxes.level == "layer" else "group='layer'"
