@@ -14,6 +14,7 @@ from tinygrad_relu.data import make_moons
 from tinygrad_relu.nn import MLP, Neuron, mlp
 from tinygrad_relu.train import HEADS, loss_of
 
+SHOWN = "#main .level:not([hidden])"  # the picture on the stage: its level as shown
 pytestmark = pytest.mark.slow  # a real browser
 
 X, Y = make_moons(seed=0)
@@ -38,7 +39,7 @@ def test_neuron_page_steps_with_keys_and_buttons_and_explains_a_node(browser, tm
     page.page.click("#first")
     assert page.where() == "step 0 of 2"
     y_index = next(i for i, n in enumerate(explorer.data["nodes"]) if n["name"] == "y")
-    page.box(f"n{y_index}").click()
+    page.box(f"n{y_index}", SHOWN).click()
     assert "Its closure runs at step 1" in page.page.inner_text("#details")
     page.page.keyboard.press("ArrowRight")  # the panel follows the step
     details = page.page.inner_text("#details")
@@ -51,13 +52,16 @@ def test_network_page_expands_and_folds_a_neuron(browser, tmp_path):
     model = MLP(2, [16, 16, 1], activation="leaky_relu", seed=0)
     loss = loss_of(model, HEADS["bce"], X[:1], Y[:1])[0]
     loss.label = "loss"
-    explorer = explore(loss, group="neuron", dataset=X)
+    explorer = explore(loss, dataset=X)  # one box per layer: each opens into its neurons, a neuron onto its nodes
     page = Page(browser, explorer.save(tmp_path / "pass.html"))
     assert page.where() == "step 0 of 67"
-    waiting = page.page.locator("#main g.node.wait").count()
-    assert waiting == 33 + 2 + 1  # every neuron box, the two inputs and bce1 (the mean's count n has no box)
+    waiting = page.page.locator("#main .level:not([hidden]) g.node.wait").count()
+    assert waiting == 3 + 2 + 1  # every layer box, the two inputs and bce1 (the mean's count n has no box)
     page.page.keyboard.press("End")
-    assert page.page.locator("#main g.node.wait").count() == 0 and page.page.locator("#main g.edge.wait").count() == 0
+    assert (
+        page.page.locator("#main .level:not([hidden]) g.node.wait").count() == 0
+        and page.page.locator("#main .level:not([hidden]) g.edge.wait").count() == 0
+    )
     page.page.keyboard.press("Home")
     for _ in range(3):
         page.page.keyboard.press("ArrowRight")
@@ -67,22 +71,25 @@ def test_network_page_expands_and_folds_a_neuron(browser, tmp_path):
         for k, g in groups.items()  # a layer-2 neuron whose activation input is <= 0
         if g["title"].startswith("neuron 2.") and explorer.data["nodes"][g["output"]]["inputs"][0]["kind"] == "alpha"
     )
-    view = page.page.locator(f"#view-{key}")
-    assert view.is_hidden()
+    level = f'#main .level[data-level="{key}"]'
+    assert page.page.locator(level).is_hidden()
+    page.box(groups[key]["parent"], SHOWN).click()  # its layer, expanded into its neurons
     page.reveal(key)
-    page.box(key).click()
-    assert (
-        view.is_visible() and view.locator("g.node").count() == 19 + 16
-    )  # 16 weights, bias, sum, activation; 16 inputs
+    page.box(key, SHOWN).click()
+    assert page.page.evaluate("() => cur") == key and page.page.locator(level).is_visible()  # opened in place
+    for member in groups[key]["members"]:  # 16 weights, bias, sum, activation, each its own box now
+        assert page.box(member, within=level).count() == 1
+    assert page.box(key, within=level).count() == 0
     title = groups[key]["title"]
     assert title in page.page.inner_text("#details")
     activation = groups[key]["output"]
     for _ in range(explorer.data["nodes"][activation]["ran"] - 3):
         page.page.keyboard.press("ArrowRight")
-    page.box(f"n{activation}", within=f"#view-{key}").click()
+    page.box(f"n{activation}", within=level).click()
     assert "slope alpha = 0.01" in page.page.inner_text("#details")
-    page.box(key).click()
-    assert view.is_hidden()
+    page.reveal(f"fold-{key}")
+    page.box(f"fold-{key}", within=level).click()  # its heading folds it back
+    assert page.page.evaluate("() => cur") == groups[key]["parent"] and page.page.locator(level).is_hidden()
     page.close()
 
 
@@ -93,9 +100,9 @@ def test_tensor_page_shows_a_gradient_histogram(browser, tmp_path):
     page = Page(browser, explorer.save(tmp_path / "pass.html"))
     page.page.keyboard.press("End")
     page.reveal("g0")
-    page.box("g0").click()
+    page.box("g0", SHOWN).click()
     member = explorer.data["groups"]["g0"]["members"][-1]  # the relu output: a (4, 16) gradient
-    page.box(member, within="#view-g0").click()
+    page.box(member, within='#main .level[data-level="g0"]').click()
     details = page.page.inner_text("#details")
     assert re.search(r"shape\s+\(4, 16\)", details) and "shape shape" not in details
     assert "% of entries exactly zero" in details
@@ -140,5 +147,5 @@ def test_code_pane_follows_the_steps_and_selects_a_node(browser, tmp_path):
         assert page.page.inner_text("#details h2").startswith(node["name"])
         assert "picked" in (line.get_attribute("class") or "")
         box = node["group"] or f"n{target}"  # on a grouped page, the box the node is drawn in
-        assert "picked" in (page.box(box).get_attribute("class") or "")
+        assert "picked" in (page.box(box, SHOWN).get_attribute("class") or "")
     page.close()

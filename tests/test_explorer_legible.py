@@ -1,5 +1,6 @@
 """The explorer a learner can read, measured in Chromium at 1400x900 on the three pages the README shows: the
-moons network grouped by neuron, the spirals Tensor network, and the 3-step neuron y = leaky_relu(w x + b).
+moons network as the CLI draws it (its layers, each opening into its neurons), the spirals Tensor network, and
+the 3-step neuron y = leaky_relu(w x + b).
 
 First view: box text at least 11 px high. After every step the current node's box is on the stage. Every edge
 that carried a gradient has its arrowhead at the receiving input (the tail of the forward edge); every caption
@@ -19,15 +20,16 @@ from tinygrad_relu.data import make_moons, make_spirals
 from tinygrad_relu.nn import MLP, mlp
 from tinygrad_relu.train import HEADS, loss_of
 
+SHOWN = "#main .level:not([hidden])"  # the picture on the stage: its level as shown
 pytestmark = pytest.mark.slow
 
 
 def network_page(make, build, sizes, head):
-    """The page of one sample's loss through a fresh network, grouped by neuron, as the CLI makes it."""
+    """The page of one sample's loss through a fresh network, at the level the CLI opens it on."""
     X, Y = make(seed=0)
     loss = loss_of(build(2, sizes, activation="leaky_relu", seed=0), HEADS[head], X[:1], Y[:1])[0]
     loss.label = "loss"
-    return explore(loss, group="neuron", dataset=X)
+    return explore(loss, group="auto", dataset=X)
 
 
 def moons_page():
@@ -75,7 +77,7 @@ CURRENT_ON_STAGE = """async () => {
   for (let step = 1; step <= N; step++) {
     go(step);
     await frame();
-    const hot = [...document.querySelectorAll("#main g.node.hot")];
+    const hot = [...document.querySelectorAll("#main .level:not([hidden]) g.node.hot")];
     const stage = document.getElementById("main").getBoundingClientRect();
     if (!hot.length) outside.push([step, "nothing lit"]);
     for (const g of hot) {
@@ -110,11 +112,8 @@ ARROWHEADS = """(within) => {
 }"""
 WAITING_EDGES_HEADLESS = """() => [...document.querySelectorAll("#main g.edge.wait polygon")]
   .filter((p) => getComputedStyle(p).display !== "none").length"""
-# an empty details panel and every group folded (an open one lies over the picture)
-CLEAR = """() => {
-  document.getElementById("details").innerHTML = "";
-  for (const v of document.querySelectorAll(".view")) v.hidden = true;
-}"""
+# an empty details panel
+CLEAR = """() => { document.getElementById("details").innerHTML = ""; }"""
 DRAWN_TEXT = """(within) => [...document.querySelectorAll(within + " svg text")].map((t) => t.textContent)"""
 OVERFLOW = """async (within) => {
   const frame = () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
@@ -176,12 +175,12 @@ def test_every_gradient_arrow_points_at_the_input_that_received_it(pages, name):
     page.page.evaluate("() => go(1)")
     assert page.page.evaluate(WAITING_EDGES_HEADLESS) == 0  # a forward edge has no arrowhead
     page.page.evaluate("() => go(N)")
-    found = page.page.evaluate(ARROWHEADS, "#main")
+    found = page.page.evaluate(ARROWHEADS, SHOWN)
     assert found["wrong"] == [] and found["seen"] > 0
     if explorer.data["groups"]:  # and inside an open group
         key = sorted(explorer.data["groups"])[-2]
         page.page.evaluate("(key) => clicked(key)", key)
-        found = page.page.evaluate(ARROWHEADS, f"#view-{key}")
+        found = page.page.evaluate(ARROWHEADS, f'#main .level[data-level="{key}"]')
         page.page.evaluate("(key) => clicked(key)", key)
         assert found["wrong"] == [] and found["seen"] > 0
 
@@ -213,8 +212,8 @@ def test_a_click_anywhere_in_a_box_selects_it(pages, name):
     sample = sorted(set(keys[:: max(1, len(keys) // 5)] + keys[-1:]))
     for key in sample:
         page.reveal(key)
-        title = page.box(key).locator("title")
-        box = page.box(key).bounding_box()
+        title = page.box(key, SHOWN).locator("title")
+        box = page.box(key, SHOWN).bounding_box()
         inset_x, inset_y = min(10, box["width"] / 4), min(8, box["height"] / 4)
         points = [
             (box["width"] / 2, box["height"] / 2),
@@ -238,10 +237,10 @@ def test_a_click_anywhere_in_a_box_selects_it(pages, name):
 @pytest.mark.parametrize("name", PAGES)
 def test_no_text_leaves_its_box_at_any_step(pages, name):
     explorer, page = pages[name]
-    assert page.page.evaluate(OVERFLOW, "#main") == []
-    for key in sorted(explorer.data["groups"])[-2:]:  # the expanded views too: two of them
+    assert page.page.evaluate(OVERFLOW, SHOWN) == []
+    for key in sorted(explorer.data["groups"])[-2:]:  # two boxes opened in place too
         page.page.evaluate("(key) => clicked(key)", key)
-        assert page.page.evaluate(OVERFLOW, f"#view-{key}") == [], key
+        assert page.page.evaluate(OVERFLOW, f'#main .level[data-level="{key}"]') == [], key
         page.page.evaluate("(key) => clicked(key)", key)
 
 

@@ -40,11 +40,12 @@ def pages(browser, tmp_path_factory):
     yield from opened_pages(browser, tmp_path_factory.mktemp("levels"), PAGES)
 
 
-# every box of the level shown, with the median pixel height of its text and whether it is on the stage
+# every box of the level shown (the layers and the nodes drawn alone: the inputs, the loss), with the median pixel
+# height of its text and whether it is on the stage
 FIRST_VIEW = """() => {
   const stage = document.getElementById("stage").getBoundingClientRect();
   const zoom = main.pz.getSizes().realZoom;
-  return boxes.filter((b) => onMain(b) && D.groups[b.key]).map((b) => {
+  return boxes.filter((b) => onMain(b) && (D.groups[b.key] || /^n\\d+$/.test(b.key))).map((b) => {
     const r = b.g.getBoundingClientRect();
     const px = [...b.g.querySelectorAll("text")].map((t) => +getComputedStyle(t).fontSize.replace("px", "") * zoom)
       .sort((x, y) => x - y);
@@ -73,7 +74,12 @@ def test_the_first_view_shows_every_layer_with_readable_text(pages, name):
     _, page = pages[name]
     page.settle()
     shown = page.page.evaluate(FIRST_VIEW)
-    assert len(shown) >= 3, shown  # every layer has its box
+    explorer, _ = pages[name]
+    layers = [box for box in shown if box["key"] in explorer.data["groups"]]
+    inputs = [
+        box for box in shown if box["key"][0] == "n" and explorer.data["nodes"][int(box["key"][1:])]["name"][0] == "x"
+    ]
+    assert len(layers) >= 3 and inputs, shown  # every layer has its box, and the input is there
     assert all(box["inside"] for box in shown), shown
     assert all(box["px"] >= 11 for box in shown), shown
 
@@ -133,7 +139,15 @@ def test_the_details_follow_the_step(pages, name):
         assert set(re.findall(r"\(at step (\d+)\)", page.page.inner_text("#details"))) == {str(step)}
 
 
-def test_an_opened_box_leaves_itself_and_the_zoom_buttons_clickable(pages):
+ON_STAGE = """(key) => {
+  const stage = document.getElementById("stage").getBoundingClientRect();
+  const r = boxes.find((b) => onMain(b) && b.key === key).g.getBoundingClientRect();
+  return r.width > 0 && r.left >= stage.left && r.right <= stage.right &&
+    r.top >= stage.top && r.bottom <= stage.bottom;
+}"""
+
+
+def test_a_neuron_opens_in_place_and_the_same_click_folds_it(pages):
     explorer, page = pages["moons"]
     page.page.evaluate("() => { setLevel(''); go(20); }")
     layer = next(key for key, g in explorer.data["groups"].items() if g["expands"])
@@ -142,18 +156,29 @@ def test_an_opened_box_leaves_itself_and_the_zoom_buttons_clickable(pages):
     page.settle()
     assert page.page.evaluate("() => cur") == layer
     neuron = next(key for key, g in explorer.data["groups"].items() if g["view"] and key.startswith("u"))
+    assert explorer.data["groups"][neuron]["parent"] == layer
     page.reveal(neuron)
     page.box(neuron, shown).click()
     page.settle()
-    assert page.page.locator(f"#view-{neuron}").is_visible()
-    for locator in (page.box(neuron, shown), page.page.locator("#zoom-in"), page.page.locator("#fit")):
+    # in place: the picture with the layer open now holds the neuron's nodes where its box was, its neighbours
+    # moved aside (the other neurons are still boxes), under a heading that folds it
+    assert page.page.evaluate("() => cur") == neuron
+    members = explorer.data["groups"][neuron]["members"]
+    assert all(page.box(m, shown).count() == 1 for m in members) and page.box(neuron, shown).count() == 0
+    others = [k for k, g in explorer.data["groups"].items() if g["parent"] == layer and k != neuron]
+    assert all(page.box(k, shown).count() == 1 for k in others)
+    heading = f"fold-{neuron}"
+    assert page.page.evaluate(ON_STAGE, heading)
+    for locator in (page.box(heading, shown), page.page.locator("#zoom-in"), page.page.locator("#fit")):
         r = locator.bounding_box()
         top = page.page.evaluate(TOP_AT, [r["x"] + r["width"] / 2, r["y"] + r["height"] / 2])
-        assert "view" not in top and (f"<title>{neuron}</title>" in top or "button" in top or 'class="node' in top)
-    page.box(neuron, shown).click()  # the same click folds it
+        assert f"<title>{heading}</title>" in top or "button" in top, top
+    page.box(heading, shown).click()  # the same click folds it
     page.settle()
-    assert page.page.locator(f"#view-{neuron}").is_hidden()
-    page.page.locator(f"{shown} g.node:has(> title:text-matches('^layer'))").first.click()
+    assert page.page.evaluate("() => cur") == layer and page.box(neuron, shown).count() == 1
+    fold = page.page.locator(f"{shown} g.node:has(> title:text-matches('^layer')) > title").first.text_content()
+    page.reveal(fold)
+    page.box(fold, shown).click()  # the layer's heading folds the layer
     assert page.page.evaluate("() => cur") == ""
 
 
@@ -179,5 +204,5 @@ def test_screenshots_of_the_first_views_and_an_opened_neuron(pages):
     page.box(neuron, shown).click()
     page.settle()
     page.page.screenshot(path=str(folder / "moons-neuron-open.png"))
-    page.box(neuron, shown).click()
+    page.box(f"fold-{neuron}", shown).click()
     page.page.evaluate("() => setLevel('')")

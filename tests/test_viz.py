@@ -14,7 +14,7 @@ from optable import OPS, TENSOR_SHAPES, TENSOR_SHAPES_OF
 from tinygrad_relu import Tensor, Value, backward_frames, draw_graph, write_frames
 from tinygrad_relu.engine.graph import backward_order, topological_order
 from tinygrad_relu.viz import GraphvizNotFoundError, save_graph
-from tinygrad_relu.viz.trace import trace_backward
+from tinygrad_relu.viz.record import trace_backward
 
 SVG = "{http://www.w3.org/2000/svg}"
 ALPHA_COLOUR, ZERO_COLOUR = "#e07b00", "#a0a0a0"

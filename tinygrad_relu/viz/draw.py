@@ -21,7 +21,7 @@ import graphviz
 
 from .. import checks
 from .draw_groups import box_word, draw_grouped
-from .explain import caption
+from .explain import caption, op_title
 from .groups import dead_on_every_sample, find_groups, representative
 from .look import (
     CURRENT_NODE,
@@ -42,21 +42,17 @@ from .look import (
     plain_lines,
     record_field,
 )
-from .names import node_names
-from .trace import (
+from .names import describe, node_names, number, shape_of
+from .record import (
     FULL,
     OFF,
     ZERO,
     Flow,
     Step,
     default_seed,
-    describe,
     distinct_parents,
     is_zero,
     nodes_within,
-    number,
-    op_title,
-    shape_of,
     trace_backward,
     uses,
 )

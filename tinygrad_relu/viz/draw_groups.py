@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .explain import op_title
 from .groups import Group, representative
 from .look import (
     CURRENT_NODE,
@@ -32,8 +33,9 @@ from .look import (
     plain_lines,
     record_field,
 )
-from .names import span
-from .trace import ALPHA, FULL, OFF, ZERO, Step, describe, is_zero, number, op_title, shape_of
+from .names import describe, number, shape_of, span
+from .record import ALPHA, FULL, OFF, ZERO, Step, is_zero
+from .said import group_grad
 
 #: fill colours of a box, by what the unit did on this sample
 STATE_LOOK = {
@@ -48,8 +50,6 @@ STATE_TEXT = {
     "silent": "passed no gradient back on this sample",
     "dead": "activation input <= 0 on every sample",
 }
-#: the line of a box a page rewrites at each step: when the box's own closures ran
-STEP_LINE = "step here: –"
 _LABELLED_EDGES = 60  # a still picture past this many edges shows their numbers as tooltips; a page labels all
 
 
@@ -217,14 +217,6 @@ def group_label(
     return plain_lines(lines)
 
 
-def group_grad(group: Group, grads: dict[Any, Any]) -> Any:
-    """The gradient shown on a box: its output's, or the vector of a layer's neuron outputs."""
-    if len(group.outputs) > 1:
-        values = [grads.get(id(o)) for o in group.outputs]
-        return None if all(v is None for v in values) else np.array([0.0 if v is None else v for v in values])
-    return grads.get(id(group.output))
-
-
 def box_word(groups: list[Group], group: str | None) -> str:
     """What one box of a grouped drawing is: a Tensor network's boxes are layers whatever was asked."""
     return "layer" if groups and isinstance(groups[0].output.data, np.ndarray) else str(group)
@@ -280,7 +272,8 @@ def draw_grouped(
     nothing has flowed on yet is thin, grey and has no arrowhead. ``grad_texts`` (DOT name -> text) sizes
     a box for the longest gradient text a page will write into it. ``page`` (for the explorer) may hold
     "steps" (group key -> the longest step line its box will show), "hidden" (ids of nodes not drawn: a
-    mean's count) and "fold" (the column whose heading folds an expanded layer back).
+    mean's count), "fold" (the column whose heading folds an expanded layer back) and "open" (a box left out of
+    ``groups`` and drawn opened in place: its nodes in a frame under a heading that folds it back).
     """
     page = page or {}
     hidden: set[int] = page.get("hidden", set())
@@ -292,7 +285,9 @@ def draw_grouped(
     # a Tensor network is a short chain of wide boxes: top to bottom reads better than a thin strip
     across = rankdir or ("LR" if scalar_neurons or not groups else "TB")
     drawing = new_drawing("grouped", across, title)
-    drawing.attr(ranksep="1.1" if across == "LR" and scalar_neurons else "0.3", nodesep="0.12", newrank="true")
+    # top to bottom, the ranks are rows of the stage's shorter side: kept close, so the whole network fits it
+    ranksep = "1.1" if across == "LR" and scalar_neurons else "0.3" if across == "LR" else "0.12"
+    drawing.attr(ranksep=ranksep, nodesep="0.12", newrank="true")
     columns: dict[int, list[Group]] = {}
     for group in groups:
         columns.setdefault(group.column, []).append(group)
@@ -332,6 +327,13 @@ def draw_grouped(
                 )
             for tail, head in zip(chain, chain[1:]):  # invisible links keep a column in its numeric order
                 sub.edge(tail, head, style="invis")
+    opened = page.get("open")
+    inside = {id(node) for node in opened.members} if opened is not None else set()
+    if opened is not None:
+        with drawing.subgraph(name="cluster_open") as box:
+            box.attr(color="#1f5fa8", penwidth="2", style="rounded", label="")
+            heading = plain(f"{opened.title}: click here to fold")
+            box.node(f"fold-{opened.key}", heading, shape="plaintext", fontsize="11")
     for node in nodes:
         if id(node) in owner:
             continue
@@ -345,9 +347,12 @@ def draw_grouped(
             look = dict(CURRENT_NODE)
         text = (grad_texts or {}).get(dot[id(node)])
         op = _divided(node, hidden)
-        drawing.node(
-            dot[id(node)], node_label(node, names[id(node)], grad, grad_text=text, op=op, across=across), **look
-        )
+        label = node_label(node, names[id(node)], grad, grad_text=text, op=op, across=across)
+        if id(node) in inside:
+            with drawing.subgraph(name="cluster_open") as box:
+                box.node(dot[id(node)], label, **look)
+        else:
+            drawing.node(dot[id(node)], label, **look)
     edges = group_edges(nodes, owner, {k: v for k, v in dot.items() if k not in hidden}, step)
     labelled = bool(page) or len(edges) <= _LABELLED_EDGES
     for edge in edges:
@@ -374,13 +379,14 @@ def draw_grouped(
             {e.kind for e in edges if e.kind} | {FULL},
             {unit_state(g, step, dead.get(id(g))) for g in groups},
             any(not e.kind or e.kind == OFF for e in edges),
+            groups[len(groups) // 2].key if across == "TB" and groups else "seed",  # TB: beside the layers
         )
     return drawing
 
 
-def _group_legend(drawing: Drawing, kinds: set[Any], states: set[Any], waiting: bool) -> None:
+def _group_legend(drawing: Drawing, kinds: set[Any], states: set[Any], waiting: bool, beside: str) -> None:
     rows = edge_rows(kinds - {OFF}) + legend_row("◀━━", DIRECTION_RULE)
     if waiting:
         rows += legend_row("───", FORWARD_ONLY, WAITING_EDGE["color"])
     rows += "".join(legend_row(" ", STATE_TEXT[s], fill=STATE_LOOK[s]["fillcolor"]) for s in STATE_LOOK if s in states)
-    add_legend(drawing, rows, beside="seed")
+    add_legend(drawing, rows, beside=beside)

@@ -1,4 +1,5 @@
-"""Which nodes belong together in a drawing: a neuron, a layer, read from the tags modules put on their outputs.
+"""The second stage: which nodes belong together in a drawing (a neuron, a layer), read from the tags modules
+put on their outputs, and the level a page opens on (``levels``).
 
 A module's call tags the nodes it returns with the modules being called and the inputs it got
 (``Module.__call__``). A group is then the tagged output and everything behind it up to those inputs:
@@ -15,8 +16,12 @@ import numpy as np
 
 from ..nn import Layer, Neuron, RectifierWatch
 from ..tensor import Tensor
+from .record import Recording
 
 LEVELS = ("neuron", "layer")
+FIT_NODES = 40  # a scalar graph this small reads best node by node, whatever made it
+FIT_BOXES = 12  # past this many neuron boxes the first view would need text under 11 px: open on layers
+FIT_INPUTS = 8  # past this many inputs a layer level draws them as one box
 
 
 @dataclass
@@ -266,3 +271,88 @@ def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict[Any, Any]:
             elif call.module in group.modules and (call.source is None or call.source in group.modules):
                 dead[id(group)] = ~call.alive
     return dead
+
+
+@dataclass
+class Boxes:
+    """The boxes of a page: ``top`` the ones it opens on, ``inner`` each layer box's neuron boxes (it expands into
+    them in place), the ``level`` opened on, the counts a mean divides by (``hidden``: said, not drawn) and the
+    units dead on every sample (``dead``). The rest is worked out from them once, for the stages after this one:
+    ``every`` box drawn at some level, the ``fine`` ones that open onto their scalar nodes, ``owner`` (id(node) ->
+    the fine box it opens from), ``within`` (id(node) -> every box it is drawn in) and ``pictures`` (layer key,
+    "" for the picture as opened -> its boxes and id(node) -> box)."""
+
+    top: list[Group] = field(default_factory=list)
+    inner: dict[str, list[Group]] = field(default_factory=dict)
+    level: str | None = None
+    hidden: set[int] = field(default_factory=set)
+    dead: dict[Any, Any] = field(default_factory=dict)
+    every: list[Group] = field(init=False)
+    fine: list[Group] = field(init=False)
+    owner: dict[int, Group] = field(init=False)
+    within: dict[int, list[Group]] = field(init=False)
+    pictures: dict[str, tuple[list[Group], dict[int, Group]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        neurons = [g for units in self.inner.values() for g in units]
+        self.every = self.top + neurons
+        self.fine = neurons + [g for g in self.top if g.key not in self.inner and g.modules]
+        self.owner = representative(self.fine)
+        self.within = {}
+        for group in self.every:
+            for node in group.members:
+                self.within.setdefault(id(node), []).append(group)
+        shown = {"": self.top} if self.top else {}
+        shown.update((key, [g for g in self.top if g.key != key] + units) for key, units in self.inner.items())
+        self.pictures = {key: (groups, representative(groups)) for key, groups in shown.items()}
+
+
+def levels(recording: Recording, group: str | None, dataset: Any = None) -> Boxes:
+    """The boxes a page opens on. ``group="auto"``: a small scalar graph node by node, a network one box per neuron
+    when they fit the view with readable text, else per layer; ``"neuron"``, ``"layer"`` or None as asked."""
+    if group not in ("auto", None, *LEVELS):
+        raise ValueError(f"group must be 'auto', 'neuron', 'layer' or None, got {group!r}")
+    nodes, root = recording.nodes, recording.root
+    small = len(nodes) <= FIT_NODES and np.size(root.data) == 1 and not isinstance(root.data, np.ndarray)
+    if group is None or (group == "auto" and small):
+        return Boxes()
+    neurons = find_groups(nodes, "neuron")
+    tensor = bool(neurons) and isinstance(neurons[0].output.data, np.ndarray)
+    if group == "neuron" or tensor or (group == "auto" and len(neurons) <= FIT_BOXES):
+        level = ("layer" if tensor else "neuron") if neurons else None
+        hidden = _mean_counts(nodes) if neurons else set()
+        return Boxes(neurons, {}, level, hidden, dead_on_every_sample(neurons, dataset))
+    layers = find_groups(nodes, "layer")
+    owned = {id(node) for g in layers for node in g.members}
+    readers = {id(p) for g in layers for node in g.members for p in node._prev if not p._prev and id(p) not in owned}
+    inputs = [n for n in nodes if id(n) in readers]
+    if len(inputs) > FIT_INPUTS:  # many inputs (an image's pixels): one box, in order, not a row of boxes
+        layers.insert(0, Group("gin", "inputs", (), inputs[-1], inputs, 0, inputs, [None] * len(inputs)))
+    inner: dict[str, list[Group]] = {}
+    units = iter(range(len(neurons)))
+    for layer in layers:
+        mine = [g for g in neurons if g.output in layer.outputs and len(layer.outputs) > 1]
+        for g in mine:
+            g.key = f"u{next(units)}"
+        if mine:
+            inner[layer.key] = mine
+    every = layers + [g for units in inner.values() for g in units]
+    return Boxes(layers, inner, "layer", _mean_counts(nodes) if layers else set(), dead_on_every_sample(every, dataset))
+
+
+def _mean_counts(nodes: list[Any]) -> set[int]:
+    """The ids of the counts a mean divides by (an unlabelled one-number leaf read only as a divisor): a page
+    says them on the division's box and draws no box for them, which would show a gradient nobody asked for."""
+    readers: dict[int, list[Any]] = {}
+    for node in nodes:
+        for parent in node._prev:
+            readers.setdefault(id(parent), []).append(node)
+    return {
+        id(node)
+        for node in nodes
+        if not node._prev
+        and not getattr(node, "label", "")
+        and np.size(node.data) == 1
+        and readers.get(id(node))
+        and all(r._op == "/" and r._prev[-1] is node and r._prev[0] is not node for r in readers[id(node)])
+    }

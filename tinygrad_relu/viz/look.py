@@ -12,7 +12,7 @@ from typing import Any
 
 import graphviz
 
-from .trace import ALPHA, FULL, OFF, ZERO
+from .record import ALPHA, FULL, OFF, ZERO
 
 _INSTALL_HINT = (
     "rendering a drawing needs the graphviz program 'dot', which was not found on PATH. Install it with "

@@ -1,4 +1,5 @@
-"""Filling the explorer's HTML template so that nothing a user wrote can turn into markup or script.
+"""The last stage of a page: the explorer's HTML template filled with the pictures and what the page says, so
+that nothing a user wrote can turn into markup or script.
 
 Every placeholder is filled in one pass (a filled-in value is never searched for placeholders again); JSON
 put in a ``<script>`` block has every character that could end or confuse that block written as a ``\\u``
@@ -9,10 +10,53 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
 import re
+import warnings
 from importlib import resources
+from pathlib import Path
 from typing import Any
+
+from .explain import op_title
+from .groups import Boxes
+from .layout import Pictures
+from .look import encodable
+from .record import Recording, is_zero
+from .said import Said
+
+WARN_MB, MAX_MB = 5.0, 20.0  # a page past WARN_MB warns; past max_mb (MAX_MB unless given) it is refused
+
+
+class Explorer:
+    """A built explorer page: ``.save("pass.html")`` writes it, and Jupyter shows it inline."""
+
+    def __init__(self, page: str, steps: int, title: str, data: dict[Any, Any]) -> None:
+        self.html = page
+        self.steps = steps
+        self.title = title
+        #: what the page steps through, as Python data: ``data["steps"][k - 1]`` is closure k (the node
+        #: that ran and the inputs it filled), ``data["nodes"][i]`` a node with, per input, the local
+        #: derivative, its reason, the chain-rule product and the kind of edge ("full", "alpha", "zero")
+        self.data = data
+
+    def save(self, path: str | Path) -> Path:
+        """Write the page to ``path`` (one .html file, nothing else needed); returns the path."""
+        path = Path(path)
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+    def _repr_html_(self) -> str:
+        # A sandbox without allow-same-origin: the page's script runs but can never reach the notebook.
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" sandbox="allow-scripts" '
+            f'title="{html.escape(self.title)}" '
+            'style="width:100%;height:720px;border:1px solid #ccc"></iframe>'
+        )
+
+    def __repr__(self) -> str:
+        return f"Explorer({self.title!r}, {self.steps} steps, {len(self.html) / 1e6:.2f} MB)"
+
 
 _VENDORED = re.compile(r"<!--inline (vendor/[\w.-]+\.js)-->")  # a vendored script, inlined as its own block
 _PLACEHOLDER = re.compile(r"\{\{([A-Z]+)\}\}")
@@ -61,3 +105,62 @@ def template(name: str) -> str:
         return f"<script>{script}</script>"
 
     return _VENDORED.sub(inline, files.joinpath(name).read_text(encoding="utf-8"))
+
+
+def page(recording: Recording, boxes: Boxes, said: Said, pictures: Pictures, max_mb: float) -> Explorer:
+    """The page of a recorded pass, drawn as ``pictures`` and saying what ``said`` says."""
+    nodes = recording.nodes
+    index = {id(node): i for i, node in enumerate(nodes)}
+    names = said.names
+    payload = {
+        "title": said.title,
+        "steps": [
+            {
+                "node": index[id(s.current)],
+                "op": op_title(s.current),
+                "filled": [index[id(p)] for p in dict.fromkeys(s.current._prev)],
+                "caption": text,
+                "mentions": [names[id(node)] for node in mentioned],
+            }
+            for s, (text, mentioned) in zip(recording.steps, said.captions)
+        ],
+        "nodes": said.nodes,
+        "groups": {
+            g.key: {
+                "title": g.title,
+                "members": [f"n{index[id(m)]}" for m in g.members],
+                "output": index[id(g.output)],
+                "about": said.about[g.key],
+                "expands": g.key in boxes.inner,
+                "view": g.key in pictures.parents,  # it opens in place onto its nodes
+                "parent": pictures.parents.get(g.key, ""),
+            }
+            for g in boxes.every
+        },
+        "texts": said.texts,
+        "hists": said.hists,
+        "runs": said.runs,
+        "edges": pictures.edges,
+        "seed": said.seed,
+        "across": pictures.across,
+        "zero_root": bool(is_zero(recording.seed)),
+        "code": said.code,
+        "views_left_out": pictures.left_out,
+    }
+    mains = "".join(
+        f'<div class="level" data-level="{key}"{" hidden" if key else ""}>{svg}</div>'
+        for key, svg in pictures.levels.items()
+    )
+    text = template("explorer.html")
+    values = {"TITLE": html.escape(said.title), "MAIN": mains, "DATA": script_json(payload)}
+    filled = encodable(fill(text, {"CSP": content_security_policy(text), **values}))
+    size = len(filled.encode("utf-8")) / 1e6
+    smaller = "a smaller sample or network" if boxes.level == "layer" else "group='layer'"
+    if size > max_mb:
+        raise ValueError(
+            f"the explorer page would be {size:.1f} MB, over max_mb={max_mb:g}: draw it with {smaller}, or pass "
+            f"max_mb={int(size) + 1} to write it anyway (a browser takes seconds to open a page that big)"
+        )
+    if size > WARN_MB:
+        warnings.warn(f"the explorer page is {size:.1f} MB: it opens slowly; {smaller} makes it smaller", stacklevel=3)
+    return Explorer(filled, len(recording.steps), encodable(said.title), payload)

@@ -1,5 +1,5 @@
-"""What the drawings show, worked out without touching the graph: one backward pass run on the side,
-each closure's local derivatives, and short text for numbers and arrays.
+"""The first stage of every picture: what a backward pass did, worked out without touching the graph. One pass
+is run on the side (``record``): the state after each closure, and each closure's local derivatives.
 
 Everything here saves every ``.grad`` it may change and puts it back exactly (same object, same
 contents), so drawing a graph never changes it.
@@ -7,7 +7,7 @@ contents), so drawing a graph never changes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -45,17 +45,20 @@ def _copy(grad: Any) -> Any:
     return grad.copy() if isinstance(grad, np.ndarray) else grad
 
 
-def _save(nodes: Any) -> list[tuple[Any, Any, Any]]:
-    """Each node with its gradient object and a copy of that gradient's contents."""
-    return [(node, node.grad, _copy(node.grad)) for node in nodes]
+class _Kept:
+    """Every node's gradient object and a copy of its contents, put back exactly when the with-block ends."""
 
+    def __init__(self, nodes: Any) -> None:
+        self.saved = [(node, node.grad, _copy(node.grad)) for node in nodes]
 
-def _restore(saved: list[tuple[Any, Any, Any]]) -> None:
-    """Put back the very gradient objects, with their contents, that ``_save`` saw."""
-    for node, grad, contents in saved:
-        if isinstance(grad, np.ndarray) and grad.flags.writeable:
-            grad[...] = contents
-        node.grad = grad
+    def __enter__(self) -> _Kept:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for node, grad, contents in self.saved:
+            if isinstance(grad, np.ndarray) and grad.flags.writeable:
+                grad[...] = contents
+            node.grad = grad
 
 
 def distinct_parents(out: Any) -> list[Any]:
@@ -101,22 +104,6 @@ class Flow:
     scalar: bool  # out and parent hold one number each, so local is a plain derivative, not a Jacobian
 
 
-def param(out: Any, name: str) -> Any:
-    """The op's parameter ``name`` as its node holds it (a Value op holds its one parameter as it is)."""
-    arg = out._arg
-    return arg[name] if isinstance(arg, dict) else arg
-
-
-def op_title(node: Any) -> str:
-    """An op as a drawing labels it: its name, with its parameter where it has one (``leaky_relu(0.1)``, ``**2``)."""
-    op = str(node._op)
-    if op == "leaky_relu":
-        return f"leaky_relu({param(node, 'alpha'):g})"
-    if op == "**" and len(node._prev) < 2 and node._arg is not None:
-        return f"**{param(node, 'k'):g}"
-    return op
-
-
 def _alpha_share(out: Any, parent: Any) -> float:
     """Fraction of the input's entries on the slope side of a leaky_relu/prelu (input <= 0), else 0."""
     if out._op not in ("leaky_relu", "prelu") or parent is not out._prev[0]:
@@ -142,12 +129,9 @@ def local_flows(out: Any) -> list[Flow]:
     """
     parents = distinct_parents(out)
     upstream = _copy(out.grad)
-    saved = _save(parents + [out])
-    try:
+    with _Kept(parents + [out]):
         local = _run_alone(out, parents, _unit_seed(out))
         carried = _run_alone(out, parents, upstream)
-    finally:
-        _restore(saved)
     flows = []
     for parent, d, g in zip(parents, local, carried):
         share = _alpha_share(out, parent)
@@ -181,7 +165,6 @@ def trace_backward(root: Any, nodes: list[Any], seed: Any, every_step: bool) -> 
     The gradients shown are those of this pass alone (leaves start from zero), and every ``.grad`` of
     the graph is put back as it was before, so the drawing changes nothing.
     """
-    saved = _save(nodes)
     inner = sum(1 for node in nodes if node._prev)
     steps: list[Step] = []
     numbers: dict[Any, Any] = {}
@@ -198,44 +181,34 @@ def trace_backward(root: Any, nodes: list[Any], seed: Any, every_step: bool) -> 
                 grads = {id(n): _copy(n.grad) for n in nodes}
             steps.append(Step(dict(numbers), dict(flows), grads, node))
 
-    try:
+    alone = Step(grads={id(root): _copy(seed)})  # a leaf's: no closure runs, its gradient is just the seed
+    with _Kept(nodes):
         backward(root, seed, after=record)  # its own clean-up (old leaf gradients added back) runs before ours
-    finally:
-        _restore(saved)
-    if not steps:  # a leaf: no closure ran, its gradient is just the seed
-        steps.append(Step(grads={id(root): _copy(seed)}))
-    return steps
+    return steps or [alone]
 
 
-# ---------------------------------------------------------------- text
+@dataclass
+class Recording:
+    """What one backward pass from ``root`` did: its graph's nodes (leaves first, the root last), the seed, and the
+    state after each closure ran (``steps``; one step with no closure if the root is a leaf)."""
+
+    root: Any
+    nodes: list[Any]
+    seed: Any
+    steps: list[Step]
+
+    @property
+    def final(self) -> Step:
+        """The whole pass, with no closure standing out."""
+        return replace(self.steps[-1], current=None)
 
 
-def number(x: Any) -> str:
-    """A number (or a one-element array) in at most 4 significant digits (0 for -0; "none" for no gradient)."""
-    if x is None:
-        return "none"
-    x = float(np.reshape(x, -1)[0])
-    return "0" if x == 0 else f"{x:.4g}"
-
-
-def describe(x: Any, is_grad: bool) -> str:
-    """A number as itself; an array as a short summary, never all its entries."""
-    if x is None:
-        return "none"
-    if not isinstance(x, np.ndarray):
-        return number(x)
-    if x.size == 1:
-        return number(x)
-    if x.size == 0:
-        return "empty"
-    if is_grad:
-        return f"norm {number(np.linalg.norm(x))}, {np.mean(x == 0):.0%} zero"
-    return f"mean {number(x.mean())}, range [{number(x.min())}, {number(x.max())}]"
-
-
-def shape_of(node: Any) -> str:
-    """'shape (2, 3)' for a Tensor holding more than one number, else ''."""
-    data = node.data
-    if isinstance(data, np.ndarray) and data.size != 1:
-        return f"shape {data.shape}"
-    return ""
+def record(
+    root: Any, seed: Any = None, max_nodes: int | None = None, hint: bool = False, every_step: bool = True
+) -> Recording:
+    """One backward pass from ``root`` run on the side, seeded with ``seed`` (what ``backward()`` would use if
+    None): every step (or, ``every_step=False``, only the last). A graph over ``max_nodes`` nodes is refused
+    as ``nodes_within`` says."""
+    seed = default_seed(root) if seed is None and hasattr(root, "_prev") else seed
+    nodes = nodes_within(root, 10**9 if max_nodes is None else max_nodes, hint)
+    return Recording(root, nodes, seed, trace_backward(root, nodes, seed, every_step))
