@@ -400,3 +400,15 @@ def test_a_gradient_node_is_drawn_and_explored_like_any_other(tmp_path):
     (dt,) = grad((t * t).leaky_relu(0.1).sum(), [t], create_graph=True)
     assert "where" in draw_graph(dt).source or "*" in draw_graph(dt).source
     explore((dt * dt).sum()).save(tmp_path / "tensor.html")  # a penalty on the gradient, one number
+
+
+def test_the_tensor_losses_are_differentiated_twice_or_refuse_by_name():
+    from tinygrad_relu import losses
+
+    p = Tensor(np.array([0.3, -0.2, 0.5]), requires_grad=True)
+    t = Tensor(np.array([1.0, 0.0, 1.0]))
+    g = grad(losses.mse_loss(p, t), [p], create_graph=True)[0]  # 2 (p - t) / 3
+    (h,) = grad((g * g).sum(), [p])  # d/dp of sum(g^2) = 2 g * 2/3
+    assert np.allclose(h, 2 * (2 / 3) ** 2 * (p.data - t.data), rtol=0, atol=1e-15)
+    with pytest.raises(RuntimeError, match="op 'bce_logits' again: its backward reads sig saved"):
+        grad(losses.binary_cross_entropy_with_logits(p, t), [p], create_graph=True)

@@ -18,6 +18,7 @@ import numpy as np
 from ..engine import Value
 from ..engine.graph import topological_order
 from ..tensor import Tensor
+from ..tensor.node import Saved
 from .on_nodes import Lifted, run_on_nodes
 
 __all__ = ["grad", "hessian", "hvp", "refusing_grad"]
@@ -95,6 +96,14 @@ def _refuse(node: Node) -> None:
     """Refuse a closure that closes over something: its derivative may use numbers the graph does not hold."""
     closure = node._backward
     kept = closure.__code__.co_freevars
+    arg = node._arg if isinstance(node._arg, dict) else {}
+    saved = [k for k, v in arg.items() if isinstance(v, Saved) and not v.constant]
+    if saved:
+        raise RuntimeError(
+            f"grad(..., create_graph=True) cannot differentiate op {node._op!r} again: its backward reads "
+            f"{', '.join(saved)} saved from the forward pass, whose own derivative the graph does not hold. Write it "
+            "with Tensor ops, whose closures read only their node"
+        )
     if kept:
         how = (
             "Make the op with Value.op (a closure that reads only its node, its parents and out._arg)"

@@ -90,7 +90,7 @@ def leaky_relu(a: Tensor, alpha: float = 0.01) -> Tensor:
         accumulate(out._prev[0], fast.times_slope(out.grad, arg["slope"].array, arg["finite"]))
 
     # the slope is kept for the backward pass, as PyTorch's ctx saves a tensor: computing it again costs a step
-    arg = {"alpha": alpha, "finite": finite, "slope": Saved(slope)}
+    arg = {"alpha": alpha, "finite": finite, "slope": Saved(slope, constant=True)}
     return node(fast.times_slope(a.data, slope, finite), (a,), "leaky_relu", _backward, arg)
 
 

@@ -25,10 +25,12 @@ class Saved:
     ``ctx.save_for_backward`` keeps a tensor. It follows the data, so it is not what defines the op: all Saved
     arrays print alike, and a traced program's check (which compares the ops' parameters) does not see it."""
 
-    __slots__ = ("array",)
+    __slots__ = ("array", "constant")
 
-    def __init__(self, array: np.ndarray) -> None:
-        self.array = array
+    def __init__(self, array: np.ndarray, constant: bool = False) -> None:
+        #: ``constant``: the array's own derivative is 0 wherever it is defined (a ReLU's slope), so a gradient of
+        #: this gradient may take it as it is; otherwise the op cannot be differentiated twice through it
+        self.array, self.constant = array, constant
 
     def __repr__(self) -> str:
         return "Saved(...)"
