@@ -1,7 +1,9 @@
-"""Seeing the backward pass, in stages: ``record.py`` works out what a pass did, ``groups.py`` which nodes make
-a neuron or a layer, ``names.py`` what each node is called (``explain.py``: why each local derivative is what it
-is, one row per op), ``said.py`` what a page says at each step; ``draw.py`` and ``draw_groups.py`` turn them into
-graphviz drawings, ``layout.py`` into a page's pictures and ``page.py`` into the page ``explore`` returns.
+"""Seeing the backward pass, in stages, each taking the one before's result: ``record.py`` works out what a pass
+did, ``groups.py`` which nodes make a neuron or a layer, ``names.py`` what each node is called, ``said.py`` what a
+page says at each step (from ``explain/``: why each local derivative is what it is, one table row per op;
+``flows.py``: what flowed between boxes; ``words.py``: all the text), ``layout.py`` a page's pictures (arranged by
+``draw_groups.py``, looking as ``look.py`` says) and ``page.py`` the page ``explore`` returns; ``draw.py`` makes
+the still graphviz drawings.
 ``import tinygrad_relu`` loads this package only on the first drawing."""
 
 from .draw import Drawing, GraphvizNotFoundError, backward_frames, draw_graph, save_graph, write_frames

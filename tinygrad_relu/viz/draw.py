@@ -20,9 +20,10 @@ from typing import Any
 import graphviz
 
 from .. import checks
-from .draw_groups import box_word, draw_grouped
+from .draw_groups import draw_grouped
 from .explain import caption, op_title
-from .groups import dead_on_every_sample, find_groups, representative
+from .flows import flowed
+from .groups import Group, dead_on_every_sample, find_groups, representative
 from .look import (
     CURRENT_NODE,
     DIRECTION_RULE,
@@ -42,7 +43,7 @@ from .look import (
     plain_lines,
     record_field,
 )
-from .names import describe, node_names, number, shape_of
+from .names import node_names
 from .record import (
     FULL,
     OFF,
@@ -56,6 +57,7 @@ from .record import (
     trace_backward,
     uses,
 )
+from .words import LEAF, box_word, describe, number, picture_words, shape_of
 
 __all__ = ["Drawing", "GraphvizNotFoundError", "backward_frames", "draw_graph", "save_graph", "write_frames"]
 
@@ -174,6 +176,25 @@ def _draw_backward(nodes: list[Any], step: Step, seed: Any, rankdir: str, title:
     return drawing
 
 
+def _draw_grouped(
+    nodes: list[Any],
+    groups: list[Group],
+    names: dict[int, str],
+    step: Step,
+    seed: Any,
+    title: str,
+    dead: dict[Any, Any],
+    backward: bool = True,
+) -> Drawing:
+    """The grouped picture of ``step``: what flowed, in words, arranged one box per group."""
+    owner = representative(groups)
+    dot = {id(node): f"n{i}" for i, node in enumerate(nodes)}
+    ops = {id(node): op_title(node) or LEAF for node in nodes}
+    flows = flowed(nodes, groups, owner, dot, step, dead, backward)
+    words = picture_words(nodes, groups, names, ops, flows, step, seed, dead, backward)
+    return draw_grouped(nodes, groups, owner, names, flows, words, step.current, title, backward)
+
+
 def _check(mode: str, rankdir: str) -> None:
     if mode not in ("forward", "backward"):
         raise ValueError(f"mode must be 'forward' or 'backward', got {mode!r}")
@@ -234,9 +255,8 @@ def draw_graph(
             if mode == "backward"
             else f"forward pass, one box per {box_word(groups, group)}"
         )
-        return draw_grouped(
-            nodes, groups, names, step, seed, title, dead_on_every_sample(groups, dataset), backward=mode == "backward"
-        )
+        dead = dead_on_every_sample(groups, dataset)
+        return _draw_grouped(nodes, groups, names, step, seed, title, dead, backward=mode == "backward")
     return _draw_backward(nodes, step, seed, rankdir, f"backward pass from {name}: #k = order the closures ran")
 
 
@@ -269,7 +289,7 @@ def backward_frames(
         said, _ = caption(node, names)
         title = f"step {k} of {total} (#{k}): {said}"
         frames.append(
-            draw_grouped(nodes, groups, names, step, seed, title, dead)
+            _draw_grouped(nodes, groups, names, step, seed, title, dead)
             if groups
             else _draw_backward(nodes, step, seed, rankdir, title)
         )

@@ -21,7 +21,7 @@ from typing import Any
 from .. import checks
 from .groups import levels
 from .layout import lay_out
-from .names import node_names
+from .names import name
 from .page import MAX_MB, Explorer, page
 from .record import record
 from .said import say
@@ -51,7 +51,7 @@ def explore(
     if recording.steps[0].current is None:
         raise ValueError("the root is a leaf: its backward pass runs no closure, so there is nothing to explore")
     boxes = levels(recording, group, dataset)  # which nodes each box holds, at the level the page opens on
-    names = node_names(recording.nodes)  # every node's one name, the code pane's
-    said = say(recording, boxes, names, title)  # what the page says at each step
+    named = name(recording)  # every node's one name, and the code pane's program that uses them
+    said = say(recording, boxes, named, title)  # what the page says at each step
     pictures = lay_out(recording, boxes, said)  # the pictures, laid out by dot
     return page(recording, boxes, said, pictures, max_mb)  # the page, safe to open

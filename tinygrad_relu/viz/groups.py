@@ -273,25 +273,43 @@ def dead_on_every_sample(groups: list[Group], dataset: Any) -> dict[Any, Any]:
     return dead
 
 
+OPEN_BOXES = 1200  # past this many boxes in the pictures of the boxes opened in place, the page leaves them out
+
+
+@dataclass
+class View:
+    """One picture of a page: its boxes, id(node) -> the box it is drawn in, the column whose heading folds an
+    expanded layer back, and for a box opened in place the picture it opens from and the box."""
+
+    groups: list[Group]
+    owner: dict[int, Group]
+    fold: int | None = None
+    parent: str = ""
+    opened: Group | None = None
+
+
 @dataclass
 class Boxes:
     """The boxes of a page: ``top`` the ones it opens on, ``inner`` each layer box's neuron boxes (it expands into
     them in place), the ``level`` opened on, the counts a mean divides by (``hidden``: said, not drawn) and the
     units dead on every sample (``dead``). The rest is worked out from them once, for the stages after this one:
     ``every`` box drawn at some level, the ``fine`` ones that open onto their scalar nodes, ``owner`` (id(node) ->
-    the fine box it opens from), ``within`` (id(node) -> every box it is drawn in) and ``pictures`` (layer key,
-    "" for the picture as opened -> its boxes and id(node) -> box)."""
+    the fine box it opens from), ``within`` (id(node) -> every box it is drawn in) and ``views``: every picture of
+    the page ("" as opened, a layer's key that layer expanded, a fine box's key that box opened in place, unless
+    that would draw over OPEN_BOXES boxes in all, which ``left_out`` then says)."""
 
     top: list[Group] = field(default_factory=list)
     inner: dict[str, list[Group]] = field(default_factory=dict)
     level: str | None = None
     hidden: set[int] = field(default_factory=set)
     dead: dict[Any, Any] = field(default_factory=dict)
+    count: int = 0  # the nodes of the graph
     every: list[Group] = field(init=False)
     fine: list[Group] = field(init=False)
     owner: dict[int, Group] = field(init=False)
     within: dict[int, list[Group]] = field(init=False)
-    pictures: dict[str, tuple[list[Group], dict[int, Group]]] = field(init=False)
+    views: dict[str, View] = field(init=False)
+    left_out: str = field(init=False)
 
     def __post_init__(self) -> None:
         neurons = [g for units in self.inner.values() for g in units]
@@ -304,7 +322,19 @@ class Boxes:
                 self.within.setdefault(id(node), []).append(group)
         shown = {"": self.top} if self.top else {}
         shown.update((key, [g for g in self.top if g.key != key] + units) for key, units in self.inner.items())
-        self.pictures = {key: (groups, representative(groups)) for key, groups in shown.items()}
+        # each box that opens onto its nodes opened in place in the picture it is drawn in: a picture per box,
+        # so a page leaves them out when they would draw more than OPEN_BOXES boxes in all
+        layer_of = {id(u): key for key, units in self.inner.items() for u in units}
+        parents = {g.key: layer_of.get(id(g), "") for g in self.fine}
+        alone = self.count - len(self.hidden) - len(representative(self.top))
+        drawn = sum(len(shown[parents[g.key]]) + alone + len(g.members) for g in self.fine)
+        opens = self.fine if drawn <= OPEN_BOXES else []
+        self.left_out = "" if opens or not self.fine else f"{len(self.fine)} more pictures of {drawn} boxes in all"
+        columns = {g.key: g.column for g in self.top}
+        self.views = {key: View(groups, representative(groups), columns.get(key)) for key, groups in shown.items()}
+        for g in opens:
+            groups = [b for b in shown[parents[g.key]] if b is not g]
+            self.views[g.key] = View(groups, representative(groups), columns.get(parents[g.key]), parents[g.key], g)
 
 
 def levels(recording: Recording, group: str | None, dataset: Any = None) -> Boxes:
@@ -321,7 +351,7 @@ def levels(recording: Recording, group: str | None, dataset: Any = None) -> Boxe
     if group == "neuron" or tensor or (group == "auto" and len(neurons) <= FIT_BOXES):
         level = ("layer" if tensor else "neuron") if neurons else None
         hidden = _mean_counts(nodes) if neurons else set()
-        return Boxes(neurons, {}, level, hidden, dead_on_every_sample(neurons, dataset))
+        return Boxes(neurons, {}, level, hidden, dead_on_every_sample(neurons, dataset), len(nodes))
     layers = find_groups(nodes, "layer")
     owned = {id(node) for g in layers for node in g.members}
     readers = {id(p) for g in layers for node in g.members for p in node._prev if not p._prev and id(p) not in owned}
@@ -337,7 +367,8 @@ def levels(recording: Recording, group: str | None, dataset: Any = None) -> Boxe
         if mine:
             inner[layer.key] = mine
     every = layers + [g for units in inner.values() for g in units]
-    return Boxes(layers, inner, "layer", _mean_counts(nodes) if layers else set(), dead_on_every_sample(every, dataset))
+    hidden = _mean_counts(nodes) if layers else set()
+    return Boxes(layers, inner, "layer", hidden, dead_on_every_sample(every, dataset), len(nodes))
 
 
 def _mean_counts(nodes: list[Any]) -> set[int]:

@@ -6,6 +6,9 @@ Shared by ``draw.py`` (one node per box) and ``draw_groups.py`` (a neuron or a l
 from __future__ import annotations
 
 import html
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -69,7 +72,6 @@ WAITING_EDGE = {
 #: the one direction rule of every backward picture, as its legend says it
 DIRECTION_RULE = "an arrow is a gradient: from the node whose closure sent it\nto the input that received it"
 FORWARD_ONLY = "thin grey, no arrowhead: a forward edge (input -> output)\nno gradient has flowed on it yet"
-LEAF = "leaf"  # the one word for a node no op made (an input, a weight, a constant)
 OP_NODE = {
     "shape": "ellipse",
     "style": "filled",
@@ -162,3 +164,15 @@ def new_drawing(name: str, rankdir: str, title: str) -> Drawing:
         node_attr={"fontname": "Helvetica", "fontsize": "10", "shape": "record", "height": "0.3"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
     )
+
+
+def svgs(sources: list[str]) -> list[str]:
+    """Every DOT source rendered to SVG by one run of ``dot`` (one process, not one per drawing)."""
+    program = shutil.which("dot")
+    if program is None:
+        raise GraphvizNotFoundError()
+    done = subprocess.run([program, "-Tsvg"], input="\n".join(sources).encode("utf-8"), capture_output=True, check=True)
+    found = re.findall(r"<svg.*?</svg>", done.stdout.decode("utf-8"), flags=re.S)
+    if len(found) != len(sources):
+        raise RuntimeError(f"dot drew {len(found)} pictures for {len(sources)} graphs")
+    return found

@@ -18,11 +18,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from .explain import op_title
 from .groups import Boxes
 from .layout import Pictures
 from .look import encodable
-from .record import Recording, is_zero
+from .record import Recording
 from .said import Said
 
 WARN_MB, MAX_MB = 5.0, 20.0  # a page past WARN_MB warns; past max_mb (MAX_MB unless given) it is refused
@@ -117,12 +116,12 @@ def page(recording: Recording, boxes: Boxes, said: Said, pictures: Pictures, max
         "steps": [
             {
                 "node": index[id(s.current)],
-                "op": op_title(s.current),
+                "op": op,
                 "filled": [index[id(p)] for p in dict.fromkeys(s.current._prev)],
                 "caption": text,
                 "mentions": [names[id(node)] for node in mentioned],
             }
-            for s, (text, mentioned) in zip(recording.steps, said.captions)
+            for s, op, (text, mentioned) in zip(recording.steps, said.ops, said.captions)
         ],
         "nodes": said.nodes,
         "groups": {
@@ -140,12 +139,12 @@ def page(recording: Recording, boxes: Boxes, said: Said, pictures: Pictures, max
         "texts": said.texts,
         "hists": said.hists,
         "runs": said.runs,
-        "edges": pictures.edges,
+        "edges": said.edges,
         "seed": said.seed,
         "across": pictures.across,
-        "zero_root": bool(is_zero(recording.seed)),
+        "zero_root": said.zero_root,
         "code": said.code,
-        "views_left_out": pictures.left_out,
+        "views_left_out": boxes.left_out,
     }
     mains = "".join(
         f'<div class="level" data-level="{key}"{" hidden" if key else ""}>{svg}</div>'
