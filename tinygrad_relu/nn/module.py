@@ -7,22 +7,20 @@ Attributes whose name starts with ``_`` are private and not walked.
 
 Every module call goes through ``Module.__call__``: it runs ``forward``, then the forward hooks
 (``register_forward_hook``, as in PyTorch), and tags the nodes it returns with the modules being called
-and the call's inputs. The drawings read the tags to draw a neuron or a layer as one box.
+and the call's inputs. The drawings read the tags to draw a neuron or a layer as one box. Saving and loading
+are in ``serialize.py``.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from ..engine import Value
 from ..tensor import Tensor
+from . import serialize
 
 Parameter = Value | Tensor
 #: ``hook(module, args, output)``: what it returns, if not None, replaces the output
@@ -92,25 +90,6 @@ def _numbers(value: Any, name: str) -> np.ndarray:
             f"load_state_dict: {name!r} must be a number or an array of numbers, got {type(value).__name__} {value!r}"
         )
     return array.astype(np.float64)
-
-
-def _write_archive(stream: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
-    """``arrays`` into ``stream`` as an ``.npz`` archive, member by member: np.savez takes the names as keywords,
-    and some of them collide with its own."""
-    with zipfile.ZipFile(stream, "w") as archive:
-        for name, array in arrays.items():
-            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, array, allow_pickle=False)
-
-
-@contextmanager
-def _opened(file: str | os.PathLike[str] | BinaryIO, mode: str) -> Iterator[BinaryIO]:
-    """``file`` opened in ``mode`` if it is a path (closed after), or the file object itself (left open)."""
-    if isinstance(file, (str, os.PathLike)):
-        with open(file, mode) as stream:
-            yield stream  # type: ignore[misc]
-    else:
-        yield file
 
 
 class Module:
@@ -239,35 +218,14 @@ class Module:
             else:
                 p.data[...] = array  # in place: an optimizer's references stay valid
 
-    def save(self, file: str | os.PathLike[str] | BinaryIO) -> None:
-        """Write ``state_dict()`` to ``file`` (a path, written as given, or a binary file object) as a numpy ``.npz``
-        archive: one ``name.npy`` member per parameter, which ``numpy.load`` reads too. A path is written whole or
-        not at all: the archive goes to a file beside it, which then takes its place, so a save that fails or is
-        interrupted leaves the file that was there."""
-        arrays = self.state_dict()
-        if not isinstance(file, (str, os.PathLike)):
-            _write_archive(file, arrays)
-            return
-        target = os.path.realpath(file)  # through a symlink, as open() would write
-        partial = f"{target}.{os.getpid()}.{threading.get_ident()}.partial"
-        try:
-            with open(partial, "wb") as stream:
-                _write_archive(stream, arrays)
-            os.replace(partial, target)
-        finally:
-            if os.path.exists(partial):
-                os.remove(partial)
+    def save(self, file: serialize.File) -> None:
+        """Write ``state_dict()`` to ``file`` (a path or a binary file object) as a numpy ``.npz`` archive, a path
+        whole or not at all (``serialize.save``)."""
+        serialize.save(self, file)
 
-    def load(self, file: str | os.PathLike[str] | BinaryIO, strict: bool = True) -> None:
-        """Read parameters written by ``save`` (``load_state_dict`` with the file's contents)."""
-        state = {}
-        with _opened(file, "rb") as stream, zipfile.ZipFile(stream) as archive:
-            for member in archive.namelist():
-                if not member.endswith(".npy"):
-                    raise ValueError(f"load: {member!r} in {file!r} is not a numpy array (.npy)")
-                with archive.open(member) as data:
-                    state[member[: -len(".npy")]] = np.lib.format.read_array(data, allow_pickle=False)
-        self.load_state_dict(state, strict)
+    def load(self, file: serialize.File, strict: bool = True) -> None:
+        """Read parameters written by ``save`` (``serialize.load``)."""
+        serialize.load(self, file, strict)
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter (0.0 for a Value, None for a Tensor, as PyTorch)."""
