@@ -64,7 +64,8 @@ def _value(x: object) -> Value | None:
 class Value:
     """A number that records the ops applied to it, so ``backward()`` can differentiate them."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_arg", "_prev", "_backward", "_scope")
+    # __weakref__: so that what is noted about a node beside it (the module call that returned it) goes with it
+    __slots__ = ("data", "grad", "label", "_op", "_arg", "_prev", "_backward", "__weakref__")
 
     def __init__(self, data: Number, label: str = "") -> None:
         self.data: float = checks.number(data, "Value data")
@@ -74,7 +75,6 @@ class Value:
         self._arg: Any = None  # the op's parameter, if it has one: leaky_relu's slope, the exponent of x ** k
         self._prev: tuple[Value, ...] = ()  # its parents
         self._backward: Backward | None = None  # adds its gradient into the parents
-        self._scope: Any = None  # what a module call put on the node it returned: read by the drawings only
 
     @_binary
     def __add__(self, b: Value) -> Value:

@@ -5,10 +5,9 @@ parameters are the leaf nodes among them that want a gradient (a ``Value`` leaf,
 ``requires_grad=True``, or a list or tuple of them). Names follow the attributes: ``layers.0.neurons.3.w.1``.
 Attributes whose name starts with ``_`` are private and not walked.
 
-Every module call goes through ``Module.__call__``: it runs ``forward``, then the forward hooks
-(``register_forward_hook``, as in PyTorch), and tags the nodes it returns with the modules being called
-and the call's inputs. The drawings read the tags to draw a neuron or a layer as one box. Saving and loading
-are in ``serialize.py``.
+Every module call goes through ``Module.__call__``: it runs ``forward``, then the module's forward hooks
+(``register_forward_hook``) and the ones every module runs (``register_module_forward_hook``), as in PyTorch.
+Saving and loading are in ``serialize.py``; which call returned a node, for the drawings, in ``calls.py``.
 """
 
 from __future__ import annotations
@@ -25,29 +24,6 @@ from . import serialize
 Parameter = Value | Tensor
 #: ``hook(module, args, output)``: what it returns, if not None, replaces the output
 ForwardHook = Callable[["Module", tuple[Any, ...], Any], Any]
-
-
-class ModuleCall:
-    """What a module call leaves on the nodes it returns (``node._scope``), for the drawings: the module, the
-    call's inputs, and the outermost module whose call returned them (the whole model, once it returns)."""
-
-    __slots__ = ("module", "inputs", "outermost")
-
-    def __init__(self, module: Module, inputs: tuple[Any, ...]) -> None:
-        self.module, self.inputs, self.outermost = module, inputs, module
-
-
-def tag(out: Any, module: Module, inputs: tuple[Any, ...]) -> None:
-    """Mark the node(s) a call of ``module`` returned (one, or a list or tuple of them). A node keeps the call
-    that made it, the innermost: the calls return from the inside out, and an outer call that hands the node
-    on only becomes its ``outermost``. Leaves (an input handed back unchanged) are not tagged."""
-    call = None  # made for the first node without a call of its own: an outer call hands its nodes on
-    for node in out if isinstance(out, (list, tuple)) else (out,):
-        if getattr(node, "_prev", None):
-            if node._scope is None:
-                node._scope = call = call or ModuleCall(module, inputs)
-            else:
-                node._scope.outermost = module
 
 
 class RemovableHandle:
@@ -68,6 +44,16 @@ class RemovableHandle:
 
 
 _hook_keys = iter(range(1, 2**63))  # next() on it is atomic: one key per hook, across threads
+#: the hooks every module call runs, after the module's own (``register_module_forward_hook``)
+_global_forward_hooks: dict[int, ForwardHook] = {}
+
+
+def register_module_forward_hook(hook: ForwardHook) -> RemovableHandle:
+    """Call ``hook(module, args, output)`` after every module's call, after the module's own forward hooks
+    (PyTorch's global forward hook, which PyTorch runs before them: here it sees what the call returns)."""
+    key = next(_hook_keys)
+    _global_forward_hooks[key] = hook
+    return RemovableHandle(_global_forward_hooks, key)
 
 
 def _is_parameter(x: object) -> bool:
@@ -251,13 +237,11 @@ class Module:
         return state
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run ``forward(*args, **kwargs)`` and the forward hooks; tag what it returns for the drawings."""
+        """Run ``forward(*args, **kwargs)``, then this module's forward hooks and every module's."""
         out = self.forward(*args, **kwargs)
-        hooks = self.__dict__.get("_forward_hooks")
-        if hooks:
-            for hook in list(hooks.values()):  # a list: a hook may remove itself
-                replaced = hook(self, args, out)
-                if replaced is not None:
-                    out = replaced
-        tag(out, self, args)
+        own = self.__dict__.get("_forward_hooks", {})
+        for hook in [*own.values(), *_global_forward_hooks.values()]:  # a list: a hook may remove itself
+            replaced = hook(self, args, out)
+            if replaced is not None:
+                out = replaced
         return out

@@ -39,7 +39,7 @@ def leaf(cls: type[Tensor], data: np.ndarray, label: str = "") -> Tensor:
     """A leaf Tensor (of class ``cls``) that holds the float64 array ``data`` itself, not a copy of it."""
     out: Tensor = object.__new__(cls)
     out.data, out.grad, out.requires_grad, out.label = data, None, False, label
-    out._op, out._arg, out._prev, out._backward, out._scope = "", None, (), None, None
+    out._op, out._arg, out._prev, out._backward = "", None, (), None
     return out
 
 
