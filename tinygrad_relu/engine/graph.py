@@ -11,8 +11,7 @@ Nothing here recurses, so a graph as deep as memory allows can be walked.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -39,20 +38,18 @@ class Node(Protocol):
 def topological_order(root: Node) -> list[Node]:
     """Every node ``root`` was computed from, ``root`` included, each after all of its parents (leaves first).
 
-    micrograd's ``build_topo`` without recursion: a node seen for the first time goes back on the stack under its
-    parents, so that it is placed when it is seen again, after them. The stack is a list, which grows as far as
-    memory does, where recursion would stop at Python's limit.
+    micrograd's ``build_topo`` without recursion: a node stays on the stack, its parents that are not placed yet
+    above it (the first on top, as micrograd visits them), until none is left; then it is placed. The stack is a
+    list, which grows as far as memory does, where recursion would stop at Python's limit.
     """
     order: dict[Node, None] = {}  # the nodes placed so far, in order (a dict: a set that keeps its order)
-    visited: set[Node] = set()  # the nodes whose parents went on the stack
     stack = [root]
     while stack:
-        node = stack.pop()
-        if node in visited or not node._prev:  # its parents are placed (or it has none): it can follow them
-            order[node] = None  # a node seen again through another child is placed already: this changes nothing
-        else:
-            visited.add(node)
-            stack += [node, *reversed(node._prev)]  # the first parent on top, as micrograd visits them
+        waiting = [p for p in stack[-1]._prev if p not in order]
+        if waiting:
+            stack += reversed(waiting)
+        else:  # its parents are placed: it follows them (again through another child: that changes nothing)
+            order[stack.pop()] = None
     return list(order)
 
 
@@ -75,7 +72,9 @@ def backward(root: Node, seed: Any, after: Callable[[Node], None] | None = None)
             "no_grad(), or only from inputs that need no gradient (detached, or requires_grad=False), "
             "so there is nothing to differentiate"
         )
-    with one_pass(topological_order(root)) as order:
+    order = topological_order(root)
+
+    def micrograds_loop() -> None:
         root.grad = seed
         for node in reversed(order):
             if node._backward is not None:
@@ -83,14 +82,15 @@ def backward(root: Node, seed: Any, after: Callable[[Node], None] | None = None)
                 if after is not None:
                     after(node)
 
+    one_pass(order, micrograds_loop)
+
 
 # Passes from several threads into shared leaves take turns, so that each one's contribution is added whole.
 _one_pass_at_a_time = threading.RLock()
 
 
-@contextmanager
-def one_pass(order: list[Node]) -> Iterator[list[Node]]:
-    """The pass over ``order`` inside it as one step: alone (passes in other threads wait), from zero, whole or not.
+def one_pass(order: list[Node], run: Callable[[], None]) -> None:
+    """``run()``, the pass over ``order``, as one step: alone (passes in other threads wait), from zero, whole or not.
 
     Every node starts from zero, and at the end each leaf gets back what it held before added to this pass's
     gradient: leaves accumulate across passes, two passes giving exactly twice one (micrograd adds into the old
@@ -101,7 +101,7 @@ def one_pass(order: list[Node]) -> Iterator[list[Node]]:
         for node in order:
             node.zero_grad()
         try:
-            yield order
+            run()
         except BaseException:
             for node, grad in zip(order, held):
                 node.grad = grad

@@ -10,7 +10,7 @@
 - ``diagnostics.py``: ``dead_units``, the dying-ReLU report, and ``RectifierWatch`` for training histories.
 """
 
-from .calls import ModuleCall, module_call  # importing it installs its hook, before any module is called
+from .calls import ModuleCall, module_call, note_module_calls
 from .diagnostics import DeadUnits, RectifierWatch, dead_units
 from .init import ACTIVATIONS, init_bound
 from .module import Module, register_module_forward_hook
@@ -38,5 +38,6 @@ __all__ = [
     "init_bound",
     "mlp",
     "module_call",
+    "note_module_calls",
     "register_module_forward_hook",
 ]

@@ -13,7 +13,7 @@ import weakref
 from functools import partial
 from typing import Any
 
-from .module import Module, register_module_forward_hook
+from .module import Module, RemovableHandle, register_module_forward_hook
 
 
 class ModuleCall:
@@ -60,4 +60,11 @@ def _ids(args: tuple[Any, ...]) -> set[int]:
     return {id(x) for arg in args for x in (arg if isinstance(arg, (list, tuple)) else (arg,))}
 
 
-register_module_forward_hook(_note_outputs)
+_noting: list[RemovableHandle] = []  # the hook, once something asked for the notes
+
+
+def note_module_calls() -> None:
+    """Start noting which module call returns each node, from now on, in every thread. What reads the notes asks for
+    them (the drawings when they load, ``RectifierWatch``), so that a plain training step pays nothing for them."""
+    if not _noting:
+        _noting.append(register_module_forward_hook(_note_outputs))

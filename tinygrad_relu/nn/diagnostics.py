@@ -15,7 +15,7 @@ import numpy as np
 
 from ..engine import Value, no_grad
 from ..tensor import Tensor
-from .calls import module_call
+from .calls import module_call, note_module_calls
 from .module import Module, RemovableHandle
 from .scalar import Layer
 from .tensor import LeakyReLU, PReLU, ReLU
@@ -64,6 +64,7 @@ class RectifierWatch:
     """
 
     def __init__(self, model: Module) -> None:
+        note_module_calls()  # which layer made a rectifier's input: the module call that returned it
         self.model = model
         self.rectifiers = [m for m in model.modules() if _is_rectifier(m)]
         self.calls: list[RectifierCall] = []

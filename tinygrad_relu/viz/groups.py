@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..nn import Layer, Neuron, RectifierWatch, module_call
+from ..nn import Layer, Neuron, RectifierWatch, module_call, note_module_calls
 from ..tensor import Tensor
+
+note_module_calls()  # the drawings read which module call returned each node: noted from when they load
 
 LEVELS = ("neuron", "layer")
 
