@@ -38,19 +38,23 @@ class Node(Protocol):
 def topological_order(root: Node) -> list[Node]:
     """Every node ``root`` was computed from, ``root`` included, each after all of its parents (leaves first).
 
-    micrograd's ``build_topo`` without recursion: a node stays on the stack, its parents that are not placed yet
-    above it (the first on top, as micrograd visits them), until none is left; then it is placed. The stack is a
-    list, which grows as far as memory does, where recursion would stop at Python's limit.
+    micrograd's ``build_topo`` without recursion: the stack holds the path from ``root`` down to the node
+    being looked at, each node with an iterator over the parents it has not looked at yet.
     """
-    order: dict[Node, None] = {}  # the nodes placed so far, in order (a dict: a set that keeps its order)
-    stack = [root]
+    order, visited, stack = [], {root}, [(root, iter(root._prev))]
     while stack:
-        waiting = [p for p in stack[-1]._prev if p not in order]
-        if waiting:
-            stack += reversed(waiting)
-        else:  # its parents are placed: it follows them (again through another child: that changes nothing)
-            order[stack.pop()] = None
-    return list(order)
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited:
+                visited.add(parent)
+                if parent._prev:  # go down first; the rest of this node's parents wait in its iterator
+                    stack.append((parent, iter(parent._prev)))
+                    break
+                order.append(parent)  # a leaf has nothing before it: its place is now
+        else:  # every parent is placed: the node can follow them
+            stack.pop()
+            order.append(node)
+    return order
 
 
 def backward_order(root: Node) -> list[Node]:

@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import checks
 from . import graph
-from .grad_mode import in_place, is_grad_enabled
+from .grad_mode import grad_enabled, in_place
 from .ieee import ieee_div, ieee_exp, ieee_log, ieee_pow, ieee_sigmoid
 
 Number = int | float
@@ -32,7 +32,7 @@ Backward = Callable[["Value"], None]
 def _node(data: float, children: tuple[Value, ...], op: str, backward: Backward, arg: Any = None) -> Value:
     """An op's output: a Value that remembers its op and the op's parameter ``arg`` (a slope, an exponent), and,
     unless this thread is inside ``no_grad()``, its parents and its backward closure."""
-    return Value(data, "", children, op, backward, arg) if is_grad_enabled() else Value(data, "", (), op, None, arg)
+    return Value(data, "", children, op, backward, arg) if grad_enabled.get() else Value(data, "", (), op, None, arg)
 
 
 def _binary(op: Callable[[Value, Value], Value]) -> Callable[[Value, Any], Value]:
@@ -41,10 +41,16 @@ def _binary(op: Callable[[Value, Value], Value]) -> Callable[[Value, Any], Value
 
     @wraps(op)
     def method(self: Value, other: Any) -> Value:
-        b = other if isinstance(other, Value) else _value(other)
-        return NotImplemented if b is None else op(self, b)
+        return op(self, other) if isinstance(other, Value) else _with_number(op, self, other)
 
     return method
+
+
+def _with_number(op: Callable[[Value, Value], Value], a: Value, x: object) -> Value:
+    """``op(a, x)`` with a number ``x`` made a leaf; NotImplemented for anything else, so that Python tries the
+    other side, then names both types."""
+    b = _value(x)
+    return NotImplemented if b is None else op(a, b)
 
 
 def _value(x: object) -> Value | None:
@@ -70,10 +76,9 @@ class Value:
         # A leaf's number is checked; an op's is computed from numbers (Value.op checks a user's forward), and made a
         # float in case a parent's .data was set to another kind (a numpy number)
         self.data: float = float(data) if _op else checks.number(data, "Value data")
-        self.grad: float = 0.0
-        # its name in drawings, the op that made it ("" for a leaf) and the op's parameter (a slope, an exponent),
-        # its parents, and the closure that adds its gradient into them
-        self.label, self._op, self._arg, self._prev, self._backward = label, _op, _arg, _prev, _backward
+        # its gradient, its name in drawings, the op that made it ("" for a leaf) and the op's parameter (a slope, an
+        # exponent), its parents, and the closure that adds its gradient into them
+        self.grad, self.label, self._op, self._arg, self._prev, self._backward = 0.0, label, _op, _arg, _prev, _backward
 
     @_binary
     def __add__(self, b: Value) -> Value:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engine.grad_mode import is_grad_enabled
+from ..engine.grad_mode import grad_enabled
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -58,7 +58,7 @@ def node(data: Any, parents: tuple[Tensor, ...], op: str, backward: Backward, ar
         data = np.asarray(data, dtype=np.float64)
     out = leaf(type(parents[0]), data)
     out._op, out._arg = op, arg
-    if is_grad_enabled():
+    if grad_enabled.get():
         for parent in parents:
             if parent.requires_grad:
                 out.requires_grad, out._prev, out._backward = True, parents, backward
