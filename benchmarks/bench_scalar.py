@@ -9,6 +9,8 @@ import argparse
 import gc
 import random
 import statistics
+import sys
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -36,6 +38,48 @@ def chain_backward_seconds(n: int = 1_000_000) -> tuple[float, float]:
     done = time.perf_counter()
     assert x.grad == 1.0
     return built - start, done - built
+
+
+def chain_against_micrograd(n: int = 1_000_000, turns: int = 5) -> dict[str, tuple[float, float]]:
+    """``backward()`` of an n-add chain (``x + 1.0 + 1.0 ...``), tinygrad_relu and micrograd taking turns: the
+    median CPU seconds of each, as run and with the cyclic GC outside (collected before, paused during).
+
+    CPU time of this process, which the other jobs of a shared machine do not add to. micrograd's ``build_topo``
+    recurses once per node, so both run in a thread with a 1 GB stack and the recursion limit raised past n.
+    """
+    times: dict[str, list[list[float]]] = {"tinygrad_relu": [[], []], "micrograd 0.1.0": [[], []]}
+
+    def backward_seconds(value_class: type, gc_outside: bool) -> float:
+        x = value_class(0.0)
+        y = x
+        for _ in range(n):
+            y = y + 1.0
+        gc.collect()
+        if gc_outside:
+            gc.disable()
+        try:
+            start = time.process_time()
+            y.backward()
+            return time.process_time() - start
+        finally:
+            gc.enable()
+
+    def take_turns() -> None:
+        for _ in range(turns):
+            for gc_outside in (False, True):
+                times["tinygrad_relu"][gc_outside].append(backward_seconds(Value, gc_outside))
+                times["micrograd 0.1.0"][gc_outside].append(backward_seconds(MicroValue, gc_outside))
+
+    limit, stack = sys.getrecursionlimit(), threading.stack_size(1 << 30)
+    sys.setrecursionlimit(n + 1000)
+    try:
+        worker = threading.Thread(target=take_turns)
+        worker.start()
+        worker.join()
+    finally:
+        sys.setrecursionlimit(limit)
+        threading.stack_size(stack)
+    return {name: (statistics.median(run), statistics.median(out)) for name, (run, out) in times.items()}
 
 
 def bytes_per_node(value_class: type, shared_leaf: bool, n: int = 100_000) -> float:
@@ -228,6 +272,10 @@ def main() -> None:
     if MicroValue is None:
         print("micrograd not installed (pip install micrograd==0.1.0): its rows and the moons step are skipped")
         return
+    if args.only in (None, "chain"):
+        print("\n10^6-node add chain, backward() beside micrograd's, median CPU s of 5 turns (as run / GC outside):")
+        for name, (as_run, outside) in chain_against_micrograd().items():
+            print(f"{name:16} {as_run:6.2f} {outside:6.2f}")
     if args.only in (None, "moons"):
         moons_comparison(args.steps)
     if args.only in (None, "traced"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from tinygrad_relu import Tensor, Value
-from tinygrad_relu.nn import MLP, LeakyReLU, Linear, Module, PReLU, ReLU, Sequential, mlp
+from tinygrad_relu.nn import MLP, LeakyReLU, Linear, Module, PReLU, ReLU, Sequential, mlp, module_call
 from tinygrad_relu.viz.groups import module_calls
 
 
@@ -119,14 +119,15 @@ def test_every_module_call_tags_its_output_with_the_modules_being_called():
     h1 = first(x)  # called alone: it is the innermost and the outermost module
 
     def made_by(node):
-        return node._scope.module, node._scope.inputs, node._scope.outermost
+        call = module_call(node)
+        return call.module, call.inputs, call.outermost
 
     assert made_by(h1) == (first, (x,), first)
     out = model(x)
     a = out._prev[0]  # the Gated layer's output: made by its ReLU, inside it, inside the Sequential
     h = a._prev[0]  # Gated's linear node: made inside Gated's forward, by no module of its own
     assert made_by(out) == (last, (a,), model)
-    assert made_by(a) == (gated.act, (h,), gated) and h._scope is None  # the Sequential did not return it
+    assert made_by(a) == (gated.act, (h,), gated) and module_call(h) is None  # the Sequential did not return it
     assert made_by(h._prev[0]) == (first, (x,), first)
     assert module_calls([h._prev[0], a, out])[id(a)][0] == (model, gated, gated.act)
 

@@ -5,8 +5,10 @@ import inspect
 import io
 import math
 import os
+import stat
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from needs import require, require_torch
 from tinygrad_relu import Tensor, Value
 from tinygrad_relu.cli import main
 from tinygrad_relu.data import train_test_split, xor
-from tinygrad_relu.nn import MLP, LeakyReLU, Linear, Module, Sequential, mlp
+from tinygrad_relu.nn import MLP, LeakyReLU, Linear, Module, Sequential, mlp, serialize
 from tinygrad_relu.optim import Adam
 from tinygrad_relu.train import HEADS, accuracy, fit
 
@@ -168,6 +170,50 @@ def test_save_through_a_symlink_writes_the_file_it_points_to(tmp_path):
     assert (tmp_path / "link.npz").is_symlink() and sorted(os.listdir(tmp_path)) == ["link.npz", "real.npz"]
     other = Sequential(Linear(2, 3, seed=1))
     other.load(tmp_path / "real.npz")
+    assert all(np.array_equal(model.state_dict()[k], v) for k, v in other.state_dict().items())
+
+
+def test_a_save_keeps_the_permissions_of_the_file_it_replaces(tmp_path):
+    path = tmp_path / "weights.npz"
+    path.write_bytes(b"old")
+    path.chmod(0o640)
+    Sequential(Linear(2, 3, seed=0)).save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    fresh = tmp_path / "fresh.npz"  # a new file gets what open() would give it: 0o666 less the umask
+    umask = os.umask(0o022)
+    try:
+        Sequential(Linear(2, 3, seed=0)).save(fresh)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+
+
+def test_a_symlink_planted_at_the_old_temporary_name_is_left_alone(tmp_path):
+    path, victim = tmp_path / "weights.npz", tmp_path / "victim.txt"
+    victim.write_bytes(b"not yours")
+    planted = tmp_path / f"weights.npz.{os.getpid()}.{threading.get_ident()}.partial"  # a name anyone could guess
+    planted.symlink_to(victim)
+    model = Sequential(Linear(2, 3, seed=0))
+    model.save(path)
+    assert victim.read_bytes() == b"not yours" and planted.is_symlink() and os.readlink(planted) == str(victim)
+    assert sorted(os.listdir(tmp_path)) == sorted(["weights.npz", "victim.txt", planted.name])
+    other = Sequential(Linear(2, 3, seed=1))
+    other.load(path)
+    assert all(np.array_equal(model.state_dict()[k], v) for k, v in other.state_dict().items())
+
+
+def test_the_temporary_file_is_created_exclusively_so_a_name_taken_meanwhile_is_never_written(tmp_path, monkeypatch):
+    path, victim = tmp_path / "weights.npz", tmp_path / "victim.txt"
+    victim.write_bytes(b"not yours")
+    (tmp_path / ".weights.npz.taken.partial").symlink_to(victim)  # planted at the first name the save draws
+    names = iter(["taken", "free"])
+    monkeypatch.setattr(serialize.secrets, "token_hex", lambda n: next(names))
+    model = Sequential(Linear(2, 3, seed=0))
+    model.save(path)
+    assert victim.read_bytes() == b"not yours" and (tmp_path / ".weights.npz.taken.partial").is_symlink()
+    assert sorted(os.listdir(tmp_path)) == [".weights.npz.taken.partial", "victim.txt", "weights.npz"]
+    other = Sequential(Linear(2, 3, seed=1))
+    other.load(path)
     assert all(np.array_equal(model.state_dict()[k], v) for k, v in other.state_dict().items())
 
 

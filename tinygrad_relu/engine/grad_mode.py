@@ -2,7 +2,7 @@
 
 A context variable holds it: each thread (and each asyncio task) sees its own, and a new thread starts on.
 
-Both engines ask ``is_grad_enabled()`` when they build an op's node, and an optimizer's update
+Both engines read it (``grad_enabled.get()``) when they build an op's node, and an optimizer's update
 ``p -= lr * p.grad`` runs under ``no_grad()`` so that it changes the parameter instead of growing the graph.
 """
 
@@ -13,22 +13,23 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-_enabled: ContextVar[bool] = ContextVar("grad_enabled", default=True)
+#: True unless this thread is inside ``no_grad()``; the ops read it, ``is_grad_enabled()`` says it
+grad_enabled: ContextVar[bool] = ContextVar("grad_enabled", default=True)
 
 
 def is_grad_enabled() -> bool:
     """True unless this thread is inside ``no_grad()``."""
-    return _enabled.get()
+    return grad_enabled.get()
 
 
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Context in which ops compute values but record no graph (like ``torch.no_grad()``), in this thread."""
-    token = _enabled.set(False)
+    token = grad_enabled.set(False)
     try:
         yield
     finally:
-        _enabled.reset(token)
+        grad_enabled.reset(token)
 
 
 def in_place(op: Callable[[Any, Any], Any], check: Callable[[Any], None] | None = None) -> Callable[[Any, Any], Any]:

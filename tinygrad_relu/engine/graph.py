@@ -41,19 +41,16 @@ def topological_order(root: Node) -> list[Node]:
     micrograd's ``build_topo`` without recursion: the stack holds the path from ``root`` down to the node
     being looked at, each node with an iterator over the parents it has not looked at yet.
     """
-    order: list[Node] = []
-    visited = {root}
-    stack = [(root, iter(root._prev))]
+    order, visited, stack = [], {root}, [(root, iter(root._prev))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
             if parent not in visited:
                 visited.add(parent)
-                if not parent._prev:  # a leaf has nothing before it: its place is now
-                    order.append(parent)
-                    continue
-                stack.append((parent, iter(parent._prev)))
-                break  # go down first; the rest of this node's parents wait in its iterator
+                if parent._prev:  # go down first; the rest of this node's parents wait in its iterator
+                    stack.append((parent, iter(parent._prev)))
+                    break
+                order.append(parent)  # a leaf has nothing before it: its place is now
         else:  # every parent is placed: the node can follow them
             stack.pop()
             order.append(node)
@@ -65,18 +62,13 @@ def backward_order(root: Node) -> list[Node]:
     return [node for node in reversed(topological_order(root)) if node._prev]
 
 
-# Passes from several threads into shared leaves take turns, so that each one's contribution is added whole.
-_one_pass_at_a_time = threading.RLock()
-
-
 def backward(root: Node, seed: Any, after: Callable[[Node], None] | None = None) -> None:
-    """Run reverse-mode autodiff from ``root``, seeded with ``seed`` (d root / d root).
+    """Run reverse-mode autodiff from ``root``, seeded with ``seed`` (d root / d root): micrograd's loop.
 
-    Every node starts this pass from zero and the closures run from the root back, so a node's gradient
-    is complete before its own closure passes it on. At the end each leaf gets back what it held before
-    added to this pass's gradient: leaves accumulate across passes (two passes give exactly twice one),
-    and a pass that fails leaves every ``.grad`` as it was. ``after(node)``, if given, is called after each
-    closure ran (the drawings record the pass with it).
+    Order the nodes, seed the root, and run each closure from the root back, so that a node's gradient is
+    complete before its closure passes it on. ``one_pass`` around the loop starts every ``.grad`` from zero
+    and adds the leaves' old gradients back after (or puts every one back if the pass fails). ``after(node)``,
+    if given, is called after each closure ran (the drawings record the pass with it).
     """
     if root._op and not root._prev:
         raise RuntimeError(
@@ -85,17 +77,35 @@ def backward(root: Node, seed: Any, after: Callable[[Node], None] | None = None)
             "so there is nothing to differentiate"
         )
     order = topological_order(root)
+
+    def micrograds_loop() -> None:
+        root.grad = seed
+        for node in reversed(order):
+            if node._backward is not None:
+                node._backward(node)
+                if after is not None:
+                    after(node)
+
+    one_pass(order, micrograds_loop)
+
+
+# Passes from several threads into shared leaves take turns, so that each one's contribution is added whole.
+_one_pass_at_a_time = threading.RLock()
+
+
+def one_pass(order: list[Node], run: Callable[[], None]) -> None:
+    """``run()``, the pass over ``order``, as one step: alone (passes in other threads wait), from zero, whole or not.
+
+    Every node starts from zero, and at the end each leaf gets back what it held before added to this pass's
+    gradient: leaves accumulate across passes, two passes giving exactly twice one (micrograd adds into the old
+    gradient, which rounds differently). If the pass fails, every ``.grad`` is put back as it was.
+    """
     with _one_pass_at_a_time:
         held = [node.grad for node in order]
+        for node in order:
+            node.zero_grad()
         try:
-            for node in order:
-                node.zero_grad()
-            root.grad = seed
-            for node in reversed(order):
-                if node._backward is not None:
-                    node._backward(node)
-                    if after is not None:
-                        after(node)
+            run()
         except BaseException:
             for node, grad in zip(order, held):
                 node.grad = grad

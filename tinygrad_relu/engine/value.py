@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import checks
 from . import graph
-from .grad_mode import in_place, is_grad_enabled
+from .grad_mode import grad_enabled, in_place
 from .ieee import ieee_div, ieee_exp, ieee_log, ieee_pow, ieee_sigmoid
 
 Number = int | float
@@ -30,58 +30,61 @@ Backward = Callable[["Value"], None]
 
 
 def _node(data: float, children: tuple[Value, ...], op: str, backward: Backward, arg: Any = None) -> Value:
-    """An op's output: a Value that remembers its parents, its op, the op's parameter ``arg`` (a slope, an
-    exponent) and its backward closure (under ``no_grad()``, only its number, its op and its parameter)."""
-    out = Value(data)
-    out._op, out._arg = op, arg
-    if is_grad_enabled():
-        out._prev, out._backward = children, backward
-    return out
+    """An op's output: a Value that remembers its op and the op's parameter ``arg`` (a slope, an exponent), and,
+    unless this thread is inside ``no_grad()``, its parents and its backward closure."""
+    return Value(data, "", children, op, backward, arg) if grad_enabled.get() else Value(data, "", (), op, None, arg)
 
 
 def _binary(op: Callable[[Value, Value], Value]) -> Callable[[Value, Any], Value]:
-    """``op`` as the method ``self <op> other`` with ``other`` made a Value first; for an operand that is not a
-    number it returns NotImplemented, so that Python tries the other side, then names both types."""
+    """``op`` as the method ``self <op> other``, with a number ``other`` made a leaf first (as ``w * 2.0`` needs);
+    for anything else it returns NotImplemented, so that Python tries the other side, then names both types."""
 
     @wraps(op)
     def method(self: Value, other: Any) -> Value:
-        b = _value(other)
-        return NotImplemented if b is None else op(self, b)
+        return op(self, other) if isinstance(other, Value) else _with_number(op, self, other)
 
     return method
 
 
+def _with_number(op: Callable[[Value, Value], Value], a: Value, x: object) -> Value:
+    """``op(a, x)`` with a number ``x`` made a leaf; NotImplemented for anything else, so that Python tries the
+    other side, then names both types."""
+    b = _value(x)
+    return NotImplemented if b is None else op(a, b)
+
+
 def _value(x: object) -> Value | None:
-    """An operand as a Value: itself, or a number made a leaf (as ``w * 2.0`` needs); None for anything
-    else, so that the op returns NotImplemented and Python tries the other side, then names both types."""
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, Real):
-        return Value(float(x))
-    return None
+    """A number as a new leaf; None for anything else (the op then returns NotImplemented)."""
+    return Value(float(x)) if isinstance(x, Real) else None
 
 
 class Value:
     """A number that records the ops applied to it, so ``backward()`` can differentiate them."""
 
-    __slots__ = ("data", "grad", "label", "_op", "_arg", "_prev", "_backward", "_scope")
+    # __weakref__: so that what is noted about a node beside it (the module call that returned it) goes with it
+    __slots__ = ("data", "grad", "label", "_op", "_arg", "_prev", "_backward", "__weakref__")
 
-    def __init__(self, data: Number, label: str = "") -> None:
-        self.data: float = checks.number(data, "Value data")
-        self.grad: float = 0.0
-        self.label = label
-        self._op = ""  # the op that made it ("" for a leaf)
-        self._arg: Any = None  # the op's parameter, if it has one: leaky_relu's slope, the exponent of x ** k
-        self._prev: tuple[Value, ...] = ()  # its parents
-        self._backward: Backward | None = None  # adds its gradient into the parents
-        self._scope: Any = None  # what a module call put on the node it returned: read by the drawings only
+    def __init__(
+        self,
+        data: Number,
+        label: str = "",
+        _prev: tuple[Value, ...] = (),
+        _op: str = "",
+        _backward: Backward | None = None,
+        _arg: Any = None,
+    ) -> None:
+        # A leaf's number is checked; an op's is computed from numbers (Value.op checks a user's forward), and made a
+        # float in case a parent's .data was set to another kind (a numpy number)
+        self.data: float = float(data) if _op else checks.number(data, "Value data")
+        # its gradient, its name in drawings, the op that made it ("" for a leaf) and the op's parameter (a slope, an
+        # exponent), its parents, and the closure that adds its gradient into them
+        self.grad, self.label, self._op, self._arg, self._prev, self._backward = 0.0, label, _op, _arg, _prev, _backward
 
     @_binary
     def __add__(self, b: Value) -> Value:
         def _backward(out: Value) -> None:
-            a, b = out._prev
-            a.grad += out.grad
-            b.grad += out.grad
+            for parent in out._prev:  # d(a + b)/da = d(a + b)/db = 1
+                parent.grad += out.grad
 
         return _node(self.data + b.data, (self, b), "+", _backward)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..engine import Value, no_grad
 from ..tensor import Tensor
+from .calls import module_call, note_module_calls
 from .module import Module, RemovableHandle
 from .scalar import Layer
 from .tensor import LeakyReLU, PReLU, ReLU
@@ -63,6 +64,7 @@ class RectifierWatch:
     """
 
     def __init__(self, model: Module) -> None:
+        note_module_calls()  # which layer made a rectifier's input: the module call that returned it
         self.model = model
         self.rectifiers = [m for m in model.modules() if _is_rectifier(m)]
         self.calls: list[RectifierCall] = []
@@ -91,8 +93,8 @@ class RectifierWatch:
         self._count[id(module)] = k + 1
         call = self._slot.get((id(module), k))
         if call is None:
-            scope = getattr(args[0], "_scope", None)
-            call = self._slot[(id(module), k)] = RectifierCall(module, None if scope is None else scope.module)
+            source = module_call(args[0])  # the call that made its input: the layer the activation belongs to
+            call = self._slot[(id(module), k)] = RectifierCall(module, None if source is None else source.module)
             self.calls.append(call)
         alive = np.any(~(_pre_activations(module, args[0], out) <= 0), axis=0)  # a nan input is not <= 0
         call.alive = alive if not call.seen else call.alive | alive

@@ -5,51 +5,25 @@ parameters are the leaf nodes among them that want a gradient (a ``Value`` leaf,
 ``requires_grad=True``, or a list or tuple of them). Names follow the attributes: ``layers.0.neurons.3.w.1``.
 Attributes whose name starts with ``_`` are private and not walked.
 
-Every module call goes through ``Module.__call__``: it runs ``forward``, then the forward hooks
-(``register_forward_hook``, as in PyTorch), and tags the nodes it returns with the modules being called
-and the call's inputs. The drawings read the tags to draw a neuron or a layer as one box.
+Every module call goes through ``Module.__call__``: it runs ``forward``, then the module's forward hooks
+(``register_forward_hook``) and the ones every module runs (``register_module_forward_hook``), as in PyTorch.
+Saving and loading are in ``serialize.py``; which call returned a node, for the drawings, in ``calls.py``.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from ..engine import Value
 from ..tensor import Tensor
+from . import serialize
 
 Parameter = Value | Tensor
 #: ``hook(module, args, output)``: what it returns, if not None, replaces the output
 ForwardHook = Callable[["Module", tuple[Any, ...], Any], Any]
-
-
-class ModuleCall:
-    """What a module call leaves on the nodes it returns (``node._scope``), for the drawings: the module, the
-    call's inputs, and the outermost module whose call returned them (the whole model, once it returns)."""
-
-    __slots__ = ("module", "inputs", "outermost")
-
-    def __init__(self, module: Module, inputs: tuple[Any, ...]) -> None:
-        self.module, self.inputs, self.outermost = module, inputs, module
-
-
-def tag(out: Any, module: Module, inputs: tuple[Any, ...]) -> None:
-    """Mark the node(s) a call of ``module`` returned (one, or a list or tuple of them). A node keeps the call
-    that made it, the innermost: the calls return from the inside out, and an outer call that hands the node
-    on only becomes its ``outermost``. Leaves (an input handed back unchanged) are not tagged."""
-    call = None  # made for the first node without a call of its own: an outer call hands its nodes on
-    for node in out if isinstance(out, (list, tuple)) else (out,):
-        if getattr(node, "_prev", None):
-            if node._scope is None:
-                node._scope = call = call or ModuleCall(module, inputs)
-            else:
-                node._scope.outermost = module
 
 
 class RemovableHandle:
@@ -70,6 +44,16 @@ class RemovableHandle:
 
 
 _hook_keys = iter(range(1, 2**63))  # next() on it is atomic: one key per hook, across threads
+#: the hooks every module call runs, after the module's own (``register_module_forward_hook``)
+_global_forward_hooks: dict[int, ForwardHook] = {}
+
+
+def register_module_forward_hook(hook: ForwardHook) -> RemovableHandle:
+    """Call ``hook(module, args, output)`` after every module's call, after the module's own forward hooks
+    (PyTorch's global forward hook, which PyTorch runs before them: here it sees what the call returns)."""
+    key = next(_hook_keys)
+    _global_forward_hooks[key] = hook
+    return RemovableHandle(_global_forward_hooks, key)
 
 
 def _is_parameter(x: object) -> bool:
@@ -92,25 +76,6 @@ def _numbers(value: Any, name: str) -> np.ndarray:
             f"load_state_dict: {name!r} must be a number or an array of numbers, got {type(value).__name__} {value!r}"
         )
     return array.astype(np.float64)
-
-
-def _write_archive(stream: BinaryIO, arrays: Mapping[str, np.ndarray]) -> None:
-    """``arrays`` into ``stream`` as an ``.npz`` archive, member by member: np.savez takes the names as keywords,
-    and some of them collide with its own."""
-    with zipfile.ZipFile(stream, "w") as archive:
-        for name, array in arrays.items():
-            with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, array, allow_pickle=False)
-
-
-@contextmanager
-def _opened(file: str | os.PathLike[str] | BinaryIO, mode: str) -> Iterator[BinaryIO]:
-    """``file`` opened in ``mode`` if it is a path (closed after), or the file object itself (left open)."""
-    if isinstance(file, (str, os.PathLike)):
-        with open(file, mode) as stream:
-            yield stream  # type: ignore[misc]
-    else:
-        yield file
 
 
 class Module:
@@ -239,35 +204,14 @@ class Module:
             else:
                 p.data[...] = array  # in place: an optimizer's references stay valid
 
-    def save(self, file: str | os.PathLike[str] | BinaryIO) -> None:
-        """Write ``state_dict()`` to ``file`` (a path, written as given, or a binary file object) as a numpy ``.npz``
-        archive: one ``name.npy`` member per parameter, which ``numpy.load`` reads too. A path is written whole or
-        not at all: the archive goes to a file beside it, which then takes its place, so a save that fails or is
-        interrupted leaves the file that was there."""
-        arrays = self.state_dict()
-        if not isinstance(file, (str, os.PathLike)):
-            _write_archive(file, arrays)
-            return
-        target = os.path.realpath(file)  # through a symlink, as open() would write
-        partial = f"{target}.{os.getpid()}.{threading.get_ident()}.partial"
-        try:
-            with open(partial, "wb") as stream:
-                _write_archive(stream, arrays)
-            os.replace(partial, target)
-        finally:
-            if os.path.exists(partial):
-                os.remove(partial)
+    def save(self, file: serialize.File) -> None:
+        """Write ``state_dict()`` to ``file`` (a path or a binary file object) as a numpy ``.npz`` archive, a path
+        whole or not at all (``serialize.save``)."""
+        serialize.save(self, file)
 
-    def load(self, file: str | os.PathLike[str] | BinaryIO, strict: bool = True) -> None:
-        """Read parameters written by ``save`` (``load_state_dict`` with the file's contents)."""
-        state = {}
-        with _opened(file, "rb") as stream, zipfile.ZipFile(stream) as archive:
-            for member in archive.namelist():
-                if not member.endswith(".npy"):
-                    raise ValueError(f"load: {member!r} in {file!r} is not a numpy array (.npy)")
-                with archive.open(member) as data:
-                    state[member[: -len(".npy")]] = np.lib.format.read_array(data, allow_pickle=False)
-        self.load_state_dict(state, strict)
+    def load(self, file: serialize.File, strict: bool = True) -> None:
+        """Read parameters written by ``save`` (``serialize.load``)."""
+        serialize.load(self, file, strict)
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter (0.0 for a Value, None for a Tensor, as PyTorch)."""
@@ -293,13 +237,11 @@ class Module:
         return state
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Run ``forward(*args, **kwargs)`` and the forward hooks; tag what it returns for the drawings."""
+        """Run ``forward(*args, **kwargs)``, then this module's forward hooks and every module's."""
         out = self.forward(*args, **kwargs)
-        hooks = self.__dict__.get("_forward_hooks")
-        if hooks:
-            for hook in list(hooks.values()):  # a list: a hook may remove itself
-                replaced = hook(self, args, out)
-                if replaced is not None:
-                    out = replaced
-        tag(out, self, args)
+        own = self.__dict__.get("_forward_hooks", {})
+        for hook in [*own.values(), *_global_forward_hooks.values()]:  # a list: a hook may remove itself
+            replaced = hook(self, args, out)
+            if replaced is not None:
+                out = replaced
         return out

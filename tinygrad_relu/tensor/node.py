@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..engine.grad_mode import is_grad_enabled
+from ..engine.grad_mode import grad_enabled
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -55,7 +55,7 @@ def leaf(cls: type[Tensor], data: np.ndarray, label: str = "") -> Tensor:
     """A leaf Tensor (of class ``cls``) that holds the float64 array ``data`` itself, not a copy of it."""
     out: Tensor = object.__new__(cls)
     out.data, out.grad, out.requires_grad, out.label = data, None, False, label
-    out._op, out._arg, out._prev, out._backward, out._scope = "", None, (), None, None
+    out._op, out._arg, out._prev, out._backward = "", None, (), None
     return out
 
 
@@ -74,7 +74,7 @@ def node(data: Any, parents: tuple[Tensor, ...], op: str, backward: Backward, ar
         data = np.asarray(data, dtype=np.float64)
     out = leaf(type(parents[0]), data)
     out._op, out._arg = op, arg
-    if is_grad_enabled():
+    if grad_enabled.get():
         for parent in parents:
             if parent.requires_grad:
                 out.requires_grad, out._prev, out._backward = True, parents, backward

@@ -99,8 +99,8 @@ class Tensor:
     inputs requires a gradient and grad mode is on, as in PyTorch.
     """
 
-    # _scope: the tag a Module call puts on the node it returns (never an op); only the drawings read it
-    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_arg", "_prev", "_backward", "_scope")
+    # __weakref__: so that what is noted about a node beside it (nn.module_call) is dropped with it
+    __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_arg", "_prev", "_backward", "__weakref__")
     #: a subclass whose instances ``Tensor(t)`` hands back as they are, instead of copying (trace's data leaves)
     _taken_as_is = False
     __array_ufunc__ = None  # numpy defers to our reflected ops, so ndarray + Tensor builds a node
@@ -120,7 +120,6 @@ class Tensor:
         self._arg: Any = None  # the op's parameters (an axis, a slope), as the op stored them
         self._prev: tuple[Tensor, ...] = ()
         self._backward: Backward | None = None
-        self._scope: Any = None
 
     # the ops, bound as methods
     __add__, __radd__ = _binary(arithmetic.add), _reflected(arithmetic.add)

@@ -1,8 +1,8 @@
 """The second stage: which nodes belong together in a drawing (a neuron, a layer), read from the tags modules
 put on their outputs, and the level a page opens on (``levels``).
 
-A module's call tags the nodes it returns with the modules being called and the inputs it got
-(``Module.__call__``). A group is then the tagged output and everything behind it up to those inputs:
+A module's call is noted for the nodes it returns, with the modules being called and the inputs it got
+(``nn.module_call``). A group is then the tagged output and everything behind it up to those inputs:
 for a scalar neuron its activation, its weighted sum and its weight and bias leaves. A graph built
 without modules has no tags and no groups. Also here: which units are dead on every sample of a data set.
 """
@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from ..nn import Layer, Neuron, RectifierWatch
+from ..nn import Layer, Neuron, RectifierWatch, module_call, note_module_calls
 from ..tensor import Tensor
 from .record import Recording
+
+note_module_calls()  # the drawings read which module call returned each node: noted from when they load
 
 LEVELS = ("neuron", "layer")
 FIT_NODES = 40  # a scalar graph this small reads best node by node, whatever made it
@@ -51,21 +53,22 @@ def _flat_nodes(inputs: Any) -> list[Any]:
 
 def module_calls(nodes: list[Any]) -> dict[int, tuple[Any, ...]]:
     """id(node) -> (the modules being called, outermost first, and the call's arguments) for each node of
-    ``nodes`` (a topological order) that a module call returned, from the tag ``Module.__call__`` put on it.
+    ``nodes`` (a topological order) that a module call returned, as ``nn.module_call`` noted it.
 
     The outermost module is the model whose call returned the last tagged node, nearest the root. A scalar
     ``Layer`` computes its neurons inside one call; each of its outputs is matched to its neuron here, through
     the first weight its weighted sum reads (the output is the neuron's activation of that sum, or the sum)."""
-    tagged = [node for node in nodes if node._scope is not None]
+    noted = {id(node): call for node in nodes if (call := module_call(node)) is not None}
+    tagged = [node for node in nodes if id(node) in noted]
     if not tagged:
         return {}
-    model = tagged[-1]._scope.outermost
+    model = noted[id(tagged[-1])].outermost
     paths = _paths_below(model)
     neurons = [n for m in model.modules() if isinstance(m, Layer) for n in m.neurons]
     by_first_weight = {id(n.w[0] if n.w else n.b): n for n in neurons}
     calls = {}
     for node in tagged:
-        call = node._scope
+        call = noted[id(node)]
         module = call.module
         total = node if node._op == "wsum" else node._prev[0] if node._prev else None
         if total is not None and total._op == "wsum" and total._prev and id(total._prev[0]) in by_first_weight:
