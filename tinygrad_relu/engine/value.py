@@ -32,7 +32,10 @@ Backward = Callable[["Value"], None]
 def _node(data: float, children: tuple[Value, ...], op: str, backward: Backward, arg: Any = None) -> Value:
     """An op's output: a Value that remembers its op and the op's parameter ``arg`` (a slope, an exponent), and,
     unless this thread is inside ``no_grad()``, its parents and its backward closure."""
-    return Value(data, "", children, op, backward, arg) if grad_enabled.get() else Value(data, "", (), op, None, arg)
+    out = object.__new__(Value)  # made here, not by Value(): a leaf's checks are not an op's
+    out.data, out.grad, out.label, out._op, out._arg = float(data), 0.0, "", op, arg  # float: a numpy number too
+    out._prev, out._backward = (children, backward) if grad_enabled.get() else ((), None)
+    return out
 
 
 def _binary(op: Callable[[Value, Value], Value]) -> Callable[[Value, Any], Value]:
@@ -64,21 +67,14 @@ class Value:
     # __weakref__: so that what is noted about a node beside it (the module call that returned it) goes with it
     __slots__ = ("data", "grad", "label", "_op", "_arg", "_prev", "_backward", "__weakref__")
 
-    def __init__(
-        self,
-        data: Number,
-        label: str = "",
-        _prev: tuple[Value, ...] = (),
-        _op: str = "",
-        _backward: Backward | None = None,
-        _arg: Any = None,
-    ) -> None:
-        # A leaf's number is checked; an op's is computed from numbers (Value.op checks a user's forward), and made a
-        # float in case a parent's .data was set to another kind (a numpy number)
-        self.data: float = float(data) if _op else checks.number(data, "Value data")
-        # its gradient, its name in drawings, the op that made it ("" for a leaf) and the op's parameter (a slope, an
-        # exponent), its parents, and the closure that adds its gradient into them
-        self.grad, self.label, self._op, self._arg, self._prev, self._backward = 0.0, label, _op, _arg, _prev, _backward
+    def __init__(self, data: Number, label: str = "") -> None:
+        self.data: float = checks.number(data, "Value data")
+        self.grad = 0.0
+        self.label = label
+        self._op = ""  # the op that made it ("" for a leaf; see _node)
+        self._arg: Any = None  # the op's parameter, if it has one: leaky_relu's slope, the exponent of x ** k
+        self._prev: tuple[Value, ...] = ()  # its parents
+        self._backward: Backward | None = None  # adds its gradient into the parents
 
     @_binary
     def __add__(self, b: Value) -> Value:
