@@ -24,12 +24,30 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value, ieee
-from ..rebinding import names_used, with_globals
+from ..rebinding import Operators, names_used, with_globals
 from ..tensor import Tensor, elementwise, reduce, shape
 from ..tensor import node as tensor_node
 
+#: what each operator does, to nodes (arithmetic: the ops) or to their numbers (comparisons)
+_OPERATIONS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+    "@": operator.matmul,
+    "&": operator.and_,
+    "|": operator.or_,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
-class Lifted:
+
+class Lifted(Operators):
     """A node seen by a closure run on nodes: computing with it builds nodes; comparing it compares its numbers."""
 
     __slots__ = ("node",)
@@ -38,46 +56,15 @@ class Lifted:
     def __init__(self, node: Any) -> None:
         self.node = node
 
-    def _do(self, op: Callable[[Any, Any], Any], other: Any, reflected: bool = False) -> Any:
+    def _operate(self, symbol: str, other: Any, reflected: bool = False) -> Any:
+        op = _OPERATIONS[symbol]
         if isinstance(other, Lifted):
             other = other.node
         return Lifted(op(other, self.node) if reflected else op(self.node, other))
 
-    def __add__(self, o: Any) -> Any:
-        return self._do(operator.add, o)
-
-    def __radd__(self, o: Any) -> Any:
-        return self._do(operator.add, o, True)
-
-    def __sub__(self, o: Any) -> Any:
-        return self._do(operator.sub, o)
-
-    def __rsub__(self, o: Any) -> Any:
-        return self._do(operator.sub, o, True)
-
-    def __mul__(self, o: Any) -> Any:
-        return self._do(operator.mul, o)
-
-    def __rmul__(self, o: Any) -> Any:
-        return self._do(operator.mul, o, True)
-
-    def __truediv__(self, o: Any) -> Any:
-        return self._do(operator.truediv, o)
-
-    def __rtruediv__(self, o: Any) -> Any:
-        return self._do(operator.truediv, o, True)
-
-    def __pow__(self, o: Any) -> Any:
-        return self._do(operator.pow, o)
-
-    def __rpow__(self, o: Any) -> Any:
-        return self._do(operator.pow, o, True)
-
-    def __matmul__(self, o: Any) -> Any:
-        return self._do(operator.matmul, o)
-
-    def __rmatmul__(self, o: Any) -> Any:
-        return self._do(operator.matmul, o, True)
+    def _compare(self, symbol: str, other: Any) -> Any:
+        # a question about the numbers gets the numbers' answer: the closure branches as it did on numbers
+        return _OPERATIONS[symbol](numbers(self), numbers(other))
 
     def __neg__(self) -> Lifted:
         return Lifted(-self.node)
@@ -89,27 +76,6 @@ class Lifted:
         if isinstance(self.node, Value):
             return self if self.node.data >= 0 else -self
         return where(numbers(self) >= 0, self, -self)
-
-    # questions about the numbers get the numbers' answer: the closure branches as it did on numbers
-    def __gt__(self, o: Any) -> Any:
-        return numbers(self) > numbers(o)
-
-    def __ge__(self, o: Any) -> Any:
-        return numbers(self) >= numbers(o)
-
-    def __lt__(self, o: Any) -> Any:
-        return numbers(self) < numbers(o)
-
-    def __le__(self, o: Any) -> Any:
-        return numbers(self) <= numbers(o)
-
-    def __eq__(self, o: Any) -> Any:
-        return numbers(self) == numbers(o)
-
-    def __ne__(self, o: Any) -> Any:
-        return numbers(self) != numbers(o)
-
-    __hash__ = object.__hash__
 
     def __float__(self) -> float:
         raise TypeError("float() of a node while a backward closure runs on nodes: the number would leave the graph")

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.ieee import ieee_pow
-from ..rebinding import names_used, with_globals
+from ..rebinding import Operators, names_used, with_globals
 from ..tensor import fast
 
 #: precedence of Python's operators, loosest first: a sub-expression looser than its place gets parentheses
@@ -93,7 +93,7 @@ def _flat(items: Iterable[Any]) -> Iterable[Any]:
             yield x
 
 
-class Sym:
+class Sym(Operators):
     """A number known only by the code that computes it (an array, when it has a shape)."""
 
     __slots__ = ("text", "prec", "depth", "tape", "shape")
@@ -104,7 +104,7 @@ class Sym:
     ) -> None:
         self.text, self.tape, self.prec, self.depth, self.shape = text, tape, prec, depth, shape
 
-    def _binary(self, op: str, other: Any, reflected: bool = False) -> Sym:
+    def _operate(self, op: str, other: Any, reflected: bool = False) -> Sym:
         a, b = (other, self) if reflected else (self, other)
         prec = _BINARY[op]
         right_assoc = op == "**"
@@ -113,18 +113,6 @@ class Sym:
         depth = 1 + max(getattr(a, "depth", 0), getattr(b, "depth", 0))
         shape = _shape_of(np.matmul, (a, b), {}) if op == "@" else _broadcast(a, b)
         return self.tape.bounded(Sym(f"{left} {op} {right}", self.tape, prec, depth, shape))
-
-    def __matmul__(self, o: Any) -> Sym:
-        return self._binary("@", o)
-
-    def __rmatmul__(self, o: Any) -> Sym:
-        return self._binary("@", o, True)
-
-    def __and__(self, o: Any) -> Sym:
-        return self._binary("&", o)
-
-    def __or__(self, o: Any) -> Sym:
-        return self._binary("|", o)
 
     # --- an array's methods and attributes, as code -------------------------------------------------------
     def _method(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -175,36 +163,6 @@ class Sym:
     def __getitem__(self, index: Any) -> Any:
         return self.tape.call(f"{self.tape.operand(self, _ATOM)}", _Index(), (self, index), {}, subscript=True)
 
-    def __add__(self, o: Any) -> Sym:
-        return self._binary("+", o)
-
-    def __radd__(self, o: Any) -> Sym:
-        return self._binary("+", o, True)
-
-    def __sub__(self, o: Any) -> Sym:
-        return self._binary("-", o)
-
-    def __rsub__(self, o: Any) -> Sym:
-        return self._binary("-", o, True)
-
-    def __mul__(self, o: Any) -> Sym:
-        return self._binary("*", o)
-
-    def __rmul__(self, o: Any) -> Sym:
-        return self._binary("*", o, True)
-
-    def __truediv__(self, o: Any) -> Sym:
-        return self._binary("/", o)
-
-    def __rtruediv__(self, o: Any) -> Sym:
-        return self._binary("/", o, True)
-
-    def __pow__(self, o: Any) -> Sym:
-        return self._binary("**", o)
-
-    def __rpow__(self, o: Any) -> Sym:
-        return self._binary("**", o, True)
-
     def __neg__(self) -> Sym:
         return Sym(f"-{self.tape.operand(self, _UNARY)}", self.tape, _UNARY, self.depth + 1, self.shape)
 
@@ -218,26 +176,6 @@ class Sym:
         left, right = self.tape.operand(self, _COMPARE + 1), self.tape.operand(other, _COMPARE + 1)
         shape = _broadcast(self, other)
         return Sym(f"{left} {op} {right}", self.tape, _COMPARE, self.depth + 1, shape)
-
-    def __gt__(self, o: Any) -> Sym:
-        return self._compare(">", o)
-
-    def __ge__(self, o: Any) -> Sym:
-        return self._compare(">=", o)
-
-    def __lt__(self, o: Any) -> Sym:
-        return self._compare("<", o)
-
-    def __le__(self, o: Any) -> Sym:
-        return self._compare("<=", o)
-
-    def __eq__(self, o: Any) -> Sym:  # type: ignore[override]
-        return self._compare("==", o)
-
-    def __ne__(self, o: Any) -> Sym:  # type: ignore[override]
-        return self._compare("!=", o)
-
-    __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
         return self.tape.decide(self)
