@@ -11,7 +11,8 @@ Nothing here recurses, so a graph as deep as memory allows can be walked.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 
@@ -39,21 +40,22 @@ def topological_order(root: Node) -> list[Node]:
     """Every node ``root`` was computed from, ``root`` included, each after all of its parents (leaves first).
 
     micrograd's ``build_topo`` without recursion: the stack holds the path from ``root`` down to the node
-    being looked at, each node with an iterator over the parents it has not looked at yet.
+    being looked at, each node followed by an iterator over the parents it has not looked at yet. (Two
+    entries, not a pair: a pair per node on a 10^6-deep path would wake Python's cycle collector again and
+    again, for a full walk over the whole graph each time.)
     """
-    order, visited, stack = [], {root}, [(root, iter(root._prev))]
+    order, visited, stack = [], {root}, [root, iter(root._prev)]
     while stack:
-        node, parents = stack[-1]
-        for parent in parents:
+        for parent in stack[-1]:
             if parent not in visited:
                 visited.add(parent)
                 if parent._prev:  # go down first; the rest of this node's parents wait in its iterator
-                    stack.append((parent, iter(parent._prev)))
+                    stack += (parent, iter(parent._prev))
                     break
                 order.append(parent)  # a leaf has nothing before it: its place is now
         else:  # every parent is placed: the node can follow them
             stack.pop()
-            order.append(node)
+            order.append(stack.pop())
     return order
 
 
@@ -76,9 +78,7 @@ def backward(root: Node, seed: Any, after: Callable[[Node], None] | None = None)
             "no_grad(), or only from inputs that need no gradient (detached, or requires_grad=False), "
             "so there is nothing to differentiate"
         )
-    order = topological_order(root)
-
-    def micrograds_loop() -> None:
+    with one_pass(topological_order(root)) as order:
         root.grad = seed
         for node in reversed(order):
             if node._backward is not None:
@@ -86,15 +86,15 @@ def backward(root: Node, seed: Any, after: Callable[[Node], None] | None = None)
                 if after is not None:
                     after(node)
 
-    one_pass(order, micrograds_loop)
-
 
 # Passes from several threads into shared leaves take turns, so that each one's contribution is added whole.
 _one_pass_at_a_time = threading.RLock()
 
 
-def one_pass(order: list[Node], run: Callable[[], None]) -> None:
-    """``run()``, the pass over ``order``, as one step: alone (passes in other threads wait), from zero, whole or not.
+@contextmanager
+def one_pass(order: list[Node]) -> Iterator[list[Node]]:
+    """The pass over ``order`` inside this ``with`` as one step: alone (passes in other threads wait), from zero,
+    whole or not at all.
 
     Every node starts from zero, and at the end each leaf gets back what it held before added to this pass's
     gradient: leaves accumulate across passes, two passes giving exactly twice one (micrograd adds into the old
@@ -105,7 +105,7 @@ def one_pass(order: list[Node], run: Callable[[], None]) -> None:
         for node in order:
             node.zero_grad()
         try:
-            run()
+            yield order
         except BaseException:
             for node, grad in zip(order, held):
                 node.grad = grad
