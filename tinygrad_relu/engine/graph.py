@@ -44,6 +44,7 @@ def topological_order(root: Node) -> list[Node]:
     entries, not a pair: a pair per node on a 10^6-deep path would wake Python's cycle collector again and
     again, for a full walk over the whole graph each time.)
     """
+    stack: list[Any]  # a node, then the iterator over its parents; the next node, then its iterator; ...
     order, visited, stack = [], {root}, [root, iter(root._prev)]
     while stack:
         for parent in stack[-1]:
