@@ -249,6 +249,42 @@ def test_a_python_decision_on_the_data_is_refused_naming_its_line():
         trace(lambda t, x: (t * Tensor(np.asarray(x) * 2.0)).sum(), t, np.array([1.0, 2.0]))
 
 
+def test_a_number_taken_out_of_a_node_computed_while_tracing_is_refused_naming_its_line():
+    # a node computed from the data (or from the parameters, which change at every step) would be fixed in the
+    # program as the number it had while tracing: on new data, 0.5 * (3.0 * 2.0) would still read 0.5 * 2.0
+    w = Value(0.5, "w")
+    leaks = [
+        lambda w, x: w * (x[0] * 2.0).data,
+        lambda w, x: w * float(x[0] * 2.0),
+        lambda w, x: w * (2.0 if x[0] + 1.0 else 3.0),
+        lambda w, x: w * (x[0] * 2.0).detach(),
+        lambda w, x: w * (sum(x) * (1.0 / len(x))).data,  # y.mean() taken out as a number
+        lambda w, x: w * (w * 2.0).data + x[0],  # a parameter's node: its number changes at every step
+    ]
+    for leak in leaks:
+        with pytest.raises(TraceError, match=r"of a node computed while tracing \(.*test_trace.py, line \d+: "):
+            trace(leak, w, [1.0, 2.0])
+    t = Tensor([1.0, 2.0], requires_grad=True)
+    for leak in (lambda t, x: t * (t * x).data, lambda t, x: t * (x * 2.0).numpy(), lambda t, x: t * (x.sum()).item()):
+        with pytest.raises(TraceError, match="of a node computed while tracing"):
+            trace(lambda t, x, leak=leak: leak(t, x).sum(), t, np.array([1.0, 2.0]))
+    # the same number read through the graph replays: 0.5 * (3.0 * 2.0) = 3.0
+    assert trace(lambda w, x: w * (x[0] * 2.0), w, [1.0, 2.0])([3.0, 4.0]) == 3.0
+
+
+def test_the_nodes_a_recording_made_are_plain_nodes_after_it():
+    w, kept = Value(0.5, "w"), []
+
+    def loss(w, x):
+        z = w * x[0]
+        kept.append(z)
+        return z.relu(), z
+
+    step = trace(loss, w, [1.0, 2.0])
+    assert type(kept[0]) is Value and kept[0].data == 0.5  # once the recording is over, its number may be read
+    assert step([3.0, 4.0]) == (1.5, 1.5)
+
+
 def test_check_mode_refuses_a_call_whose_graph_changed():
     w = Value(0.5, "w")
     shape = {"relu": False}

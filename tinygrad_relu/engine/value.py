@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from functools import wraps
 from numbers import Real
 from typing import Any
@@ -32,7 +33,7 @@ Backward = Callable[["Value"], None]
 def _node(data: float, children: tuple[Value, ...], op: str, backward: Backward, arg: Any = None) -> Value:
     """An op's output: a Value that remembers its op and the op's parameter ``arg`` (a slope, an exponent), and,
     unless this thread is inside ``no_grad()``, its parents and its backward closure."""
-    out = object.__new__(Value)  # made here, not by Value(): a leaf's checks are not an op's
+    out = object.__new__(made_by_ops.get())  # made here, not by Value(): a leaf's checks are not an op's
     out.data, out.grad, out.label, out._op, out._arg = float(data), 0.0, "", op, arg  # float: a numpy number too
     out._prev, out._backward = (children, backward) if grad_enabled.get() else ((), None)
     return out
@@ -335,6 +336,11 @@ class Value:
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data:.6g}, grad={self.grad:.6g}{label})"
+
+
+#: The class of the nodes the ops make: Value, or while ``trace`` records a function, its stand-in (a Value whose
+#: number the function's own code may not take out of the graph: the program it writes could not replay that).
+made_by_ops: ContextVar[type[Value]] = ContextVar("made_by_ops", default=Value)
 
 
 def _weighted_sum_backward(out: Value) -> None:

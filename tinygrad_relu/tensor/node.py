@@ -5,6 +5,7 @@ summing a broadcast gradient back to its parent's shape. The error messages the 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
 Axis = int | Sequence[int] | None
 Backward = Callable[["Tensor"], None]
 quiet = partial(np.errstate, all="ignore")  # a context: IEEE results (inf, nan) without RuntimeWarnings
+#: The class of the nodes the ops make while ``trace`` records a function: its stand-in (a Tensor whose numbers the
+#: function's own code may not take out of the graph); None the rest of the time, for the first parent's class.
+made_by_ops: ContextVar[type[Tensor] | None] = ContextVar("tensor_made_by_ops", default=None)
 
 
 class Saved:
@@ -60,19 +64,21 @@ def leaf(cls: type[Tensor], data: np.ndarray, label: str = "") -> Tensor:
 
 
 def tensor_class(t: Tensor) -> type[Tensor]:
-    """The Tensor class of ``t``: its own, or for one of trace's data leaves the Tensor class it extends."""
+    """The Tensor class of ``t``: its own, or for one of trace's stand-ins the Tensor class they stand in for."""
     cls = type(t)
-    return cls.__base__ if cls._taken_as_is else cls  # type: ignore[return-value]
+    while cls._stand_in:
+        cls = cls.__base__  # type: ignore[assignment]
+    return cls
 
 
 def node(data: Any, parents: tuple[Tensor, ...], op: str, backward: Backward, arg: Any = None) -> Tensor:
     """An op's output: a Tensor holding the op's new array that remembers its parents, its op, the op's parameters
     ``arg`` (an axis, a slope) and its backward closure -- when grad mode is on and a parent requires a gradient, as
-    in PyTorch; else only the array, the op and its parameters. It is a Tensor of its first parent's class, so that
-    the ops need not import ``Tensor``."""
+    in PyTorch; else only the array, the op and its parameters. It is a Tensor of its first parent's class (so that
+    the ops need not import ``Tensor``), or of the class ``made_by_ops`` says."""
     if not isinstance(data, np.ndarray):  # numpy gives a 0-d result as a scalar
         data = np.asarray(data, dtype=np.float64)
-    out = leaf(type(parents[0]), data)
+    out = leaf(made_by_ops.get() or type(parents[0]), data)
     out._op, out._arg = op, arg
     if grad_enabled.get():
         for parent in parents:

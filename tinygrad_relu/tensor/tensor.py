@@ -103,6 +103,8 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "label", "_op", "_arg", "_prev", "_backward", "__weakref__")
     #: a subclass whose instances ``Tensor(t)`` hands back as they are, instead of copying (trace's data leaves)
     _taken_as_is = False
+    #: a subclass that ``trace`` makes nodes of while it records, in place of this one (see ``node.tensor_class``)
+    _stand_in = False
     __array_ufunc__ = None  # numpy defers to our reflected ops, so ndarray + Tensor builds a node
 
     def __new__(cls, data: ArrayLike = (), requires_grad: bool = False, label: str = "") -> Tensor:

@@ -38,9 +38,10 @@ def user_line() -> str:
     return f"{frame.f_code.co_filename}, line {frame.f_lineno}" + (f": {text}" if text else "")
 
 
-def _outside(what: str) -> NoReturn:
+def _outside(what: str, node: Any) -> NoReturn:
+    whose = "the data" if isinstance(node, (DataValue, DataTensor)) else "a node computed"
     raise TraceError(
-        f"{what} of the data while tracing ({user_line()}): a traced program replays the graph, and this number "
+        f"{what} of {whose} while tracing ({user_line()}): a traced program replays the graph, and this number "
         "leaves it (a Python decision, or a number taken out of a node). Compute with the nodes' ops instead, or "
         "close over the data (it is then fixed at trace time)"
     )
@@ -53,17 +54,17 @@ def _read_by_package() -> bool:
 _value_data: Any = vars(Value)["data"]  # the slot behind the property below
 
 
-class DataValue(Value):
-    """One element of a data argument while tracing: a Value leaf that user code may compute with, not read."""
+class TracedValue(Value):
+    """A node while ``trace`` records: the ops make every node of this class then (``made_by_ops``), so that
+    user code may compute with one but not take its number out of the graph."""
 
-    __slots__ = ("where",)
-    where: tuple[int, tuple[int, ...]]  # (which data argument, the element's index in it)
+    __slots__ = ()
 
     @property
     def data(self) -> float:
         """The number, for the engine's ops; user code reading it is refused (see the module's docstring)."""
         if not _read_by_package():
-            _outside("reading .data")
+            _outside("reading .data", self)
         return float(_value_data.__get__(self, Value))
 
     @data.setter
@@ -71,24 +72,75 @@ class DataValue(Value):
         _value_data.__set__(self, number)
 
     def __float__(self) -> float:
-        _outside("float()")
+        _outside("float()", self)
 
     def __bool__(self) -> bool:
-        _outside("the truth")
+        _outside("the truth", self)
 
     def __index__(self) -> int:
-        _outside("an index")
+        _outside("an index", self)
 
     def _compared(self, other: Any) -> bool:
-        _outside("a comparison")
+        _outside("a comparison", self)
 
     __lt__ = __le__ = __gt__ = __ge__ = _compared
+
+    def detach(self) -> Value:
+        """Refused while tracing: the new leaf's number would be fixed in the program."""
+        _outside("detach()", self)
+
+
+class DataValue(TracedValue):
+    """One element of a data argument while tracing: a leaf that user code may compute with, not read."""
+
+    __slots__ = ("where",)
+    where: tuple[int, tuple[int, ...]]  # (which data argument, the element's index in it)
 
 
 _tensor_data: Any = vars(Tensor)["data"]
 
 
-class DataTensor(Tensor):
+class TracedTensor(Tensor):
+    """A Tensor node while ``trace`` records (see ``TracedValue``)."""
+
+    __slots__ = ()
+    _stand_in = True
+
+    @property
+    def data(self) -> np.ndarray:
+        """The array, for the engine's ops; user code reading it is refused (see the module's docstring)."""
+        if not _read_by_package():
+            _outside("reading .data", self)
+        array: np.ndarray = _tensor_data.__get__(self, Tensor)
+        return array
+
+    @data.setter
+    def data(self, array: np.ndarray) -> None:
+        _tensor_data.__set__(self, array)
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        _outside("np.asarray()", self)
+
+    def item(self) -> float:
+        """Refused while tracing."""
+        _outside("item()", self)
+
+    def numpy(self) -> np.ndarray:
+        """Refused while tracing."""
+        _outside("numpy()", self)
+
+    def __float__(self) -> float:
+        _outside("float()", self)
+
+    def __bool__(self) -> bool:
+        _outside("the truth", self)
+
+    def detach(self) -> Tensor:
+        """Refused while tracing: the new leaf's numbers would be fixed in the program."""
+        _outside("detach()", self)
+
+
+class DataTensor(TracedTensor):
     """A data argument while tracing: a Tensor leaf that records every op applied to it (it asks for a gradient,
     which the program never computes) and that ``Tensor(x)`` hands back as it is."""
 
@@ -98,35 +150,6 @@ class DataTensor(Tensor):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """Nothing: ``Tensor(x)`` of a data leaf is the leaf itself (``leaf`` makes them)."""
-
-    @property
-    def data(self) -> np.ndarray:
-        """The array, for the engine's ops; user code reading it is refused (see the module's docstring)."""
-        if not _read_by_package():
-            _outside("reading .data")
-        array: np.ndarray = _tensor_data.__get__(self, Tensor)
-        return array
-
-    @data.setter
-    def data(self, array: np.ndarray) -> None:
-        _tensor_data.__set__(self, array)
-
-    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        _outside("np.asarray()")
-
-    def item(self) -> float:
-        """Refused while tracing."""
-        _outside("item()")
-
-    def numpy(self) -> np.ndarray:
-        """Refused while tracing."""
-        _outside("numpy()")
-
-    def __float__(self) -> float:
-        _outside("float()")
-
-    def __bool__(self) -> bool:
-        _outside("the truth")
 
 
 def data_leaves(x: Any, k: int, tensor: bool) -> tuple[Any, list[Any]]:

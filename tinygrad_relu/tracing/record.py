@@ -8,7 +8,8 @@ from its node too, without a gradient; any other Value is a constant, written in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,9 +18,11 @@ import numpy as np
 from ..autodiff import refusing_grad
 from ..engine import Value, is_grad_enabled
 from ..engine.graph import topological_order
+from ..engine.value import made_by_ops as value_nodes
 from ..nn import Module
 from ..tensor import Tensor
-from .leaves import DataTensor, DataValue, TraceError
+from ..tensor.node import made_by_ops as tensor_nodes
+from .leaves import DataTensor, DataValue, TracedTensor, TracedValue, TraceError
 
 Node = Any  # a Value or a Tensor
 
@@ -84,11 +87,25 @@ def _nodes_in(out: Any) -> list[Node]:
     return []
 
 
+_PLAIN: dict[type, type] = {TracedValue: Value, TracedTensor: Tensor}
+
+
+@contextmanager
+def _stand_ins() -> Iterator[None]:
+    """A context in which the ops of both engines make trace's stand-ins (``leaves.py``), in this thread."""
+    value_token, tensor_token = value_nodes.set(TracedValue), tensor_nodes.set(TracedTensor)
+    try:
+        yield
+    finally:
+        value_nodes.reset(value_token)
+        tensor_nodes.reset(tensor_token)
+
+
 def record(f: Callable[..., Any], args: Sequence[Any]) -> Recording:
     """Call ``f(*args)`` and record the graph behind the loss it returns (alone, or first of a tuple)."""
     if not is_grad_enabled():
         raise TraceError("trace needs grad mode: it was called inside no_grad(), where ops record no graph")
-    with refusing_grad(TraceError, "inside a function that trace records"):
+    with refusing_grad(TraceError, "inside a function that trace records"), _stand_ins():
         out = f(*args)
     root, extras = (out[0], out[1:]) if isinstance(out, tuple) else (out, ())
     if not isinstance(root, (Value, Tensor)):
@@ -105,6 +122,9 @@ def record(f: Callable[..., Any], args: Sequence[Any]) -> Recording:
             "the traced loss has no graph: no parameter (a Value, or a Tensor with requires_grad) reaches it"
         )
     order = topological_order(root)
+    for n in order:  # the recording is over: the nodes the ops made are plain nodes again
+        if type(n) in _PLAIN:
+            n.__class__ = _PLAIN[type(n)]
     rec = Recording(root, extras, order, {id(n): i for i, n in enumerate(order)})
     for n in _nodes_in(extras):
         if id(n) not in rec.index:
