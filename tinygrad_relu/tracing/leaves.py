@@ -47,10 +47,6 @@ def _outside(what: str, node: Any) -> NoReturn:
     )
 
 
-def _read_by_package() -> bool:
-    return bool(sys._getframe(2).f_globals.get("__name__", "").startswith(_PACKAGE))
-
-
 _value_data: Any = vars(Value)["data"]  # the slot behind the property below
 
 
@@ -63,9 +59,10 @@ class TracedValue(Value):
     @property
     def data(self) -> float:
         """The number, for the engine's ops; user code reading it is refused (see the module's docstring)."""
-        if not _read_by_package():
+        if not sys._getframe(1).f_globals.get("__name__", "").startswith(_PACKAGE):  # read by the caller's code
             _outside("reading .data", self)
-        return float(_value_data.__get__(self, Value))
+        number: float = _value_data.__get__(self, Value)
+        return number
 
     @data.setter
     def data(self, number: float) -> None:
@@ -109,7 +106,7 @@ class TracedTensor(Tensor):
     @property
     def data(self) -> np.ndarray:
         """The array, for the engine's ops; user code reading it is refused (see the module's docstring)."""
-        if not _read_by_package():
+        if not sys._getframe(1).f_globals.get("__name__", "").startswith(_PACKAGE):
             _outside("reading .data", self)
         array: np.ndarray = _tensor_data.__get__(self, Tensor)
         return array
