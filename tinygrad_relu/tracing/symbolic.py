@@ -26,6 +26,8 @@ from ..tensor import fast
 
 #: precedence of Python's operators, loosest first: a sub-expression looser than its place gets parentheses
 _TERNARY, _COMPARE, _BIT_OR, _BIT_AND, _SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 0, 4, 4.3, 4.6, 5, 6, 7, 8, 9
+#: the place of a term added on the right (``d + term``): a sum or difference there gets parentheses
+ADDEND = _PRODUCT
 _BINARY = {"+": _SUM, "-": _SUM, "*": _PRODUCT, "/": _PRODUCT, "@": _PRODUCT, "**": _POWER, "&": _BIT_AND, "|": _BIT_OR}
 MAX_DEPTH = 40  # a longer chain of operations is cut into temporaries, so that compile() never nests deeply
 

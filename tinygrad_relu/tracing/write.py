@@ -26,7 +26,7 @@ from .leaves import TraceError
 from .loops import Loop, find_loop
 from .names import NAMESPACE, RESERVED, fresh, identifier, node_names
 from .record import Leaves, Node, Recording
-from .symbolic import Branches, Sym, Tape, number, run_on_names
+from .symbolic import ADDEND, Branches, Sym, Tape, number, run_on_names
 from .tensor_forward import FORWARD as TENSOR_FORWARD
 
 
@@ -122,13 +122,13 @@ def _accumulate(
     if not writer.needed[j]:
         return
     shape = tuple(writer.rec.order[j].data.shape)
-    expr = tape.operand(g, 0)
+    expr, term = tape.operand(g, 0), tape.operand(g, ADDEND)  # added as one term: d + (a - b), not (d + a) - b
     if isinstance(g, Sym) and g.shape != shape:
-        expr = f"unbroadcast({expr}, {shape})"
+        expr = term = f"unbroadcast({expr}, {shape})"
         may_alias = False  # unbroadcast makes a new array, as accumulate says
     d = writer.gname(j)
     if j in started:
-        tape.emit(f"{d} = {d} + {expr}")
+        tape.emit(f"{d} = {d} + {term}")
     else:
         tape.emit(f"{d} = {expr}")
         if may_alias or _a_view(expr):  # a parameter's gradient must be its own array, as accumulate makes it
