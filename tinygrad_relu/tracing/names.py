@@ -81,13 +81,17 @@ def identifier(text: str, fallback: str = "v") -> str:
     return name + "_" if keyword.iskeyword(name) or name in RESERVED else name
 
 
-def fresh(base: str, used: set[str]) -> str:
-    """A new name from ``base`` (``base_2``, ``base_3``, ... if taken), with ``d_<name>`` free too; both are taken."""
-    name, k = base, 1
+def fresh(base: str, used: set[str], tried: dict[str, int] | None = None) -> str:
+    """A new name from ``base`` (``base_2``, ``base_3``, ... if taken), with ``d_<name>`` free too; both are taken.
+    ``tried`` (base -> the last suffix given) starts a base asked for again where it stopped, not at ``base``."""
+    k = 1 if tried is None else tried.get(base, 1)
+    name = base if k == 1 else f"{base}_{k}"
     while name in used or "d_" + name in used:
         k += 1
         name = f"{base}_{k}"
     used.update((name, "d_" + name))
+    if tried is not None:
+        tried[base] = k
     return name
 
 
@@ -137,6 +141,7 @@ def node_names(
     The code ``trace`` writes and every drawing of the graph (``graph_names``) call nodes by these names."""
     names: list[str] = []
     counters: dict[str, int] = {}
+    tried: dict[str, int] = {}  # each sample's z1_1 is named after the last one, not after trying them all again
     root = order[-1] if order else None
     roles = _by_role(order, set(params) | set(data))
     for i, node in enumerate(order):
@@ -156,7 +161,7 @@ def node_names(
             prefix = _PREFIX.get(node._op, "c" if not node._prev else "v")
             counters[prefix] = counters.get(prefix, 0) + 1
             base = f"{prefix}{counters[prefix]}"
-        names.append(fresh(base, used))
+        names.append(fresh(base, used, tried))
     return names
 
 
