@@ -514,6 +514,69 @@ def test_a_scalar_batch_is_one_block_in_a_loop_and_replays_bit_for_bit(head, act
         assert_replays(step, loss_of, model, make_moons(9, seed=seed)[0], target)
 
 
+def _moons_with_l2(l2_first=False, of=None):
+    """micrograd's moons loss: the hinge over the samples plus 1e-4 times the sum of the parameters squared (of all of
+    them, or of ``of(model)``'s), that sum first or last."""
+
+    def loss_of(model, X, y):
+        scores = [model(list(x)) for x in X]
+        data_loss = sum((1 + -yi * score).relu() for yi, score in zip(y, scores)) * (1.0 / len(scores))
+        reg_loss = 1e-4 * sum(p * p for p in (of(model) if of else model.parameters()))
+        return reg_loss + data_loss if l2_first else data_loss + reg_loss
+
+    return loss_of
+
+
+@pytest.mark.parametrize("width", [4, 16])
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_a_sum_over_the_parameters_is_one_block_in_a_loop_and_replays_bit_for_bit(activation, width):
+    X, y = make_moons(12, noise=0.1, seed=1)
+    model, loss_of = MLP(2, [width, width, 1], activation=activation, seed=1337), _moons_with_l2()
+    step = trace(loss_of, model, X, 2.0 * y - 1.0)
+    source = step.source
+    count = len(model.parameters())
+    assert f"# the same block for each parameter in turn, P[1] to P[{count - 1}]" in source
+    assert f"for k in range(1, {count}):\n        p = P[k].data\n        mul" in source  # P[0] is the sum's start
+    assert f"    d_P = [0.0] * {count}  # each parameter's gradient so far" in source  # the sum's backward runs first
+    assert source.count("        d_P[k] += p * d_mul") == 2  # p * p: both of its parents are p
+    assert "for k in range(1, 12):" in source and "in reversed(saved):" in source  # the samples' loop too
+    for seed in (2, 3):
+        x2, y2 = make_moons(12, noise=0.1, seed=seed)
+        assert_replays(step, loss_of, model, x2, 2.0 * y2 - 1.0)
+    model.zero_grad()  # two calls add twice into the gradients, as two backward passes do
+    for _ in range(2):
+        loss_of(model, X, 2.0 * y - 1.0).backward()
+    twice = [bits(p.grad) for p in model.parameters()]
+    model.zero_grad()
+    step(X, 2.0 * y - 1.0)
+    step(X, 2.0 * y - 1.0)
+    assert [bits(p.grad) for p in model.parameters()] == twice
+
+
+@pytest.mark.parametrize("l2_first", [False, True])
+def test_the_parameters_loop_on_xor_and_with_the_sum_of_squares_before_the_data_loss(l2_first):
+    model, loss_of = MLP(2, [4, 1], seed=0), _moons_with_l2(l2_first)
+    labels = 2.0 * XOR_Y - 1.0
+    step = trace(loss_of, model, XOR, labels)
+    source = step.source
+    count = len(model.parameters())
+    assert f"for k in range(1, {count}):\n        p = P[k].data" in source
+    if l2_first:  # the samples' backward has started every gradient when the sum's runs: the loop adds to them
+        assert "    d_P = [d_w1_1_1, d_w1_1_2, d_b1_1, " in source
+    for y in (labels, -labels, np.array([1.0, 1.0, -1.0, 1.0])):
+        assert_replays(step, loss_of, model, XOR, y)
+
+
+def test_a_sum_over_some_of_the_parameters_loops_over_their_places_in_p():
+    model = MLP(2, [4, 4, 1], seed=5)
+    loss_of = _moons_with_l2(of=lambda model: model.layers[1].parameters())  # P[12] to P[31]
+    X, y = make_moons(6, noise=0.1, seed=4)
+    step = trace(loss_of, model, X, 2.0 * y - 1.0)
+    assert "# the same block for each parameter in turn, P[13] to P[31]" in step.source
+    assert "for k in range(13, 32):\n        p = P[k].data" in step.source
+    assert_replays(step, loss_of, model, *make_moons(6, noise=0.1, seed=5))
+
+
 def test_a_square_s_backward_reads_as_written_by_hand():
     x = Value(3.0, "x")
     source = _traced_and_eager(lambda x: x**2 * 0.5, [x]).source

@@ -23,11 +23,13 @@ from ..engine import Value
 from ..tensor.node import Saved
 from .forward import VALUE_FORWARD
 from .leaves import TraceError
-from .loops import Loop, find_loop
+from .loops import Loop, find_loop, find_parameter_loop
 from .names import NAMESPACE, RESERVED, fresh, identifier, node_names
 from .record import Leaves, Node, Recording
 from .symbolic import Branches, Sym, Tape, number, run_on_names
 from .tensor_forward import FORWARD as TENSOR_FORWARD
+
+FINDERS = (find_loop, find_parameter_loop)  # the loops a scalar program may hold: over the samples, the parameters
 
 
 def _written(op: str, arg: Any, parents: list[str]) -> str:
@@ -185,6 +187,7 @@ class Writer:
         self._parents: list[str] = []
         self.indent = ""  # inside a loop over the samples: its statements' indentation
         self.grad_names: dict[int, str] = {}  # a node whose gradient goes by another name than d_<name>
+        self._names_outside: dict[int, str] = {}  # the own names of the parameters a loop's block calls p
         params = set(leaves.params)
         self.needed = [False] * len(rec.order)
         for i, node in enumerate(rec.order):
@@ -332,15 +335,24 @@ class Writer:
         self._param_place = {i: j for j, i in enumerate(leaves.params)}
         self._captured_place = {i: j for j, i in enumerate(leaves.captured)}
         self._constants = set(leaves.constants)
-        self.loop = None if self.tensor else find_loop(self.rec.order, self.rec.index, leaves, self.needed)
-        if self.loop is not None:
-            self._name_loop(self.loop)
-        for i in range(len(self.rec.order)):
-            if self.loop is not None and self.loop.start <= i <= self.loop.end:
-                if i == self.loop.start:
-                    self._loop_forward(self.loop)
-                continue
-            self._forward(i)
+        loops = [] if self.tensor else [find(self.rec.order, self.rec.index, leaves, self.needed) for find in FINDERS]
+        self.loops: dict[int, Loop] = {}  # by the first place of the region each covers
+        for loop in loops:
+            if loop is not None and all(loop.end < o.start or o.end < loop.start for o in self.loops.values()):
+                self.loops[loop.start] = loop
+        if self.loops:
+            self.sample = fresh("k", self.used)
+        for loop in self.loops.values():
+            self._name_loop(loop)
+        i = 0
+        while i < len(self.rec.order):
+            loop = self.loops.get(i)
+            if loop is None:
+                self._forward(i)
+                i += 1
+            else:
+                self._loop_forward(loop)
+                i = loop.end + 1
         self._backward()
 
     def _forward(self, i: int) -> None:
@@ -375,11 +387,31 @@ class Writer:
         for unit in loop.units[1:]:
             for t, pos in enumerate(unit):
                 self.names[pos] = self.names[first[t]]
-        self.sample = fresh("k", self.used)
-        self.saved = fresh("saved", self.used)
-        self.carry = [fresh(f"c_{self.names[first[t]]}", self.used) for t in loop.carried]
-        for t, name in zip(loop.carried, self.carry):  # the tail adds into the last block's total through its carry
+        loop.saved = fresh("saved_params" if loop.parameters else "saved", self.used)
+        loop.carry = [fresh(f"c_{self.names[first[t]]}", self.used) for t in loop.carried]
+        loop.slots = [fresh("p", self.used) for _ in loop.parameters]
+        for t, name in zip(loop.carried, loop.carry):  # the tail adds into the last block's total through its carry
             self.grad_names[loop.units[-1][t]] = name
+
+    def _parameter(self, loop: Loop, offset: int) -> str:
+        """The place in P of the parameter a loop's block k reads: ``k``, ``k + 1``."""
+        return self.sample + (f" + {offset}" if offset > 0 else f" - {-offset}" if offset else "")
+
+    def _numbers(self, loop: Loop) -> tuple[int, int]:
+        """The first and the last parameter a loop over the parameters reads, as P numbers them."""
+        offset = loop.parameters[0][1]
+        return loop.first + offset, loop.first + len(loop.units) - 1 + offset
+
+    def _slots(self, loop: Loop, inside: bool) -> None:
+        """Inside a loop over the parameters, the parameters a block reads go by its own names, ``p`` and ``d_P[k]``
+        (``inside``); outside, by theirs."""
+        for (j, offset), name in zip(loop.parameters, loop.slots):
+            if inside:
+                self._names_outside[j], self.names[j] = self.names[j], name
+                self.grad_names[j] = f"d_P[{self._parameter(loop, offset)}]"
+            else:
+                self.names[j] = self._names_outside.pop(j)
+                self.grad_names.pop(j)
 
     def _loop_forward(self, loop: Loop) -> None:
         """Before the loop, the parameters first read inside it and the totals it carries in; then the loop."""
@@ -391,52 +423,83 @@ class Writer:
         for t, pos in zip(loop.carried, loop.before):
             self.emit(f"{self.names[block[t]]} = {self.names[pos]}  # the running value the loop carries in")
         self._at(-1, "forward")
-        first = loop.first_sample
-        self.emit(f"{self.saved} = []  # each sample's numbers, for the backward pass")
-        self.emit(f"for {self.sample} in range({first}, {first + len(loop.units)}):")
+        first, stop = loop.first, loop.first + len(loop.units)
+        if loop.parameters:
+            low, high = self._numbers(loop)
+            self.emit(f"# the same block for each parameter in turn, P[{low}] to P[{high}]")
+            self.emit(f"{loop.saved} = []  # each block's numbers, for the backward pass")
+        else:
+            self.emit(f"{loop.saved} = []  # each sample's numbers, for the backward pass")
+        self.emit(f"for {self.sample} in range({first}, {stop}):")
         self.indent = "    "
+        self._slots(loop, True)
+        for (j, offset), name in zip(loop.parameters, loop.slots):
+            self._at(j, "forward")
+            self.emit(f"{name} = P[{self._parameter(loop, offset)}].data")
         for pos in block:
             self._forward(pos)
         self._at(-1, "forward")
-        self.emit(f"{self.saved}.append(({', '.join(self.names[pos] for pos in block)},))")
+        self.emit(f"{loop.saved}.append(({', '.join([*loop.slots, *(self.names[pos] for pos in block)])},))")
+        self._slots(loop, False)
         self.indent = ""
 
     def _loop_backward(self, loop: Loop) -> None:
-        """The loop's blocks backwards, last sample first, as the walker visits them: one block, written once."""
+        """The loop's blocks backwards, last first, as the walker visits them: one block, written once."""
         block, before = loop.units[1], loop.units[0]
         inside = {pos for unit in loop.units for pos in unit}
+        slots = {j for j, _ in loop.parameters}
         outside = set()
         for pos in block:
             for parent in self.rec.order[pos]._prev:
                 j = self.rec.index[id(parent)]
-                if j not in inside and self.needed[j]:
+                if j not in inside and j not in slots and self.needed[j]:
                     outside.add(j)
         self._at(-1, "backward")
         for j in sorted(outside):  # what every block adds into: the engine starts it at 0.0
             if j not in self.started:
                 self.emit(f"{self.gname(j)} = 0.0")
                 self.started.add(j)
-        carried = {block[t]: name for t, name in zip(loop.carried, self.carry)}
-        for t, name in zip(loop.carried, self.carry):
+        params = self.leaves.params
+        if loop.parameters:  # the gradients as P lists them, started at the engine's 0.0 if nothing reached them
+            grads = [self.gname(i) if i in self.started else "0.0" for i in params]
+            listed = f"[0.0] * {len(params)}" if all(g == "0.0" for g in grads) else f"[{', '.join(grads)}]"
+            self.emit(f"d_P = {listed}  # each parameter's gradient so far: the loop adds into d_P[k]")
+        carried = {block[t]: name for t, name in zip(loop.carried, loop.carry)}
+        for t, name in zip(loop.carried, loop.carry):
             if loop.units[-1][t] not in self.started:
                 self.emit(f"{name} = 0.0")
         for t in loop.carried:
             self.grad_names.pop(loop.units[-1][t])
-        self.emit(f"for {', '.join(self.names[pos] for pos in block)} in reversed({self.saved}):")
+        names = ", ".join([*loop.slots, *(self.names[pos] for pos in block)])
+        if loop.parameters:
+            first, stop = loop.first, loop.first + len(loop.units)
+            low, high = self._numbers(loop)
+            self.emit(f"# the same block backwards, as the walker visits them: P[{high}] down to P[{low}]")
+            self.emit(f"for {self.sample} in reversed(range({first}, {stop})):")
+            at = f"{self.sample} - {first}" if first else self.sample
+            self.emit(f"    {names} = {loop.saved}[{at}]")
+        else:
+            self.emit(f"for {names} in reversed({loop.saved}):")
         self.indent = "    "
+        self._slots(loop, True)
+        self.started |= slots
         for pos, name in carried.items():
             self.emit(f"{self.gname(pos)} = {name}")
         self.started -= set(block)
         self.started |= set(carried)
-        for t, name in zip(loop.carried, self.carry):
+        for t, name in zip(loop.carried, loop.carry):
             self.grad_names[before[t]] = name
         for pos in reversed(block):
             self._block(pos)
+        self._slots(loop, False)
         self.indent = ""
         for t in loop.carried:
             self.grad_names.pop(before[t])
         self._at(-1, "backward")
-        for pos, name in zip(loop.before, self.carry):
+        if loop.parameters:
+            self.emit(f"{', '.join(self.gname(i) for i in params)} = d_P  # the gradients by their names again")
+            self.started |= set(params)
+        for pos, name in zip(loop.before, loop.carry):
             self.emit(f"{self.gname(pos)} = {name}")
             self.started.add(pos)
 
@@ -516,12 +579,16 @@ class Writer:
             self.captured["ONE"] = np.ones(rec.root.data.shape)
         self.emit(f"d_{self.names[root]} = {'ONE' if self.tensor else '1.0'}  # d loss / d loss")
         self.started.add(root)
-        for i in range(root, -1, -1):
-            if self.loop is not None and self.loop.start <= i <= self.loop.end:
-                if i == self.loop.start:
-                    self._loop_backward(self.loop)
-                continue
-            self._block(i)
+        ends = {loop.end: loop for loop in self.loops.values()}
+        i = root
+        while i >= 0:
+            loop = ends.get(i)
+            if loop is None:
+                self._block(i)
+                i -= 1
+            else:
+                self._loop_backward(loop)
+                i = loop.start - 1
         self._i, self._phase = -1, ""
         self.lines.append(("# each parameter gets this pass's gradient added to what it held", -1, ""))
         for k, i in enumerate(self.leaves.params):
