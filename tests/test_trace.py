@@ -535,11 +535,13 @@ def test_a_sum_over_the_parameters_is_one_block_in_a_loop_and_replays_bit_for_bi
     step = trace(loss_of, model, X, 2.0 * y - 1.0)
     source = step.source
     count = len(model.parameters())
-    assert f"# the same block for each parameter in turn, P[1] to P[{count - 1}]" in source
-    assert f"for k in range(1, {count}):\n        p = P[k].data\n        mul" in source  # P[0] is the sum's start
+    assert f"# the same block for each parameter in turn, P[0] to P[{count - 1}]" in source
+    carried_in = r"\n    add\d+ = 0\.0  # the running value the loop carries in\n    saved_params = "
+    assert re.search(carried_in, source)  # sum() starts from 0: the first block is in the loop too
+    assert f"for k in range({count}):\n        p = P[k].data\n        mul" in source
     assert f"    d_P = [0.0] * {count}  # each parameter's gradient so far" in source  # the sum's backward runs first
     assert source.count("        d_P[k] += p * d_mul") == 2  # p * p: both of its parents are p
-    assert "for k in range(1, 12):" in source and "in reversed(saved):" in source  # the samples' loop too
+    assert "for k in range(12):" in source and "in reversed(saved):" in source  # every sample's block in a loop
     for seed in (2, 3):
         x2, y2 = make_moons(12, noise=0.1, seed=seed)
         assert_replays(step, loss_of, model, x2, 2.0 * y2 - 1.0)
@@ -560,7 +562,8 @@ def test_the_parameters_loop_on_xor_and_with_the_sum_of_squares_before_the_data_
     step = trace(loss_of, model, XOR, labels)
     source = step.source
     count = len(model.parameters())
-    assert f"for k in range(1, {count}):\n        p = P[k].data" in source
+    assert f"for k in range({count}):\n        p = P[k].data" in source
+    assert "for k in range(4):" in source
     if l2_first:  # the samples' backward has started every gradient when the sum's runs: the loop adds to them
         assert "    d_P = [d_w1_1_1, d_w1_1_2, d_b1_1, " in source
     for y in (labels, -labels, np.array([1.0, 1.0, -1.0, 1.0])):
@@ -572,8 +575,8 @@ def test_a_sum_over_some_of_the_parameters_loops_over_their_places_in_p():
     loss_of = _moons_with_l2(of=lambda model: model.layers[1].parameters())  # P[12] to P[31]
     X, y = make_moons(6, noise=0.1, seed=4)
     step = trace(loss_of, model, X, 2.0 * y - 1.0)
-    assert "# the same block for each parameter in turn, P[13] to P[31]" in step.source
-    assert "for k in range(13, 32):\n        p = P[k].data" in step.source
+    assert "# the same block for each parameter in turn, P[12] to P[31]" in step.source
+    assert "for k in range(12, 32):\n        p = P[k].data" in step.source
     assert_replays(step, loss_of, model, *make_moons(6, noise=0.1, seed=5))
 
 

@@ -9,7 +9,13 @@ A node belongs to the last sample whose data it reads (a constant leaf to the no
 samples whose blocks have the same shape -- the same ops, parameters and closures, reading the same places of
 their own block, of the block before, of the parameters -- form the loop, if they are contiguous in the order.
 The nodes before are written as they are (the "head"), and so are the nodes after (the "tail", the mean and the
-rest of the loss), which may read only the last block's nodes that the next block would have read.
+rest of the loss), which may read only the last block's nodes that the next block would have read. The first
+block differs from the others when ``sum()`` made the total: it starts from 0, so that block adds ``own + 0.0``
+where the others add ``total + own``; it joins the loop, which carries the 0.0 in.
+
+A sum over the parameters (``sum(p * p for p in model.parameters())``) is a run of alike blocks too: a node that
+reads no data belongs to the last parameter it reads, block k reads parameter k (in P's order), and the loop
+reads ``P[k]`` and adds into its gradient ``d_P[k]``.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import Value
 from .record import Leaves
 
 MIN_UNITS = 3  # fewer repeats are written out as they are
+ZERO = np.float64(0.0).tobytes()
+_ADD = getattr((Value(0.0) + Value(0.0))._backward, "__code__", None)  # the engine's a + b
 
 
 @dataclass
@@ -52,9 +61,11 @@ def _signature(
     unit_of: list[int | None],
     numbered: dict[int, int] | None,
     u: int,
+    start: dict[int, tuple[str, int]] | None = None,
 ) -> tuple[Any, ...] | None:
     """The shape of block ``u``, or None if it reads a block other than its own and the one before. With
-    ``numbered`` (a parameter's place -> its P number), a block reads its parameters counted from its own number."""
+    ``numbered`` (a parameter's place -> its P number), a block reads its parameters counted from its own number;
+    ``start`` reads a node as another's place (the 0.0 a sum starts from, as the total the next blocks carry)."""
     local = {pos: t for t, pos in enumerate(nodes)}
     prior = {pos: t for t, pos in enumerate(previous)}
     shape: list[Any] = []
@@ -70,7 +81,9 @@ def _signature(
         refs: list[tuple[str, int]] = []
         for parent in node._prev:
             j = index[id(parent)]
-            if j in local:
+            if start is not None and j in start:
+                refs.append(start[j])
+            elif j in local:
                 refs.append(("own", local[j]))
             elif j in prior:  # counted from the end: the block before the loop may hold a few more leaves
                 refs.append(("before", len(previous) - prior[j]))
@@ -196,6 +209,14 @@ def _run(
             return None
     previous = blocks[first - 1] if first else []
     before = [previous[len(previous) - (size - t)] for t in carried]
+    if first == low + 1 and len(carried) == 1:
+        carry = ("before", size - carried[0])
+        zero = _sum_start(order, index, leaves, needed, blocks, low, shape, carry, unit_of, numbered)
+        between = range(blocks[low][0], start)  # nothing but the first block and parameters before the second
+        if zero is not None and all(pos in params or unit_of[pos] == low for pos in between):
+            first, before = low, [zero]  # the first block joins the loop, which carries the 0.0 in
+            units.insert(0, [pos for pos in blocks[low] if pos != zero])
+            start = blocks[low][0]
     reads: dict[int, int] = {}  # the parameters the second block reads, counted from its number
     for pos in units[1]:
         for parent in order[pos]._prev:
@@ -203,3 +224,38 @@ def _run(
             if numbered is not None and j in numbered:
                 reads.setdefault(j, numbered[j] - (first + 1))
     return Loop(units, first, carried, before, start, end, list(reads.items()))
+
+
+def _commuted(shape: tuple[Any, ...], carried: tuple[str, int]) -> tuple[Any, ...]:
+    """A block's shape with the parents of the ``a + b`` that reads the carried total in one order: ``0.0 + h`` is
+    ``h + 0.0``, bit for bit, and an add gives both parents the same gradient."""
+    return tuple(
+        item[:4] + (tuple(sorted(item[4])),) if len(item) == 5 and item[2] == id(_ADD) and carried in item[4] else item
+        for item in shape
+    )
+
+
+def _sum_start(
+    order: list[Any],
+    index: dict[int, int],
+    leaves: Leaves,
+    needed: list[bool],
+    blocks: list[list[int]],
+    u: int,
+    shape: tuple[Any, ...],
+    carried: tuple[str, int],
+    unit_of: list[int | None],
+    numbered: dict[int, int] | None,
+) -> int | None:
+    """The place of the 0.0 that the first block (block ``u``) starts its total from, if that block is the others'
+    but for it, else None. ``sum()`` starts from 0: the first total is ``own + 0.0`` where the next ones are
+    ``total + own``; a loop that carries 0.0 into its first block computes ``0.0 + own``, the same number, and the
+    same gradients."""
+    for zero in blocks[u]:
+        if order[zero]._prev or zero in leaves.data or np.float64(order[zero].data).tobytes() != ZERO:
+            continue
+        nodes = [pos for pos in blocks[u] if pos != zero]
+        folded = _signature(order, index, leaves, needed, nodes, [], unit_of, numbered, u, {zero: carried})
+        if folded is not None and _commuted(folded, carried) == _commuted(shape, carried):
+            return zero
+    return None

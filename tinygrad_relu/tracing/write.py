@@ -416,21 +416,23 @@ class Writer:
     def _loop_forward(self, loop: Loop) -> None:
         """Before the loop, the parameters first read inside it and the totals it carries in; then the loop."""
         inside = {pos for unit in loop.units for pos in unit}
+        starts = {pos for pos in loop.before if pos in self._constants}  # a sum's 0.0, when its block is in the loop
         for i in range(loop.start, loop.end + 1):
-            if i not in inside:
+            if i not in inside and i not in starts:
                 self._forward(i)
         block = loop.units[1]
-        for t, pos in zip(loop.carried, loop.before):
-            self.emit(f"{self.names[block[t]]} = {self.names[pos]}  # the running value the loop carries in")
         self._at(-1, "forward")
-        first, stop = loop.first, loop.first + len(loop.units)
         if loop.parameters:
             low, high = self._numbers(loop)
             self.emit(f"# the same block for each parameter in turn, P[{low}] to P[{high}]")
-            self.emit(f"{loop.saved} = []  # each block's numbers, for the backward pass")
-        else:
-            self.emit(f"{loop.saved} = []  # each sample's numbers, for the backward pass")
-        self.emit(f"for {self.sample} in range({first}, {stop}):")
+        for t, pos in zip(loop.carried, loop.before):
+            value = number(self.rec.order[pos].data) if pos in starts else self.names[pos]
+            self.emit(f"{self.names[block[t]]} = {value}  # the running value the loop carries in")
+        self._at(-1, "forward")
+        first, stop = loop.first, loop.first + len(loop.units)
+        kind = "block" if loop.parameters else "sample"
+        self.emit(f"{loop.saved} = []  # each {kind}'s numbers, for the backward pass")
+        self.emit(f"for {self.sample} in range({f'{first}, ' if first else ''}{stop}):")
         self.indent = "    "
         self._slots(loop, True)
         for (j, offset), name in zip(loop.parameters, loop.slots):
@@ -475,7 +477,7 @@ class Writer:
             first, stop = loop.first, loop.first + len(loop.units)
             low, high = self._numbers(loop)
             self.emit(f"# the same block backwards, as the walker visits them: P[{high}] down to P[{low}]")
-            self.emit(f"for {self.sample} in reversed(range({first}, {stop})):")
+            self.emit(f"for {self.sample} in reversed(range({f'{first}, ' if first else ''}{stop})):")
             at = f"{self.sample} - {first}" if first else self.sample
             self.emit(f"    {names} = {loop.saved}[{at}]")
         else:
@@ -500,8 +502,9 @@ class Writer:
             self.emit(f"{', '.join(self.gname(i) for i in params)} = d_P  # the gradients by their names again")
             self.started |= set(params)
         for pos, name in zip(loop.before, loop.carry):
-            self.emit(f"{self.gname(pos)} = {name}")
-            self.started.add(pos)
+            if self.needed[pos]:
+                self.emit(f"{self.gname(pos)} = {name}")
+                self.started.add(pos)
 
     def _value_forward(self, i: int, node: Value) -> None:
         fn = VALUE_FORWARD.get(node._op) or getattr(node._backward, "forward", None)
