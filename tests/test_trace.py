@@ -580,6 +580,27 @@ def test_a_sum_over_some_of_the_parameters_loops_over_their_places_in_p():
     assert_replays(step, loss_of, model, *make_moons(6, noise=0.1, seed=5))
 
 
+def test_a_loss_that_is_a_sum_over_the_samples_loops_from_its_first_sample_and_keeps_signed_zeros():
+    w = Value(-2.0, "w")
+
+    def loss_of(w, X):  # the loss is the running total itself: nothing after the loop
+        return sum(w * x[0] for x in X)
+
+    X = np.array([[0.0], [-0.0], [0.0], [1.5], [-0.0]])
+    step = trace(loss_of, w, X)
+    assert "    add1 = 0.0  # the running value the loop carries in" in step.source
+    assert (
+        "    for k in range(5):\n        x_0 = X[k][0]\n        mul1 = w * x_0\n        add1 = add1 + mul1"
+        in step.source
+    )
+    for data in (X, -X, np.array([[-0.0]] * 5), np.array([[1.0], [-1.0], [0.5], [-0.5], [-0.0]])):
+        w.grad = 0.0
+        eager = loss_of(w, [[Value(float(v))] for v in data[:, 0]])
+        eager.backward()
+        grad, w.grad = w.grad, 0.0
+        assert same(step(data), eager.data) and same(w.grad, grad)
+
+
 def test_a_square_s_backward_reads_as_written_by_hand():
     x = Value(3.0, "x")
     source = _traced_and_eager(lambda x: x**2 * 0.5, [x]).source

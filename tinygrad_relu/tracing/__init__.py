@@ -49,7 +49,7 @@ class Written:
         self.phases = bytes(_PHASES.index(phase) for _, _, phase in writer.lines)
         names = ", ".join(["P", "C", *(writer.arg_names[k] for k in data)])
         extras = _extras_code(rec.extras, rec, writer.names)
-        result = writer.names[-1] + (f", {extras}" if extras else "")
+        result = writer.result + (f", {extras}" if extras else "")
         body = ("    " + text for text, _, _ in writer.lines)
         self.source = "\n".join([f"def step({names}):", *body, f"    return {result}", ""])
         self.namespace: dict[str, Any] = dict(NAMESPACE, **writer.captured)

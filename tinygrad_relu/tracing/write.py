@@ -185,7 +185,8 @@ class Writer:
         self.aliased: set[int] = set()  # Tensor gradients that may be a view of, or the same array as, another
         self._i, self._phase = -1, ""
         self._parents: list[str] = []
-        self.indent = ""  # inside a loop over the samples: its statements' indentation
+        self.indent = ""  # inside a loop (over the samples or the parameters): its statements' indentation
+        self.result = ""  # the name the program returns the loss by
         self.grad_names: dict[int, str] = {}  # a node whose gradient goes by another name than d_<name>
         self._names_outside: dict[int, str] = {}  # the own names of the parameters a loop's block calls p
         params = set(leaves.params)
@@ -353,6 +354,12 @@ class Writer:
             else:
                 self._loop_forward(loop)
                 i = loop.end + 1
+        root = len(self.rec.order) - 1
+        self.result = self.names[root]
+        if any(root in loop.units[-1] for loop in self.loops.values()):
+            self._at(root, "forward")
+            self.result = fresh("loss", self.used)
+            self.emit(f"{self.result} = {self.names[root]}  # the loss (the backward loop takes its name over)")
         self._backward()
 
     def _forward(self, i: int) -> None:
@@ -580,7 +587,7 @@ class Writer:
         self._i, self._phase = root, "backward"
         if self.tensor:
             self.captured["ONE"] = np.ones(rec.root.data.shape)
-        self.emit(f"d_{self.names[root]} = {'ONE' if self.tensor else '1.0'}  # d loss / d loss")
+        self.emit(f"{self.gname(root)} = {'ONE' if self.tensor else '1.0'}  # d loss / d loss")
         self.started.add(root)
         ends = {loop.end: loop for loop in self.loops.values()}
         i = root
