@@ -398,6 +398,12 @@ def test_names_come_from_labels_and_module_paths_and_blocks_follow_the_walker():
     for text, i, phase in lines:
         if phase == "forward" and i >= 0 and order[i]._prev:
             assert text.split(" = ")[0].isidentifier()
+    with_l2 = 1e-4 * sum(p * p for p in model.parameters()) + value_loss(model, XOR, 2.0 * XOR_Y - 1.0)
+    lines = graph_source_lines(with_l2)  # a picture's code: every node its own block, the sum of squares too
+    index = {id(n): i for i, n in enumerate(topological_order(with_l2))}
+    comments = [i for text, i, phase in lines if phase == "backward" and text.startswith("# ")]
+    assert comments == [index[id(n)] for n in backward_order(with_l2)]
+    assert not any(text.startswith("for ") for text, _, _ in lines)
     sequential = mlp(2, [4, 1], seed=0)
     for layer in sequential.layers:
         for p in layer.parameters():

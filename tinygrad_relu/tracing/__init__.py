@@ -207,6 +207,7 @@ def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
 
     There is no function to call again, so no leaf is data: a labelled Value, or a Tensor that requires grad, is a
     parameter (named by its label); an unlabelled Value is a constant; a Tensor without grad is read as ``C[k]``.
+    Every node's closure is written as its own block, with no loop, so that a picture can select any node's code.
     Raises ``TraceError`` for an op trace cannot write.
     """
     order = topological_order(root)
@@ -216,6 +217,6 @@ def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
     params_at, constants, captured = graph_leaves(order)  # the same leaves, and so the same names, as the picture's
     leaves = Leaves(params=params_at, captured=captured, constants=constants)
     params = [order[i] for i in leaves.params]
-    writer = Writer(rec, leaves, dict(zip(leaves.params, parameter_names((), [], params))), [])
+    writer = Writer(rec, leaves, dict(zip(leaves.params, parameter_names((), [], params))), [], loops=False)
     writer.write()
     return writer.lines

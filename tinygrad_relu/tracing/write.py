@@ -173,9 +173,12 @@ class _StandIn:
 class Writer:
     """Writes a recording as code; the Tensor rules call its methods while it writes their node."""
 
-    def __init__(self, rec: Recording, leaves: Leaves, names: dict[int, str], arg_names: list[str]) -> None:
-        """``names``: the parameters' names by place; ``arg_names``: the traced function's argument names."""
-        self.rec, self.leaves, self.arg_names = rec, leaves, arg_names
+    def __init__(
+        self, rec: Recording, leaves: Leaves, names: dict[int, str], arg_names: list[str], loops: bool = True
+    ) -> None:
+        """``names``: the parameters' names by place; ``arg_names``: the traced function's argument names; ``loops``:
+        whether alike blocks are written once, as a loop (not for a picture's code pane: one block per node)."""
+        self.rec, self.leaves, self.arg_names, self._loops = rec, leaves, arg_names, loops
         self.tensor = not isinstance(rec.root, Value)
         #: (statement, place of its node in the topological order or -1, "forward" / "backward" / "")
         self.lines: list[tuple[str, int, str]] = []
@@ -336,7 +339,8 @@ class Writer:
         self._param_place = {i: j for j, i in enumerate(leaves.params)}
         self._captured_place = {i: j for j, i in enumerate(leaves.captured)}
         self._constants = set(leaves.constants)
-        loops = [] if self.tensor else [find(self.rec.order, self.rec.index, leaves, self.needed) for find in FINDERS]
+        finders = FINDERS if self._loops and not self.tensor else ()
+        loops = [find(self.rec.order, self.rec.index, leaves, self.needed) for find in finders]
         self.loops: dict[int, Loop] = {}  # by the first place of the region each covers
         for loop in loops:
             if loop is not None and all(loop.end < o.start or o.end < loop.start for o in self.loops.values()):
