@@ -541,7 +541,7 @@ def test_a_sum_over_the_parameters_is_one_block_in_a_loop_and_replays_bit_for_bi
     step = trace(loss_of, model, X, 2.0 * y - 1.0)
     source = step.source
     count = len(model.parameters())
-    assert f"# the same block for each parameter in turn, P[0] to P[{count - 1}]" in source
+    assert f"# the same block for each parameter in turn: P[0] to P[{count - 1}]" in source
     carried_in = r"\n    add\d+ = 0\.0  # the running value the loop carries in\n    saved_params = "
     assert re.search(carried_in, source)  # sum() starts from 0: the first block is in the loop too
     assert f"for k in range({count}):\n        p = P[k].data\n        mul" in source
@@ -581,7 +581,7 @@ def test_a_sum_over_some_of_the_parameters_loops_over_their_places_in_p():
     loss_of = _moons_with_l2(of=lambda model: model.layers[1].parameters())  # P[12] to P[31]
     X, y = make_moons(6, noise=0.1, seed=4)
     step = trace(loss_of, model, X, 2.0 * y - 1.0)
-    assert "# the same block for each parameter in turn, P[12] to P[31]" in step.source
+    assert "# the same block for each parameter in turn: P[12] to P[31]" in step.source
     assert "for k in range(12, 32):\n        p = P[k].data" in step.source
     assert_replays(step, loss_of, model, *make_moons(6, noise=0.1, seed=5))
 

@@ -408,10 +408,21 @@ class Writer:
         """The place in P of the parameter a loop's block k reads: ``k``, ``k + 1``."""
         return self.sample + (f" + {offset}" if offset > 0 else f" - {-offset}" if offset else "")
 
-    def _numbers(self, loop: Loop) -> tuple[int, int]:
-        """The first and the last parameter a loop over the parameters reads, as P numbers them."""
-        offset = loop.parameters[0][1]
-        return loop.first + offset, loop.first + len(loop.units) - 1 + offset
+    def _range(self, loop: Loop) -> str:
+        """The numbers a loop's counter takes: ``range(100)``, ``range(12, 32)``."""
+        first, stop = loop.first, loop.first + len(loop.units)
+        return f"range({f'{first}, ' if first else ''}{stop})"
+
+    def _comment(self, loop: Loop, backwards: bool) -> str:
+        """The comment above a loop: which blocks it runs, in which order."""
+        offset = loop.parameters[0][1] if loop.parameters else 0
+        low, high = loop.first + offset, loop.first + len(loop.units) - 1 + offset
+        one = "P[{}]" if loop.parameters else "sample {}"
+        a, b = (high, low) if backwards else (low, high)
+        shown = f"{one.format(a)} {'down to' if backwards else 'to'} {one.format(b)}"
+        if backwards:
+            return f"# the same block backwards, as the walker visits them: {shown}"
+        return f"# the same block for each {'parameter' if loop.parameters else 'sample'} in turn: {shown}"
 
     def _slots(self, loop: Loop, inside: bool) -> None:
         """Inside a loop over the parameters, the parameters a block reads go by its own names, ``p`` and ``d_P[k]``
@@ -433,17 +444,13 @@ class Writer:
                 self._forward(i)
         block = loop.units[1]
         self._at(-1, "forward")
-        if loop.parameters:
-            low, high = self._numbers(loop)
-            self.emit(f"# the same block for each parameter in turn, P[{low}] to P[{high}]")
+        self.emit(self._comment(loop, backwards=False))
         for t, pos in zip(loop.carried, loop.before):
             value = number(self.rec.order[pos].data) if pos in starts else self.names[pos]
             self.emit(f"{self.names[block[t]]} = {value}  # the running value the loop carries in")
         self._at(-1, "forward")
-        first, stop = loop.first, loop.first + len(loop.units)
-        kind = "block" if loop.parameters else "sample"
-        self.emit(f"{loop.saved} = []  # each {kind}'s numbers, for the backward pass")
-        self.emit(f"for {self.sample} in range({f'{first}, ' if first else ''}{stop}):")
+        self.emit(f"{loop.saved} = []  # each block's numbers, for the backward pass")
+        self.emit(f"for {self.sample} in {self._range(loop)}:")
         self.indent = "    "
         self._slots(loop, True)
         for (j, offset), name in zip(loop.parameters, loop.slots):
@@ -484,12 +491,10 @@ class Writer:
         for t in loop.carried:
             self.grad_names.pop(loop.units[-1][t])
         names = ", ".join([*loop.slots, *(self.names[pos] for pos in block)])
-        if loop.parameters:
-            first, stop = loop.first, loop.first + len(loop.units)
-            low, high = self._numbers(loop)
-            self.emit(f"# the same block backwards, as the walker visits them: P[{high}] down to P[{low}]")
-            self.emit(f"for {self.sample} in reversed(range({f'{first}, ' if first else ''}{stop})):")
-            at = f"{self.sample} - {first}" if first else self.sample
+        self.emit(self._comment(loop, backwards=True))
+        if loop.parameters:  # the counter reads P[k] and adds into d_P[k]
+            self.emit(f"for {self.sample} in reversed({self._range(loop)}):")
+            at = f"{self.sample} - {loop.first}" if loop.first else self.sample
             self.emit(f"    {names} = {loop.saved}[{at}]")
         else:
             self.emit(f"for {names} in reversed({loop.saved}):")
