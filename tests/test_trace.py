@@ -434,6 +434,12 @@ def test_names_come_from_labels_and_module_paths_and_blocks_follow_the_walker():
     for text, i, phase in lines:
         if phase == "forward" and i >= 0 and order[i]._prev:
             assert text.split(" = ")[0].isidentifier()
+    with_l2 = 1e-4 * sum(p * p for p in model.parameters()) + value_loss(model, XOR, 2.0 * XOR_Y - 1.0)
+    lines = graph_source_lines(with_l2)  # a picture's code: every node its own block, the sum of squares too
+    index = {id(n): i for i, n in enumerate(topological_order(with_l2))}
+    comments = [i for text, i, phase in lines if phase == "backward" and text.startswith("# ")]
+    assert comments == [index[id(n)] for n in backward_order(with_l2)]
+    assert not any(text.startswith("for ") for text, _, _ in lines)
     sequential = mlp(2, [4, 1], seed=0)
     for layer in sequential.layers:
         for p in layer.parameters():
@@ -548,6 +554,93 @@ def test_a_scalar_batch_is_one_block_in_a_loop_and_replays_bit_for_bit(head, act
     assert looped == (head != "ce")  # each sample's label is its cross-entropy op's parameter: no two blocks alike
     for seed in (3, 4):
         assert_replays(step, loss_of, model, make_moons(9, seed=seed)[0], target)
+
+
+def _moons_with_l2(l2_first=False, of=None):
+    """micrograd's moons loss: the hinge over the samples plus 1e-4 times the sum of the parameters squared (of all of
+    them, or of ``of(model)``'s), that sum first or last."""
+
+    def loss_of(model, X, y):
+        scores = [model(list(x)) for x in X]
+        data_loss = sum((1 + -yi * score).relu() for yi, score in zip(y, scores)) * (1.0 / len(scores))
+        reg_loss = 1e-4 * sum(p * p for p in (of(model) if of else model.parameters()))
+        return reg_loss + data_loss if l2_first else data_loss + reg_loss
+
+    return loss_of
+
+
+@pytest.mark.parametrize("width", [4, 16])
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_a_sum_over_the_parameters_is_one_block_in_a_loop_and_replays_bit_for_bit(activation, width):
+    X, y = make_moons(12, noise=0.1, seed=1)
+    model, loss_of = MLP(2, [width, width, 1], activation=activation, seed=1337), _moons_with_l2()
+    step = trace(loss_of, model, X, 2.0 * y - 1.0)
+    source = step.source
+    count = len(model.parameters())
+    assert f"# the same block for each parameter in turn: P[0] to P[{count - 1}]" in source
+    carried_in = r"\n    add\d+ = 0\.0  # the running value the loop carries in\n    saved_params = "
+    assert re.search(carried_in, source)  # sum() starts from 0: the first block is in the loop too
+    assert f"for k in range({count}):\n        p = P[k].data\n        mul" in source
+    assert f"    d_P = [0.0] * {count}  # each parameter's gradient so far" in source  # the sum's backward runs first
+    assert source.count("        d_P[k] += p * d_mul") == 2  # p * p: both of its parents are p
+    assert "for k in range(12):" in source and "in reversed(saved):" in source  # every sample's block in a loop
+    for seed in (2, 3):
+        x2, y2 = make_moons(12, noise=0.1, seed=seed)
+        assert_replays(step, loss_of, model, x2, 2.0 * y2 - 1.0)
+    model.zero_grad()  # two calls add twice into the gradients, as two backward passes do
+    for _ in range(2):
+        loss_of(model, X, 2.0 * y - 1.0).backward()
+    twice = [bits(p.grad) for p in model.parameters()]
+    model.zero_grad()
+    step(X, 2.0 * y - 1.0)
+    step(X, 2.0 * y - 1.0)
+    assert [bits(p.grad) for p in model.parameters()] == twice
+
+
+@pytest.mark.parametrize("l2_first", [False, True])
+def test_the_parameters_loop_on_xor_and_with_the_sum_of_squares_before_the_data_loss(l2_first):
+    model, loss_of = MLP(2, [4, 1], seed=0), _moons_with_l2(l2_first)
+    labels = 2.0 * XOR_Y - 1.0
+    step = trace(loss_of, model, XOR, labels)
+    source = step.source
+    count = len(model.parameters())
+    assert f"for k in range({count}):\n        p = P[k].data" in source
+    assert "for k in range(4):" in source
+    if l2_first:  # the samples' backward has started every gradient when the sum's runs: the loop adds to them
+        assert "    d_P = [d_w1_1_1, d_w1_1_2, d_b1_1, " in source
+    for y in (labels, -labels, np.array([1.0, 1.0, -1.0, 1.0])):
+        assert_replays(step, loss_of, model, XOR, y)
+
+
+def test_a_sum_over_some_of_the_parameters_loops_over_their_places_in_p():
+    model = MLP(2, [4, 4, 1], seed=5)
+    loss_of = _moons_with_l2(of=lambda model: model.layers[1].parameters())  # P[12] to P[31]
+    X, y = make_moons(6, noise=0.1, seed=4)
+    step = trace(loss_of, model, X, 2.0 * y - 1.0)
+    assert "# the same block for each parameter in turn: P[12] to P[31]" in step.source
+    assert "for k in range(12, 32):\n        p = P[k].data" in step.source
+    assert_replays(step, loss_of, model, *make_moons(6, noise=0.1, seed=5))
+
+
+def test_a_loss_that_is_a_sum_over_the_samples_loops_from_its_first_sample_and_keeps_signed_zeros():
+    w = Value(-2.0, "w")
+
+    def loss_of(w, X):  # the loss is the running total itself: nothing after the loop
+        return sum(w * x[0] for x in X)
+
+    X = np.array([[0.0], [-0.0], [0.0], [1.5], [-0.0]])
+    step = trace(loss_of, w, X)
+    assert "    add1 = 0.0  # the running value the loop carries in" in step.source
+    assert (
+        "    for k in range(5):\n        x_0 = X[k][0]\n        mul1 = w * x_0\n        add1 = add1 + mul1"
+        in step.source
+    )
+    for data in (X, -X, np.array([[-0.0]] * 5), np.array([[1.0], [-1.0], [0.5], [-0.5], [-0.0]])):
+        w.grad = 0.0
+        eager = loss_of(w, [[Value(float(v))] for v in data[:, 0]])
+        eager.backward()
+        grad, w.grad = w.grad, 0.0
+        assert same(step(data), eager.data) and same(w.grad, grad)
 
 
 def test_a_square_s_backward_reads_as_written_by_hand():

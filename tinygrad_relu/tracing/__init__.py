@@ -11,6 +11,7 @@ nor parameters (constants).
 
 from __future__ import annotations
 
+import gc
 import inspect
 import zlib
 from array import array
@@ -33,6 +34,28 @@ _PHASES = ("", "forward", "backward")
 QUIET_OPS = frozenset(("/", "**", "exp", "log", "logsumexp", "log_softmax", "prelu", "bce_logits"))
 
 
+class Written:
+    """What a Program keeps of the recording and the writer: its source, each statement's node and phase, the
+    program's globals, and what a call checks. Made before compiling, so that the graph and the writer's lines
+    can be let go of first: compiling a big graph's source takes more memory than the graph."""
+
+    def __init__(self, f: Callable[..., Any], rec: Recording, writer: Writer, data: list[int], check: bool) -> None:
+        self.value = isinstance(rec.root, Value)
+        self.signature = rec.signature() if check else []
+        # the engine runs these ops under np.errstate so that IEEE's inf and nan come without warnings
+        self.quiet = not self.value and any(n._op in QUIET_OPS for n in rec.order)
+        # per statement of the body: its node's place and its phase, compactly (a big graph has 10^5 statements)
+        self.nodes = array("i", [i for _, i, _ in writer.lines])
+        self.phases = bytes(_PHASES.index(phase) for _, _, phase in writer.lines)
+        names = ", ".join(["P", "C", *(writer.arg_names[k] for k in data)])
+        extras = _extras_code(rec.extras, rec, writer.names)
+        result = writer.result + (f", {extras}" if extras else "")
+        body = ("    " + text for text, _, _ in writer.lines)
+        self.source = "\n".join([f"def step({names}):", *body, f"    return {result}", ""])
+        self.namespace: dict[str, Any] = dict(NAMESPACE, **writer.captured)
+        self.title = "".join(c if c.isalnum() or c == "_" else "_" for c in getattr(f, "__name__", "function"))
+
+
 class Program:
     """A traced loss: ``program(*data)`` runs its forward and backward pass on new data (see ``trace``)."""
 
@@ -40,34 +63,22 @@ class Program:
         self,
         f: Callable[..., Any],
         args: tuple[Any, ...],
-        rec: Recording,
-        writer: Writer,
+        written: Written,
         params: list[Any],
         captured: list[Any],
         data: list[int],
         check: bool,
     ) -> None:
         self._f, self._args, self._data, self._check = f, args, data, check
-        self._value = isinstance(rec.root, Value)
+        self._value, self._quiet, self._signature = written.value, written.quiet, written.signature
         self._shapes = [as_floats(args[k]).shape for k in data]
-        self._signature = rec.signature() if check else []
         #: the parameters the program reads and adds gradients into, in the order the source numbers them (P[k])
         self.parameters = params
         self._captured = captured
-        # per statement of the body: its node's place and its phase, compactly (a big graph has 10^5 statements)
-        self._nodes = array("i", [i for _, i, _ in writer.lines])
-        self._phases = bytes(_PHASES.index(phase) for _, _, phase in writer.lines)
-        names = ", ".join(["P", "C", *(writer.arg_names[k] for k in data)])
-        extras = _extras_code(rec.extras, rec, writer.names)
-        body = ["    " + text for text, _, _ in writer.lines]
-        result = writer.names[-1] + (f", {extras}" if extras else "")
-        source = "\n".join([f"def step({names}):", *body, f"    return {result}", ""])
-        namespace: dict[str, Any] = dict(NAMESPACE, **writer.captured)
-        title = "".join(c if c.isalnum() or c == "_" else "_" for c in getattr(f, "__name__", "function"))
-        exec(compile(source, f"<traced {title}>", "exec"), namespace)  # noqa: S102
+        self._nodes, self._phases = written.nodes, written.phases
+        namespace, source = written.namespace, written.source
+        exec(compile(source, f"<traced {written.title}>", "exec"), namespace)  # noqa: S102
         self._step: Callable[..., Any] = namespace["step"]
-        # the engine runs these ops under np.errstate so that IEEE's inf and nan come without warnings
-        self._quiet = not self._value and any(n._op in QUIET_OPS for n in rec.order)
         self._source = zlib.compress(source.encode(), 1)  # a big graph's source is megabytes; it is read rarely
 
     @property
@@ -185,7 +196,10 @@ def trace(f: Callable[..., Any], *args: Any, check: bool = False) -> Program:
     writer = Writer(rec, leaves, names_of, arg_names)
     captured = [rec.order[i] for i in leaves.captured]
     writer.write()
-    return Program(f, args, rec, writer, used, captured, data, check)
+    written = Written(f, rec, writer, data, check)
+    del rec, writer, leaves, traced_args  # the graph and the lines are let go of before compiling
+    gc.collect()  # the graph's nodes and closures hold one another: only a collection frees them
+    return Program(f, args, written, used, captured, data, check)
 
 
 def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
@@ -193,6 +207,7 @@ def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
 
     There is no function to call again, so no leaf is data: a labelled Value, or a Tensor that requires grad, is a
     parameter (named by its label); an unlabelled Value is a constant; a Tensor without grad is read as ``C[k]``.
+    Every node's closure is written as its own block, with no loop, so that a picture can select any node's code.
     Raises ``TraceError`` for an op trace cannot write.
     """
     order = topological_order(root)
@@ -202,6 +217,6 @@ def graph_source_lines(root: Any) -> list[tuple[str, int, str]]:
     params_at, constants, captured = graph_leaves(order)  # the same leaves, and so the same names, as the picture's
     leaves = Leaves(params=params_at, captured=captured, constants=constants)
     params = [order[i] for i in leaves.params]
-    writer = Writer(rec, leaves, dict(zip(leaves.params, parameter_names((), [], params))), [])
+    writer = Writer(rec, leaves, dict(zip(leaves.params, parameter_names((), [], params))), [], loops=False)
     writer.write()
     return writer.lines

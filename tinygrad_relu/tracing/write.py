@@ -23,11 +23,13 @@ from ..engine import Value
 from ..tensor.node import Saved
 from .forward import VALUE_FORWARD
 from .leaves import TraceError
-from .loops import Loop, find_loop
+from .loops import Loop, find_loop, find_parameter_loop
 from .names import NAMESPACE, RESERVED, fresh, identifier, node_names
 from .record import Leaves, Node, Recording
 from .symbolic import ADDEND, Branches, Sym, Tape, number, run_on_names
 from .tensor_forward import FORWARD as TENSOR_FORWARD
+
+FINDERS = (find_loop, find_parameter_loop)  # the loops a scalar program may hold: over the samples, the parameters
 
 
 def _written(op: str, arg: Any, parents: list[str]) -> str:
@@ -171,9 +173,12 @@ class _StandIn:
 class Writer:
     """Writes a recording as code; the Tensor rules call its methods while it writes their node."""
 
-    def __init__(self, rec: Recording, leaves: Leaves, names: dict[int, str], arg_names: list[str]) -> None:
-        """``names``: the parameters' names by place; ``arg_names``: the traced function's argument names."""
-        self.rec, self.leaves, self.arg_names = rec, leaves, arg_names
+    def __init__(
+        self, rec: Recording, leaves: Leaves, names: dict[int, str], arg_names: list[str], loops: bool = True
+    ) -> None:
+        """``names``: the parameters' names by place; ``arg_names``: the traced function's argument names; ``loops``:
+        whether alike blocks are written once, as a loop (not for a picture's code pane: one block per node)."""
+        self.rec, self.leaves, self.arg_names, self._loops = rec, leaves, arg_names, loops
         self.tensor = not isinstance(rec.root, Value)
         #: (statement, place of its node in the topological order or -1, "forward" / "backward" / "")
         self.lines: list[tuple[str, int, str]] = []
@@ -183,8 +188,10 @@ class Writer:
         self.aliased: set[int] = set()  # Tensor gradients that may be a view of, or the same array as, another
         self._i, self._phase = -1, ""
         self._parents: list[str] = []
-        self.indent = ""  # inside a loop over the samples: its statements' indentation
+        self.indent = ""  # inside a loop (over the samples or the parameters): its statements' indentation
+        self.result = ""  # the name the program returns the loss by
         self.grad_names: dict[int, str] = {}  # a node whose gradient goes by another name than d_<name>
+        self._names_outside: dict[int, str] = {}  # the own names of the parameters a loop's block calls p
         params = set(leaves.params)
         self.needed = [False] * len(rec.order)
         for i, node in enumerate(rec.order):
@@ -332,15 +339,31 @@ class Writer:
         self._param_place = {i: j for j, i in enumerate(leaves.params)}
         self._captured_place = {i: j for j, i in enumerate(leaves.captured)}
         self._constants = set(leaves.constants)
-        self.loop = None if self.tensor else find_loop(self.rec.order, self.rec.index, leaves, self.needed)
-        if self.loop is not None:
-            self._name_loop(self.loop)
-        for i in range(len(self.rec.order)):
-            if self.loop is not None and self.loop.start <= i <= self.loop.end:
-                if i == self.loop.start:
-                    self._loop_forward(self.loop)
-                continue
-            self._forward(i)
+        finders = FINDERS if self._loops and not self.tensor else ()
+        loops = [find(self.rec.order, self.rec.index, leaves, self.needed) for find in finders]
+        self.loops: dict[int, Loop] = {}  # by the first place of the region each covers
+        for loop in loops:
+            if loop is not None and all(loop.end < o.start or o.end < loop.start for o in self.loops.values()):
+                self.loops[loop.start] = loop
+        if self.loops:
+            self.sample = fresh("k", self.used)
+        for loop in self.loops.values():
+            self._name_loop(loop)
+        i = 0
+        while i < len(self.rec.order):
+            loop = self.loops.get(i)
+            if loop is None:
+                self._forward(i)
+                i += 1
+            else:
+                self._loop_forward(loop)
+                i = loop.end + 1
+        root = len(self.rec.order) - 1
+        self.result = self.names[root]
+        if any(root in loop.units[-1] for loop in self.loops.values()):
+            self._at(root, "forward")
+            self.result = fresh("loss", self.used)
+            self.emit(f"{self.result} = {self.names[root]}  # the loss (the backward loop takes its name over)")
         self._backward()
 
     def _forward(self, i: int) -> None:
@@ -375,70 +398,129 @@ class Writer:
         for unit in loop.units[1:]:
             for t, pos in enumerate(unit):
                 self.names[pos] = self.names[first[t]]
-        self.sample = fresh("k", self.used)
-        self.saved = fresh("saved", self.used)
-        self.carry = [fresh(f"c_{self.names[first[t]]}", self.used) for t in loop.carried]
-        for t, name in zip(loop.carried, self.carry):  # the tail adds into the last block's total through its carry
+        loop.saved = fresh("saved_params" if loop.parameters else "saved", self.used)
+        loop.carry = [fresh(f"c_{self.names[first[t]]}", self.used) for t in loop.carried]
+        loop.slots = [fresh("p", self.used) for _ in loop.parameters]
+        for t, name in zip(loop.carried, loop.carry):  # the tail adds into the last block's total through its carry
             self.grad_names[loop.units[-1][t]] = name
+
+    def _parameter(self, loop: Loop, offset: int) -> str:
+        """The place in P of the parameter a loop's block k reads: ``k``, ``k + 1``."""
+        return self.sample + (f" + {offset}" if offset > 0 else f" - {-offset}" if offset else "")
+
+    def _range(self, loop: Loop) -> str:
+        """The numbers a loop's counter takes: ``range(100)``, ``range(12, 32)``."""
+        first, stop = loop.first, loop.first + len(loop.units)
+        return f"range({f'{first}, ' if first else ''}{stop})"
+
+    def _comment(self, loop: Loop, backwards: bool) -> str:
+        """The comment above a loop: which blocks it runs, in which order."""
+        offset = loop.parameters[0][1] if loop.parameters else 0
+        low, high = loop.first + offset, loop.first + len(loop.units) - 1 + offset
+        one = "P[{}]" if loop.parameters else "sample {}"
+        a, b = (high, low) if backwards else (low, high)
+        shown = f"{one.format(a)} {'down to' if backwards else 'to'} {one.format(b)}"
+        if backwards:
+            return f"# the same block backwards, as the walker visits them: {shown}"
+        return f"# the same block for each {'parameter' if loop.parameters else 'sample'} in turn: {shown}"
+
+    def _slots(self, loop: Loop, inside: bool) -> None:
+        """Inside a loop over the parameters, the parameters a block reads go by its own names, ``p`` and ``d_P[k]``
+        (``inside``); outside, by theirs."""
+        for (j, offset), name in zip(loop.parameters, loop.slots):
+            if inside:
+                self._names_outside[j], self.names[j] = self.names[j], name
+                self.grad_names[j] = f"d_P[{self._parameter(loop, offset)}]"
+            else:
+                self.names[j] = self._names_outside.pop(j)
+                self.grad_names.pop(j)
 
     def _loop_forward(self, loop: Loop) -> None:
         """Before the loop, the parameters first read inside it and the totals it carries in; then the loop."""
         inside = {pos for unit in loop.units for pos in unit}
+        starts = {pos for pos in loop.before if pos in self._constants}  # a sum's 0.0, when its block is in the loop
         for i in range(loop.start, loop.end + 1):
-            if i not in inside:
+            if i not in inside and i not in starts:
                 self._forward(i)
         block = loop.units[1]
-        for t, pos in zip(loop.carried, loop.before):
-            self.emit(f"{self.names[block[t]]} = {self.names[pos]}  # the running value the loop carries in")
         self._at(-1, "forward")
-        first = loop.first_sample
-        self.emit(f"{self.saved} = []  # each sample's numbers, for the backward pass")
-        self.emit(f"for {self.sample} in range({first}, {first + len(loop.units)}):")
+        self.emit(self._comment(loop, backwards=False))
+        for t, pos in zip(loop.carried, loop.before):
+            value = number(self.rec.order[pos].data) if pos in starts else self.names[pos]
+            self.emit(f"{self.names[block[t]]} = {value}  # the running value the loop carries in")
+        self._at(-1, "forward")
+        self.emit(f"{loop.saved} = []  # each block's numbers, for the backward pass")
+        self.emit(f"for {self.sample} in {self._range(loop)}:")
         self.indent = "    "
+        self._slots(loop, True)
+        for (j, offset), name in zip(loop.parameters, loop.slots):
+            self._at(j, "forward")
+            self.emit(f"{name} = P[{self._parameter(loop, offset)}].data")
         for pos in block:
             self._forward(pos)
         self._at(-1, "forward")
-        self.emit(f"{self.saved}.append(({', '.join(self.names[pos] for pos in block)},))")
+        self.emit(f"{loop.saved}.append(({', '.join([*loop.slots, *(self.names[pos] for pos in block)])},))")
+        self._slots(loop, False)
         self.indent = ""
 
     def _loop_backward(self, loop: Loop) -> None:
-        """The loop's blocks backwards, last sample first, as the walker visits them: one block, written once."""
+        """The loop's blocks backwards, last first, as the walker visits them: one block, written once."""
         block, before = loop.units[1], loop.units[0]
         inside = {pos for unit in loop.units for pos in unit}
+        slots = {j for j, _ in loop.parameters}
         outside = set()
         for pos in block:
             for parent in self.rec.order[pos]._prev:
                 j = self.rec.index[id(parent)]
-                if j not in inside and self.needed[j]:
+                if j not in inside and j not in slots and self.needed[j]:
                     outside.add(j)
         self._at(-1, "backward")
         for j in sorted(outside):  # what every block adds into: the engine starts it at 0.0
             if j not in self.started:
                 self.emit(f"{self.gname(j)} = 0.0")
                 self.started.add(j)
-        carried = {block[t]: name for t, name in zip(loop.carried, self.carry)}
-        for t, name in zip(loop.carried, self.carry):
+        params = self.leaves.params
+        if loop.parameters:  # the gradients as P lists them, started at the engine's 0.0 if nothing reached them
+            grads = [self.gname(i) if i in self.started else "0.0" for i in params]
+            listed = f"[0.0] * {len(params)}" if all(g == "0.0" for g in grads) else f"[{', '.join(grads)}]"
+            self.emit(f"d_P = {listed}  # each parameter's gradient so far: the loop adds into d_P[k]")
+        carried = {block[t]: name for t, name in zip(loop.carried, loop.carry)}
+        for t, name in zip(loop.carried, loop.carry):
             if loop.units[-1][t] not in self.started:
                 self.emit(f"{name} = 0.0")
         for t in loop.carried:
             self.grad_names.pop(loop.units[-1][t])
-        self.emit(f"for {', '.join(self.names[pos] for pos in block)} in reversed({self.saved}):")
+        names = ", ".join([*loop.slots, *(self.names[pos] for pos in block)])
+        self.emit(self._comment(loop, backwards=True))
+        if loop.parameters:  # the counter reads P[k] and adds into d_P[k]
+            self.emit(f"for {self.sample} in reversed({self._range(loop)}):")
+            at = f"{self.sample} - {loop.first}" if loop.first else self.sample
+            self.emit(f"    {names} = {loop.saved}[{at}]")
+        else:
+            self.emit(f"for {names} in reversed({loop.saved}):")
         self.indent = "    "
+        self._slots(loop, True)
+        self.started |= slots
         for pos, name in carried.items():
             self.emit(f"{self.gname(pos)} = {name}")
         self.started -= set(block)
         self.started |= set(carried)
-        for t, name in zip(loop.carried, self.carry):
+        for t, name in zip(loop.carried, loop.carry):
             self.grad_names[before[t]] = name
         for pos in reversed(block):
             self._block(pos)
+        self._slots(loop, False)
         self.indent = ""
         for t in loop.carried:
             self.grad_names.pop(before[t])
         self._at(-1, "backward")
-        for pos, name in zip(loop.before, self.carry):
-            self.emit(f"{self.gname(pos)} = {name}")
-            self.started.add(pos)
+        if loop.parameters:
+            self.emit(f"{', '.join(self.gname(i) for i in params)} = d_P  # the gradients by their names again")
+            self.started |= set(params)
+        for pos, name in zip(loop.before, loop.carry):
+            if self.needed[pos]:
+                self.emit(f"{self.gname(pos)} = {name}")
+                self.started.add(pos)
 
     def _value_forward(self, i: int, node: Value) -> None:
         fn = VALUE_FORWARD.get(node._op) or getattr(node._backward, "forward", None)
@@ -514,14 +596,18 @@ class Writer:
         self._i, self._phase = root, "backward"
         if self.tensor:
             self.captured["ONE"] = np.ones(rec.root.data.shape)
-        self.emit(f"d_{self.names[root]} = {'ONE' if self.tensor else '1.0'}  # d loss / d loss")
+        self.emit(f"{self.gname(root)} = {'ONE' if self.tensor else '1.0'}  # d loss / d loss")
         self.started.add(root)
-        for i in range(root, -1, -1):
-            if self.loop is not None and self.loop.start <= i <= self.loop.end:
-                if i == self.loop.start:
-                    self._loop_backward(self.loop)
-                continue
-            self._block(i)
+        ends = {loop.end: loop for loop in self.loops.values()}
+        i = root
+        while i >= 0:
+            loop = ends.get(i)
+            if loop is None:
+                self._block(i)
+                i -= 1
+            else:
+                self._loop_backward(loop)
+                i = loop.start - 1
         self._i, self._phase = -1, ""
         self.lines.append(("# each parameter gets this pass's gradient added to what it held", -1, ""))
         for k, i in enumerate(self.leaves.params):
