@@ -1,7 +1,9 @@
 """trace: the program gives the eager engine's loss and gradients bit for bit, for every op of the shared table on
 both engines and on random graphs, or refuses with an error that says why."""
 
+import gc
 import re
+import weakref
 
 import numpy as np
 import pytest
@@ -668,3 +670,24 @@ def test_log_softmax_beside_logsumexp_replays_bit_for_bit_with_initial_only_on_a
         w.zero_grad(), b.zero_grad()
         assert step() == eager.data
         assert all(np.array_equal(p.grad, g) for p, g in zip((w, b), grads)), (shape, [p.grad for p in (w, b)], grads)
+
+
+def test_the_recorded_graph_is_freed_when_trace_returns_without_a_collection():
+    # the graph and the writing hold no reference cycle (a Fork kept with its traceback once held the whole
+    # graph), so the memory of the recording is back before the program is compiled, with the collector off
+    model, kept = MLP(2, [4, 1], seed=0), []
+
+    def loss(model, X, y):
+        scores = [model(list(x)) for x in X]
+        kept.append(weakref.ref(scores[0]))
+        return sum((1 + -yi * s).relu() for yi, s in zip(y, scores)) * 0.25
+
+    gc.collect()
+    gc.disable()
+    try:
+        step = trace(loss, model, XOR, 2.0 * XOR_Y - 1.0)
+        assert kept[0]() is None
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
+    assert_replays(step, loss, model, XOR, 1.0 - 2.0 * XOR_Y)

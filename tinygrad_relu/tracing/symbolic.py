@@ -386,20 +386,20 @@ class Branches:
 
     def _block(self, script: list[bool], run: Callable[[Tape], Any], finish: Callable[[Tape, Any], None]) -> list[str]:
         tape = Tape(script, self.namer, self.literal)
-        fork: Fork | None = None
+        asked: Sym | None = None
         try:
             result = run(tape)
         except Fork as stop:
-            fork = stop
+            asked = stop.condition  # not the exception: its traceback holds this frame, a cycle of the whole graph
         else:
             finish(tape, result)
         self.helpers.update(tape.helpers)
-        lines = [text for asked, text in tape.statements if asked == len(script)]
-        if fork is None:
+        lines = [text for at, text in tape.statements if at == len(script)]
+        if asked is None:
             return lines
         yes = self._block([*script, True], run, finish)
         no = self._block([*script, False], run, finish)
-        return lines + _if_else(fork.condition.text, yes, no)
+        return lines + _if_else(asked.text, yes, no)
 
 
 def _if_else(condition: str, yes: list[str], no: list[str]) -> list[str]:
