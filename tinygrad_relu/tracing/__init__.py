@@ -1,8 +1,9 @@
-"""``trace``: the forward and backward pass of a loss, written out as straight-line Python, and replayed.
+"""``trace``: the forward and backward pass of a loss, written out as Python, and replayed.
 
 ``step = trace(loss_of, model, X, y)`` calls ``loss_of(model, X, y)`` once, records the graph behind the loss
 it returns, and writes it as one function (``step.source``): Value graphs become float statements, Tensor
-graphs numpy statements, one per node: a Value op by running its own closure on names, a Tensor op by its rule.
+graphs numpy statements, one per node, each op's backward by running its own closure on names (a batch's
+alike blocks as a loop).
 ``step(X2, y2)`` runs it on new data: it returns the loss and adds into each parameter's ``.grad`` exactly what
 ``loss.backward()`` would, bit for bit. What is fixed at trace time: the graph's shape (a Python decision on the
 data is refused, naming its line), every op's parameters, and the numbers of the Values that are neither data

@@ -1,7 +1,9 @@
-"""Writing a recorded graph as one straight-line Python function: the forward pass, then the backward pass.
+"""Writing a recorded graph as one Python function: the forward pass, then the backward pass.
 
 The forward pass is one statement per node in topological order (leaves first); the backward pass is each
-node's closure written out, in the order the walker runs them, under a comment naming the node. A Value op is
+node's closure written out, in the order the walker runs them, under a comment naming the node. A scalar
+graph's run of alike blocks (one per sample, or one per parameter: ``loops.py``) is written once, as a loop
+forward and a loop back, last block first. A Value op is
 written by running its own functions on names (``symbolic.py``): its forward from ``forward.py``'s table (or the
 one ``Value.op`` was given), its backward closure as it is. A Tensor op is written by its rule in
 ``tensor_forward.py`` (the writer is what it talks to: ``c[i]`` is parent i's name), its backward closure as it is.
