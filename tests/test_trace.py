@@ -691,3 +691,27 @@ def test_the_recorded_graph_is_freed_when_trace_returns_without_a_collection():
     finally:
         gc.enable()
     assert_replays(step, loss, model, XOR, 1.0 - 2.0 * XOR_Y)
+
+
+def test_nodes_returned_beside_the_loss_from_inside_a_loop_give_their_own_sample():
+    # each sample's score lives in the loop's block: the program returns it from where the forward loop saved it,
+    # not by the block's name, which the loops take over (it gave sample 0's score for every sample)
+    X, y = make_moons(8, noise=0.1, seed=1)
+    y = 2 * y - 1
+    model = MLP(2, [3, 1], seed=0)
+
+    def loss(model, X, y):
+        scores = [model(list(x)) for x in X]
+        hinges = [(1 + -yi * s).relu() for yi, s in zip(y, scores)]
+        total = sum(hinges)
+        squares = [p * p for p in model.parameters()]
+        return total * (1.0 / len(y)) + 1e-4 * sum(squares), scores, total, squares[4]
+
+    step = trace(loss, model, X, y)
+    assert "for k in range(8):" in step.source and "for k in range(13):" in step.source
+    X2, y2 = make_moons(8, noise=0.2, seed=2)
+    y2 = 2 * y2 - 1
+    got = step(X2, y2)
+    eager, scores, total, square = loss(model, X2, y2)
+    assert got == (eager.data, [s.data for s in scores], total.data, square.data)
+    assert len(set(got[1])) == 8

@@ -48,7 +48,7 @@ class Written:
         self.nodes = array("i", [i for _, i, _ in writer.lines])
         self.phases = bytes(_PHASES.index(phase) for _, _, phase in writer.lines)
         names = ", ".join(["P", "C", *(writer.arg_names[k] for k in data)])
-        extras = _extras_code(rec.extras, rec, writer.names)
+        extras = _extras_code(rec.extras, rec, writer)
         result = writer.result + (f", {extras}" if extras else "")
         body = ("    " + text for text, _, _ in writer.lines)
         self.source = "\n".join([f"def step({names}):", *body, f"    return {result}", ""])
@@ -126,14 +126,14 @@ class Program:
         changed(self._signature, record(self._f, args), "from the traced one on this call")
 
 
-def _extras_code(extras: Any, rec: Recording, names: list[str]) -> str:
-    """The code of the other things the traced function returned, nodes replaced by their numbers' names."""
+def _extras_code(extras: Any, rec: Recording, writer: Writer) -> str:
+    """The code of the other things the traced function returned, nodes replaced by the code of their numbers."""
     if not extras:
         return ""
 
     def code(x: Any) -> str:
         if isinstance(x, (Value, Tensor)):
-            return names[rec.index[id(x)]]
+            return writer.number_of(rec.index[id(x)])
         if isinstance(x, (list, tuple)):
             inner = ", ".join(code(v) for v in x)
             return f"[{inner}]" if isinstance(x, list) else f"({inner}{',' if len(x) == 1 else ''})"

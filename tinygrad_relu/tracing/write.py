@@ -192,6 +192,7 @@ class Writer:
         self._parents: list[str] = []
         self.indent = ""  # inside a loop (over the samples or the parameters): its statements' indentation
         self.result = ""  # the name the program returns the loss by
+        self._saved_at: dict[int, str] | None = None  # where a loop saved each node of its blocks (number_of)
         self.grad_names: dict[int, str] = {}  # a node whose gradient goes by another name than d_<name>
         self._names_outside: dict[int, str] = {}  # the own names of the parameters a loop's block calls p
         params = set(leaves.params)
@@ -367,6 +368,20 @@ class Writer:
             self.result = fresh("loss", self.used)
             self.emit(f"{self.result} = {self.names[root]}  # the loss (the backward loop takes its name over)")
         self._backward()
+
+    def number_of(self, i: int) -> str:
+        """The code that gives node ``i``'s number at the end of the program: its name, or, for a node of a loop's
+        block, where the forward loop saved it (the loops take the block's names over, the backward one last)."""
+        if i == len(self.rec.order) - 1:
+            return self.result
+        if self._saved_at is None:
+            self._saved_at = {
+                pos: f"{loop.saved}[{u}][{len(loop.slots) + t}]"
+                for loop in self.loops.values()
+                for u, unit in enumerate(loop.units)
+                for t, pos in enumerate(unit)
+            }
+        return self._saved_at.get(i, self.names[i])
 
     def _forward(self, i: int) -> None:
         """The statement(s) that compute node ``i``."""
