@@ -267,7 +267,13 @@ def test_a_number_taken_out_of_a_node_computed_while_tracing_is_refused_naming_i
         with pytest.raises(TraceError, match=r"of a node computed while tracing \(.*test_trace.py, line \d+: "):
             trace(leak, w, [1.0, 2.0])
     t = Tensor([1.0, 2.0], requires_grad=True)
-    for leak in (lambda t, x: t * (t * x).data, lambda t, x: t * (x * 2.0).numpy(), lambda t, x: t * (x.sum()).item()):
+    tensor_leaks = (
+        lambda t, x: t * (t * x).data,
+        lambda t, x: t * (x * 2.0).numpy(),
+        lambda t, x: t * (x.sum()).item(),
+        lambda t, x: t * Tensor(x * 2.0),  # a copy: a new leaf, whose numbers the program would keep
+    )
+    for leak in tensor_leaks:
         with pytest.raises(TraceError, match="of a node computed while tracing"):
             trace(lambda t, x, leak=leak: leak(t, x).sum(), t, np.array([1.0, 2.0]))
     # the same number read through the graph replays: 0.5 * (3.0 * 2.0) = 3.0

@@ -136,6 +136,12 @@ class TracedTensor(Tensor):
         """Refused while tracing: the new leaf's numbers would be fixed in the program."""
         _outside("detach()", self)
 
+    @property
+    def _taken_as_is(self) -> bool:  # type: ignore[override]
+        """What ``Tensor(t)`` asks first: for a node computed while tracing it would copy the numbers into a new
+        leaf, fixed in the program, so asking is refused."""
+        _outside("Tensor()", self)
+
 
 class DataTensor(TracedTensor):
     """A data argument while tracing: a Tensor leaf that records every op applied to it (it asks for a gradient,
