@@ -47,32 +47,39 @@ def _outside(what: str, node: Any) -> NoReturn:
     )
 
 
-_value_data: Any = vars(Value)["data"]  # the slot behind the property below
+def _guarded(slot: Any, base: type) -> Any:
+    """A stand-in's ``data``: what ``slot`` holds, for the engine's ops; user code reading it is refused."""
 
-
-class TracedValue(Value):
-    """A node while ``trace`` records: the ops make every node of this class then (``made_by_ops``), so that
-    user code may compute with one but not take its number out of the graph."""
-
-    __slots__ = ()
-
-    @property
-    def data(self) -> float:
-        """The number, for the engine's ops; user code reading it is refused (see the module's docstring)."""
+    def get(self: Any) -> Any:
         if not sys._getframe(1).f_globals.get("__name__", "").startswith(_PACKAGE):  # read by the caller's code
             _outside("reading .data", self)
-        number: float = _value_data.__get__(self, Value)
-        return number
+        return slot.__get__(self, base)
 
-    @data.setter
-    def data(self, number: float) -> None:
-        _value_data.__set__(self, number)
+    return property(get, slot.__set__, doc="The number(s), for the engine's ops; refused to user code.")
+
+
+class _Refusals:
+    """What both engines' stand-ins refuse: the ways a number leaves a node."""
+
+    __slots__ = ()
 
     def __float__(self) -> float:
         _outside("float()", self)
 
     def __bool__(self) -> bool:
         _outside("the truth", self)
+
+    def detach(self) -> Any:
+        """Refused while tracing: the new leaf's numbers would be fixed in the program."""
+        _outside("detach()", self)
+
+
+class TracedValue(_Refusals, Value):
+    """A node while ``trace`` records: the ops make every node of this class then (``made_by_ops``), so that
+    user code may compute with one but not take its number out of the graph."""
+
+    __slots__ = ()
+    data = _guarded(vars(Value)["data"], Value)
 
     def __index__(self) -> int:
         _outside("an index", self)
@@ -82,10 +89,6 @@ class TracedValue(Value):
 
     __lt__ = __le__ = __gt__ = __ge__ = _compared
 
-    def detach(self) -> Value:
-        """Refused while tracing: the new leaf's number would be fixed in the program."""
-        _outside("detach()", self)
-
 
 class DataValue(TracedValue):
     """One element of a data argument while tracing: a leaf that user code may compute with, not read."""
@@ -94,26 +97,12 @@ class DataValue(TracedValue):
     where: tuple[int, tuple[int, ...]]  # (which data argument, the element's index in it)
 
 
-_tensor_data: Any = vars(Tensor)["data"]
-
-
-class TracedTensor(Tensor):
+class TracedTensor(_Refusals, Tensor):
     """A Tensor node while ``trace`` records (see ``TracedValue``)."""
 
     __slots__ = ()
     _stand_in = True
-
-    @property
-    def data(self) -> np.ndarray:
-        """The array, for the engine's ops; user code reading it is refused (see the module's docstring)."""
-        if not sys._getframe(1).f_globals.get("__name__", "").startswith(_PACKAGE):
-            _outside("reading .data", self)
-        array: np.ndarray = _tensor_data.__get__(self, Tensor)
-        return array
-
-    @data.setter
-    def data(self, array: np.ndarray) -> None:
-        _tensor_data.__set__(self, array)
+    data = _guarded(vars(Tensor)["data"], Tensor)
 
     def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
         _outside("np.asarray()", self)
@@ -125,16 +114,6 @@ class TracedTensor(Tensor):
     def numpy(self) -> np.ndarray:
         """Refused while tracing."""
         _outside("numpy()", self)
-
-    def __float__(self) -> float:
-        _outside("float()", self)
-
-    def __bool__(self) -> bool:
-        _outside("the truth", self)
-
-    def detach(self) -> Tensor:
-        """Refused while tracing: the new leaf's numbers would be fixed in the program."""
-        _outside("detach()", self)
 
     @property
     def _taken_as_is(self) -> bool:  # type: ignore[override]
